@@ -1,0 +1,66 @@
+# eslink: every workflow is a make target. `make test` is what CI runs.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+BIN := $(CURDIR)/bin
+K8S_VERSION := 1.34.3
+export KUBEBUILDER_ASSETS := $(BIN)/k8s/$(K8S_VERSION)
+FUZZTIME ?= 20s
+TEST_TIMEOUT ?= 25m
+
+.PHONY: help
+help: ## Show the targets.
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## Download Go modules.
+	@echo "==> deps: downloading Go modules"
+	@$(GO) mod download
+
+.PHONY: generate
+generate: ## Regenerate deepcopy, managed-resource methods, CRDs and XRDs.
+	@echo "==> generate: controller-gen, angryjet, genxrd"
+	@cd apis && $(GO) generate -tags generate ./...
+	@gofmt -w apis
+
+.PHONY: check-generate
+check-generate: generate ## Fail when generated files are stale.
+	@echo "==> check-generate: comparing with the committed tree"
+	@if [ -n "$$(git status --porcelain -- apis package)" ]; then \
+		echo "generated files are stale; run 'make generate' and commit:"; \
+		git status --porcelain -- apis package; exit 1; fi
+
+.PHONY: fmt-check
+fmt-check: ## Fail when gofmt would change a file.
+	@echo "==> fmt-check: gofmt"
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: vet
+vet: ## go vet.
+	@echo "==> vet: go vet ./..."
+	@$(GO) vet ./...
+
+.PHONY: controlplane
+controlplane: ## Build kube-apiserver and etcd from Go modules into bin/ (cached).
+	@hack/build-controlplane.sh
+
+.PHONY: render-engine
+render-engine: ## Build Crossplane's render engine into bin/xprender (cached).
+	@hack/build-render.sh
+
+.PHONY: unit
+unit: ## Run the Go tests (needs controlplane and render-engine).
+	@echo "==> unit: go test -race ./..."
+	@$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: fuzz
+fuzz: ## Run the fake Elasticsearch fuzz target for a bounded time.
+	@echo "==> fuzz: FuzzHandler for $(FUZZTIME)"
+	@$(GO) test ./test/fakeelasticsearch/esfake -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME)
+
+.PHONY: test
+test: deps check-generate fmt-check vet controlplane render-engine unit fuzz ## Everything CI checks.
+	@echo "==> test: all checks passed"

@@ -1,0 +1,14 @@
+package v1alpha1
+
+import (
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+)
+
+// The assertions live in a test file because angryjet loads this package
+// before it has generated the methods they check.
+var (
+	_ resource.ModernManaged = &RemoteClusterServer{}
+	_ resource.ModernManaged = &RemoteClusterEntry{}
+	_ resource.ManagedList   = &RemoteClusterServerList{}
+	_ resource.ManagedList   = &RemoteClusterEntryList{}
+)

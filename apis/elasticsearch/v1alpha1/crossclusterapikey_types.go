@@ -1,0 +1,168 @@
+package v1alpha1
+
+import (
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+)
+
+// Metadata keys the provider writes on the keys it creates.
+const (
+	MetadataManagedBy  = "eslink.io/managed-by"
+	MetadataNamespace  = "eslink.io/namespace"
+	MetadataName       = "eslink.io/name"
+	MetadataUID        = "eslink.io/uid"
+	MetadataAccessHash = "eslink.io/access-hash"
+
+	// ManagedByValue is the value of MetadataManagedBy.
+	ManagedByValue = "eslink"
+)
+
+// Connection detail keys published for an owned key.
+const (
+	ConnectionKeyID      = "id"
+	ConnectionKeyName    = "name"
+	ConnectionKeyAPIKey  = "api_key"
+	ConnectionKeyEncoded = "encoded"
+)
+
+// CrossClusterAccess is the access of a cross-cluster API key, as
+// Elasticsearch's access field: lists of search and replication entries.
+// +kubebuilder:validation:XValidation:rule="(has(self.search) && size(self.search) > 0) || (has(self.replication) && size(self.replication) > 0)",message="must specify non-empty access for either search or replication"
+// +kubebuilder:validation:XValidation:rule="!(has(self.replication) && size(self.replication) > 0 && has(self.search) && self.search.exists(s, has(s.query) || has(s.fieldSecurity)))",message="search with query or fieldSecurity is not allowed together with replication: Elasticsearch rejects document and field level security when replication is assigned"
+type CrossClusterAccess struct {
+	// Search entries.
+	// +optional
+	// +listType=atomic
+	Search []commonv1alpha1.SearchAccess `json:"search,omitempty"`
+
+	// Replication entries.
+	// +optional
+	// +listType=atomic
+	Replication []commonv1alpha1.ReplicationAccess `json:"replication,omitempty"`
+}
+
+// CrossClusterAPIKeyParameters are the desired state of the key.
+type CrossClusterAPIKeyParameters struct {
+	// Name of the key. Elasticsearch does not require names to be unique;
+	// the provider identifies its keys by id and by metadata.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('_')",message="name may not begin with an underscore"
+	// +kubebuilder:validation:XValidation:rule="self.trim() == self",message="name may not begin or end with whitespace"
+	Name string `json:"name"`
+
+	// ElasticsearchRef is the ECK cluster that holds the key. Required with
+	// an ECK-mode provider config that does not fix the cluster.
+	// +optional
+	ElasticsearchRef *commonv1alpha1.ElasticsearchReference `json:"elasticsearchRef,omitempty"`
+
+	// Access granted by the key. Required unless the resource only observes.
+	// +optional
+	Access *CrossClusterAccess `json:"access,omitempty"`
+
+	// Expiration is the key's lifetime from creation, as an Elasticsearch
+	// duration such as 30d.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
+	Expiration *string `json:"expiration,omitempty"`
+
+	// RotateBefore replaces the key this long before it expires: a new key
+	// is created and published before the old one is invalidated.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
+	RotateBefore *string `json:"rotateBefore,omitempty"`
+
+	// Metadata stored on the key, merged under the provider's own
+	// eslink.io/ tags. Top-level keys may not begin with an underscore.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('_') && !k.startsWith('eslink.io/'))",message="metadata keys may not begin with an underscore or eslink.io/"
+	Metadata map[string]apiextensionsv1.JSON `json:"metadata,omitempty"`
+
+	// CertificateIdentity is a regular expression the querying cluster's
+	// signing certificate subject must match (Elasticsearch 9.3+).
+	// +optional
+	CertificateIdentity *string `json:"certificateIdentity,omitempty"`
+}
+
+// CrossClusterAPIKeyObservation is the key as Elasticsearch holds it.
+type CrossClusterAPIKeyObservation struct {
+	// ID of the key.
+	// +optional
+	ID string `json:"id,omitempty"`
+	// Name of the key.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// Creation time.
+	// +optional
+	Creation *metav1.Time `json:"creation,omitempty"`
+	// Expiration time; empty when the key never expires.
+	// +optional
+	Expiration *metav1.Time `json:"expiration,omitempty"`
+	// Invalidated is true once the key was invalidated.
+	// +optional
+	Invalidated bool `json:"invalidated,omitempty"`
+	// Invalidation time.
+	// +optional
+	Invalidation *metav1.Time `json:"invalidation,omitempty"`
+	// Expired is true when the expiration time has passed.
+	// +optional
+	Expired bool `json:"expired,omitempty"`
+	// Access as Elasticsearch reports it (query as a JSON string).
+	// +optional
+	Access *CrossClusterAccess `json:"access,omitempty"`
+	// CertificateIdentity as stored.
+	// +optional
+	CertificateIdentity *string `json:"certificateIdentity,omitempty"`
+	// Username of the key's owner.
+	// +optional
+	Username string `json:"username,omitempty"`
+	// AccessMatches is true when the key grants exactly spec.forProvider.access.
+	// +optional
+	AccessMatches bool `json:"accessMatches,omitempty"`
+}
+
+// A CrossClusterAPIKeySpec defines the desired state of a CrossClusterAPIKey.
+type CrossClusterAPIKeySpec struct {
+	xpv2.ManagedResourceSpec `json:",inline"`
+	ForProvider              CrossClusterAPIKeyParameters `json:"forProvider"`
+}
+
+// A CrossClusterAPIKeyStatus represents the observed state of a CrossClusterAPIKey.
+type CrossClusterAPIKeyStatus struct {
+	xpv2.ManagedResourceStatus `json:",inline"`
+	AtProvider                 CrossClusterAPIKeyObservation `json:"atProvider,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// A CrossClusterAPIKey is a cross-cluster API key on a remote Elasticsearch
+// cluster. Its external name is the key id.
+// +kubebuilder:printcolumn:name="READY",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].status"
+// +kubebuilder:printcolumn:name="SYNCED",type="string",JSONPath=".status.conditions[?(@.type=='Synced')].status"
+// +kubebuilder:printcolumn:name="KEY-NAME",type="string",JSONPath=".spec.forProvider.name"
+// +kubebuilder:printcolumn:name="KEY-ID",type="string",JSONPath=".metadata.annotations.crossplane\\.io/external-name"
+// +kubebuilder:printcolumn:name="EXPIRATION",type="string",JSONPath=".status.atProvider.expiration",priority=1
+// +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,eslink}
+// +kubebuilder:validation:XValidation:rule="('managementPolicies' in self.spec && self.spec.managementPolicies == ['Observe']) || has(self.spec.forProvider.access)",message="spec.forProvider.access is required unless managementPolicies is [Observe]"
+type CrossClusterAPIKey struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   CrossClusterAPIKeySpec   `json:"spec"`
+	Status CrossClusterAPIKeyStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// CrossClusterAPIKeyList contains a list of CrossClusterAPIKey.
+type CrossClusterAPIKeyList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []CrossClusterAPIKey `json:"items"`
+}

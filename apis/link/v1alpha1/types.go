@@ -1,0 +1,199 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+)
+
+// SecurityModel is how the local cluster authenticates to the remote.
+// +kubebuilder:validation:Enum=APIKey;Certificate
+type SecurityModel string
+
+// Security models.
+const (
+	// SecurityModelAPIKey uses a cross-cluster API key and the remote
+	// cluster server port (9443).
+	SecurityModelAPIKey SecurityModel = "APIKey"
+	// SecurityModelCertificate uses mutual TLS on the transport port (9300).
+	// Deprecated upstream since Elasticsearch 9.0.
+	SecurityModelCertificate SecurityModel = "Certificate"
+)
+
+// KeyManagement is who owns the cross-cluster API key.
+// +kubebuilder:validation:Enum=ECK;Provider
+type KeyManagement string
+
+// Key management modes.
+const (
+	// KeyManagementECK lets ECK create and update the key; eslink observes it.
+	KeyManagementECK KeyManagement = "ECK"
+	// KeyManagementProvider lets the eslink provider own the key's whole life,
+	// which allows expiration, rotation and certificate identity.
+	KeyManagementProvider KeyManagement = "Provider"
+)
+
+// LocalCluster is the cluster that queries the remote.
+type LocalCluster struct {
+	// ElasticsearchRef is the ECK Elasticsearch object of the local cluster.
+	ElasticsearchRef commonv1alpha1.ElasticsearchReference `json:"elasticsearchRef"`
+}
+
+// ProviderConfigReference selects the provider config used to reach a
+// cluster's Elasticsearch API.
+type ProviderConfigReference struct {
+	// Kind is ProviderConfig (in the link's namespace) or
+	// ClusterProviderConfig.
+	// +kubebuilder:validation:Enum=ProviderConfig;ClusterProviderConfig
+	Kind string `json:"kind"`
+
+	// Name of the provider config.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+}
+
+// ExternalCluster is a remote cluster that ECK does not manage here.
+type ExternalCluster struct {
+	// Address is host:port of the remote's remote cluster server
+	// (port 9443 by default) used in proxy mode.
+	// +kubebuilder:validation:Pattern=`^[^\s:]+:[0-9]{1,5}$`
+	Address string `json:"address"`
+
+	// ServerName is the TLS server name to verify on the remote cluster
+	// server. Defaults to the host of address.
+	// +optional
+	ServerName string `json:"serverName,omitempty"`
+
+	// ProviderConfigRef reaches the remote's Elasticsearch REST API, where
+	// the provider creates the cross-cluster API key.
+	ProviderConfigRef ProviderConfigReference `json:"providerConfigRef"`
+}
+
+// RemoteCluster is the cluster that serves the data.
+// +kubebuilder:validation:XValidation:rule="has(self.elasticsearchRef) != has(self.external)",message="set exactly one of remote.elasticsearchRef (an ECK cluster) or remote.external (a cluster outside ECK)"
+type RemoteCluster struct {
+	// ElasticsearchRef is the ECK Elasticsearch object of the remote.
+	// +optional
+	ElasticsearchRef *commonv1alpha1.ElasticsearchReference `json:"elasticsearchRef,omitempty"`
+
+	// External describes a remote outside ECK. Requires keyManagement
+	// Provider.
+	// +optional
+	External *ExternalCluster `json:"external,omitempty"`
+
+	// ProviderConfigRef overrides the provider config used to reach an ECK
+	// remote's Elasticsearch API (to observe or own its key). Defaults to the
+	// function input's remoteProviderConfigRef.
+	// +optional
+	ProviderConfigRef *ProviderConfigReference `json:"providerConfigRef,omitempty"`
+}
+
+// XRemoteClusterLinkSpec is what an application team asks for.
+// +kubebuilder:validation:XValidation:rule="self.securityModel == 'Certificate' || has(self.access)",message="access is required with securityModel APIKey: say what the link may search or replicate"
+// +kubebuilder:validation:XValidation:rule="self.securityModel != 'Certificate' || !has(self.access)",message="access is not allowed with securityModel Certificate: the certificate model grants what the remote's roles allow; remove access or use APIKey"
+// +kubebuilder:validation:XValidation:rule="self.securityModel != 'Certificate' || !has(self.remote.external)",message="securityModel Certificate needs an ECK remote (remote.elasticsearchRef)"
+// +kubebuilder:validation:XValidation:rule="!has(self.keyManagement) || self.keyManagement != 'ECK' || (!has(self.expiration) && !has(self.rotateBefore) && !has(self.certificateIdentity))",message="expiration, rotateBefore and certificateIdentity need keyManagement Provider: ECK cannot expire, rotate or bind keys"
+// +kubebuilder:validation:XValidation:rule="!has(self.rotateBefore) || has(self.expiration)",message="rotateBefore needs expiration"
+type XRemoteClusterLinkSpec struct {
+	// Alias is the remote cluster alias on the local cluster
+	// (cluster.remote.<alias>), used in queries as <alias>:<index>.
+	// Defaults to metadata.name, which must then be a valid alias.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`
+	Alias string `json:"alias,omitempty"`
+
+	// Local is the cluster that runs the queries.
+	Local LocalCluster `json:"local"`
+
+	// Remote is the cluster that serves the data.
+	Remote RemoteCluster `json:"remote"`
+
+	// SecurityModel is APIKey (default) or Certificate (deprecated upstream
+	// since 9.0, ECK remotes only).
+	// +optional
+	// +kubebuilder:default=APIKey
+	SecurityModel SecurityModel `json:"securityModel,omitempty"`
+
+	// KeyManagement is ECK (the default for ECK remotes) or Provider (the
+	// default and only choice for external remotes).
+	// +optional
+	KeyManagement KeyManagement `json:"keyManagement,omitempty"`
+
+	// Access is what the link may do on the remote.
+	// +optional
+	Access *commonv1alpha1.LinkAccess `json:"access,omitempty"`
+
+	// Expiration is the key's lifetime as an Elasticsearch duration such as
+	// 30d. keyManagement Provider only.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
+	Expiration string `json:"expiration,omitempty"`
+
+	// RotateBefore replaces the key this long before it expires.
+	// keyManagement Provider only.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
+	RotateBefore string `json:"rotateBefore,omitempty"`
+
+	// CertificateIdentity is a regular expression the local cluster's signing
+	// certificate subject must match (Elasticsearch 9.3+).
+	// keyManagement Provider only.
+	// +optional
+	CertificateIdentity *string `json:"certificateIdentity,omitempty"`
+}
+
+// APIKeyStatus is the link's key as the remote holds it.
+type APIKeyStatus struct {
+	// ID of the key.
+	// +optional
+	ID string `json:"id,omitempty"`
+	// Name of the key.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// Creation time.
+	// +optional
+	Creation *metav1.Time `json:"creation,omitempty"`
+	// Expiration time; empty when the key never expires.
+	// +optional
+	Expiration *metav1.Time `json:"expiration,omitempty"`
+	// Invalidated is true when the key can no longer be used.
+	// +optional
+	Invalidated bool `json:"invalidated,omitempty"`
+	// AccessMatches is true when the key grants exactly the requested access.
+	// +optional
+	AccessMatches bool `json:"accessMatches,omitempty"`
+}
+
+// XRemoteClusterLinkStatus is written by the function from observed resources.
+type XRemoteClusterLinkStatus struct {
+	// Alias in effect on the local cluster.
+	// +optional
+	Alias string `json:"alias,omitempty"`
+	// Flow is the rendering in effect: ECKAPIKey, Certificate or ProviderAPIKey.
+	// +optional
+	Flow string `json:"flow,omitempty"`
+	// APIKey is the key as the remote holds it.
+	// +optional
+	APIKey *APIKeyStatus `json:"apiKey,omitempty"`
+	// RemoteClusterServer is Enabled, Pending or NotRequired.
+	// +optional
+	RemoteClusterServer string `json:"remoteClusterServer,omitempty"`
+	// RemoteClusterEntry is Present, Pending or Conflict.
+	// +optional
+	RemoteClusterEntry string `json:"remoteClusterEntry,omitempty"`
+}
+
+// XRemoteClusterLink links a local Elasticsearch cluster to a remote one.
+// It is served through an XRD, not as a CRD: the type exists so the XRD
+// schema is generated from Go.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Namespaced
+type XRemoteClusterLink struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   XRemoteClusterLinkSpec   `json:"spec"`
+	Status XRemoteClusterLinkStatus `json:"status,omitempty"`
+}

@@ -1,0 +1,162 @@
+package esfake
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+func handleRemoteInfo(c *call) (reply, *esError) {
+	if err := c.who.authorize("cluster:monitor/remote/info", "monitor", "manage", "all"); err != nil {
+		return reply{}, err
+	}
+	eff := c.st.effective()
+	var b bytes.Buffer
+	b.WriteByte('{')
+	n := 0
+	for _, alias := range remoteAliases(eff) {
+		base := "cluster.remote." + alias + "."
+		mode, _ := eff[base+"mode"].(string)
+		if mode == "" {
+			mode = "sniff"
+		}
+		// Only remotes with an address are enabled (RemoteClusterAware).
+		seeds, _ := eff[base+"seeds"].([]string)
+		proxy, _ := eff[base+"proxy_address"].(string)
+		if mode == "proxy" && proxy == "" || mode == "sniff" && len(seeds) == 0 {
+			continue
+		}
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		n++
+		b.Write(mustJSON(alias))
+		fmt.Fprintf(&b, `:{"connected":true,"mode":%q`, mode)
+		if mode == "proxy" {
+			server, _ := eff[base+"server_name"].(string)
+			sockets := intSetting(eff, base+"proxy_socket_connections", 18)
+			b.WriteString(`,"proxy_address":`)
+			b.Write(mustJSON(proxy))
+			b.WriteString(`,"server_name":`)
+			b.Write(mustJSON(server))
+			fmt.Fprintf(&b, `,"num_proxy_sockets_connected":%d,"max_proxy_socket_connections":%d`, sockets, sockets)
+		} else {
+			b.WriteString(`,"seeds":`)
+			b.Write(mustJSON(seeds))
+			fmt.Fprintf(&b, `,"num_nodes_connected":1,"max_connections_per_cluster":%d`, intSetting(eff, base+"node_connections", 3))
+		}
+		skip := c.st.ver.skipUnavailableTrue()
+		if s, set := eff[base+"skip_unavailable"].(string); set {
+			skip = s == "true"
+		}
+		timeout := "30s"
+		if t, set := eff["cluster.remote.initial_connect_timeout"].(string); set {
+			timeout = t
+		}
+		fmt.Fprintf(&b, `,"initial_connect_timeout":%q,"skip_unavailable":%t`, timeout, skip)
+		if _, has := c.st.keystoreActive[base+"credentials"]; has {
+			b.WriteString(`,"cluster_credentials":"::es_redacted::"`)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
+	return ok(b.Bytes()), nil
+}
+
+func intSetting(eff map[string]any, key string, def int) int {
+	s, _ := eff[key].(string)
+	var n int
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n < 1 {
+		return def
+	}
+	return n
+}
+
+// handleReload loads the on-disk keystore. Before 8.13 remote cluster
+// credentials are not reloadable and keep their loaded value until restart.
+func handleReload(c *call) (reply, *esError) {
+	if err := c.who.authorize("cluster:admin/nodes/reload_secure_settings", "manage", "all"); err != nil {
+		return reply{}, err
+	}
+	if len(c.body) > 0 {
+		const pn = "reload_secure_settings"
+		d := &doc{data: c.body}
+		root, err := d.root()
+		if err != nil {
+			return reply{}, err
+		}
+		fs, serr, err := objectFields(d, root, pn)
+		if err != nil {
+			return reply{}, err
+		}
+		for _, f := range fs {
+			if f.key != "secure_settings_password" {
+				return reply{}, unknownField(d, pn, f)
+			}
+			if f.val.token() != "VALUE_STRING" && f.val.token() != "VALUE_NULL" {
+				return reply{}, unsupportedType(d, pn, f)
+			}
+		}
+		if serr != nil {
+			return reply{}, serr
+		}
+	}
+	nodeSel := c.params["node_id"]
+	selected := nodeSel == "" || nodeSel == "_all" || nodeSel == "_local" || nodeSel == "*" ||
+		nodeSel == c.st.nodeID || nodeSel == "node-0"
+	st := c.st
+	if selected {
+		creds := map[string]string{}
+		if !st.ver.reloadRemoteCreds() {
+			for k, v := range st.keystoreActive {
+				if isCredentialSetting(k) {
+					creds[k] = v
+				}
+			}
+		}
+		st.loadKeystore()
+		if !st.ver.reloadRemoteCreds() {
+			for k := range st.keystoreActive {
+				if isCredentialSetting(k) {
+					delete(st.keystoreActive, k)
+				}
+			}
+			for k, v := range creds {
+				st.keystoreActive[k] = v
+			}
+		}
+	}
+	var b bytes.Buffer
+	total := 0
+	if selected {
+		total = 1
+	}
+	fmt.Fprintf(&b, `{"_nodes":{"total":%d,"successful":%d,"failed":0},"cluster_name":`, total, total)
+	b.Write(mustJSON(st.clusterName))
+	b.WriteString(`,"nodes":{`)
+	if selected {
+		names := sortedKeys(st.keystoreDisk)
+		sort.Strings(names)
+		h := sha256.New()
+		for _, k := range names {
+			fmt.Fprintf(h, "%s=%s\n", k, st.keystoreDisk[k])
+		}
+		b.Write(mustJSON(st.nodeID))
+		b.WriteString(`:{"name":"node-0","secure_setting_names":`)
+		b.Write(mustJSON(names))
+		b.WriteString(`,"keystore_path":"/usr/share/elasticsearch/config/elasticsearch.keystore","keystore_digest":`)
+		b.Write(mustJSON(hex.EncodeToString(h.Sum(nil))))
+		b.WriteString(`,"keystore_last_modified_time":`)
+		b.Write(mustJSON(st.keystoreModified.UTC().Format("2006-01-02T15:04:05.000Z")))
+		b.WriteByte('}')
+	}
+	b.WriteString(`}}`)
+	return ok(b.Bytes()), nil
+}
+
+func isCredentialSetting(k string) bool {
+	return strings.HasPrefix(k, "cluster.remote.") && strings.HasSuffix(k, ".credentials")
+}

@@ -1,0 +1,51 @@
+package esfake
+
+import "time"
+
+// Request is one logged request. It never holds credentials or bodies.
+type Request struct {
+	Method string
+	Path   string
+	// Endpoint is the route template, e.g. "PUT /_security/cross_cluster/api_key/{id}",
+	// or "unknown" for requests no route matched.
+	Endpoint string
+	// Status is the HTTP status sent, 0 when the connection was dropped.
+	Status int
+	Time   time.Time
+}
+
+type reqlog struct {
+	entries []Request
+}
+
+func (s *Server) logRequest(r Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.Time = s.st.clock()
+	s.reqlog.entries = append(s.reqlog.entries, r)
+}
+
+// Requests returns a copy of the request log, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.reqlog.entries...)
+}
+
+// Counts returns the number of logged requests per endpoint.
+func (s *Server) Counts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for _, r := range s.reqlog.entries {
+		out[r.Endpoint]++
+	}
+	return out
+}
+
+// ResetRequests empties the request log.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqlog.entries = nil
+}
