@@ -61,6 +61,11 @@ fuzz: ## Run the fake Elasticsearch fuzz target for a bounded time.
 	@echo "==> fuzz: FuzzHandler for $(FUZZTIME)"
 	@$(GO) test ./test/fakeelasticsearch/esfake -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME)
 
+.PHONY: demo
+demo: deps controlplane render-engine ## Run one link end to end on loopback and print what happened.
+	@echo "==> demo: API server, fake Elasticsearch clusters, provider, function, render engine"
+	@$(GO) run ./test/e2e/demo
+
 .PHONY: test
 test: deps check-generate fmt-check vet controlplane render-engine unit fuzz ## Everything CI checks.
 	@echo "==> test: all checks passed"

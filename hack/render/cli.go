@@ -131,6 +131,16 @@ func buildRequest(o cliOptions) (*renderv1alpha1.RenderRequest, error) {
 		fnInputs = append(fnInputs, &renderv1alpha1.FunctionInput{Name: fn.GetName(), Address: addr})
 	}
 
+	var xrd *unstructured.Unstructured
+	if o.xrd != "" {
+		if xrd, err = loadOne(o.xrd); err != nil {
+			return nil, fmt.Errorf("cannot load XRD from %q: %w", o.xrd, err)
+		}
+		if err := applyXRDDefaults(xr, xrd); err != nil {
+			return nil, fmt.Errorf("cannot apply XRD defaults to XR %q: %w", xr.GetName(), err)
+		}
+	}
+
 	in := &renderv1alpha1.CompositeInput{Functions: fnInputs}
 	if in.CompositeResource, err = toStruct(xr); err != nil {
 		return nil, fmt.Errorf("cannot convert composite resource: %w", err)
@@ -158,11 +168,7 @@ func buildRequest(o cliOptions) (*renderv1alpha1.RenderRequest, error) {
 		}
 		in.RequiredResources = append(in.RequiredResources, s...)
 	}
-	if o.xrd != "" {
-		xrd, err := loadOne(o.xrd)
-		if err != nil {
-			return nil, fmt.Errorf("cannot load XRD from %q: %w", o.xrd, err)
-		}
+	if xrd != nil {
 		if in.CompositeResourceDefinition, err = toStruct(xrd); err != nil {
 			return nil, fmt.Errorf("cannot convert XRD: %w", err)
 		}

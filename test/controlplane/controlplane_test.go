@@ -27,7 +27,8 @@ func elasticsearch(name string, spec map[string]any) *unstructured.Unstructured 
 }
 
 func TestControlPlaneServesUpstreamCRDs(t *testing.T) {
-	env := controlplane.New(t)
+	// Only the upstream CRDs: eslink's own are covered by TestProjectCRDsInstall.
+	env := controlplane.New(t, controlplane.WithoutProjectCRDs())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -71,10 +72,11 @@ func TestControlPlaneServesUpstreamCRDs(t *testing.T) {
 	})
 
 	t.Run("InvalidElasticsearchRejected", func(t *testing.T) {
-		// The ECK schema requires spec.nodeSets, and each nodeSet a count.
+		// The ECK schema requires at least one nodeSet, each with a name.
 		for name, spec := range map[string]map[string]any{
-			"no-nodesets": {"version": "8.19.7"},
-			"no-count":    {"version": "8.19.7", "nodeSets": []any{map[string]any{"name": "default"}}},
+			"no-nodesets":     {"version": "8.19.7"},
+			"empty-nodesets":  {"version": "8.19.7", "nodeSets": []any{}},
+			"nodeset-no-name": {"version": "8.19.7", "nodeSets": []any{map[string]any{"count": int64(1)}}},
 		} {
 			err := env.Client.Create(ctx, elasticsearch(name, spec))
 			if !apierrors.IsInvalid(err) {
@@ -102,6 +104,22 @@ func TestControlPlaneServesUpstreamCRDs(t *testing.T) {
 			t.Fatalf("create XRD: %v", err)
 		}
 	})
+}
+
+// TestProjectCRDsInstall checks that the API server accepts eslink's generated
+// CRDs, including their CEL rules, which only a real API server compiles.
+func TestProjectCRDsInstall(t *testing.T) {
+	dirs, err := controlplane.ProjectCRDPaths()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) == 0 {
+		t.Skipf("none of %v exist yet", controlplane.ProjectCRDDirs)
+	}
+	env := controlplane.New(t)
+	if len(env.CRDs) == 0 {
+		t.Fatal("no CRDs installed")
+	}
 }
 
 func TestPaths(t *testing.T) {

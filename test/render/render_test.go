@@ -3,6 +3,7 @@ package render_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -112,6 +113,7 @@ func TestRenderNamespacedXR(t *testing.T) {
 		Functions:      []render.Function{{Name: "function-test", Address: addr}},
 		IncludeResults: true,
 	})
+	t.Logf("rendered:\n%s", out.Raw)
 	if out.ExitCode != 0 {
 		t.Fatalf("exit code %d, stderr: %s", out.ExitCode, out.Stderr)
 	}
@@ -140,8 +142,14 @@ func TestRenderNamespacedXR(t *testing.T) {
 		}
 	}
 
-	if len(out.Results) == 0 {
-		t.Errorf("want the function's Normal result, got none:\n%s", out.Raw)
+	found := false
+	for _, r := range out.Results {
+		msg, _, _ := unstructured.NestedString(r.Object, "message")
+		sev, _, _ := unstructured.NestedString(r.Object, "severity")
+		found = found || (sev == "Normal" && strings.Contains(msg, `composed ConfigMap with message "hi there"`))
+	}
+	if !found {
+		t.Errorf("want the function's Normal result among the results:\n%s", out.Raw)
 	}
 }
 

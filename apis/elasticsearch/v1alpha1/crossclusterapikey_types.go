@@ -76,10 +76,10 @@ type CrossClusterAPIKeyParameters struct {
 	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
 	RotateBefore *string `json:"rotateBefore,omitempty"`
 
-	// Metadata stored on the key, merged under the provider's own
-	// eslink.io/ tags. Top-level keys may not begin with an underscore.
+	// Metadata stored on the key, next to the provider's own eslink.io/
+	// tags. Keys may not begin with an underscore or eslink.io/; the provider
+	// rejects them (the schema cannot, as values are arbitrary JSON).
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('_') && !k.startsWith('eslink.io/'))",message="metadata keys may not begin with an underscore or eslink.io/"
 	Metadata map[string]apiextensionsv1.JSON `json:"metadata,omitempty"`
 
 	// CertificateIdentity is a regular expression the querying cluster's
@@ -149,7 +149,7 @@ type CrossClusterAPIKeyStatus struct {
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,eslink}
-// +kubebuilder:validation:XValidation:rule="('managementPolicies' in self.spec && self.spec.managementPolicies == ['Observe']) || has(self.spec.forProvider.access)",message="spec.forProvider.access is required unless managementPolicies is [Observe]"
+// +kubebuilder:validation:XValidation:rule="(has(self.spec.managementPolicies) && self.spec.managementPolicies == ['Observe']) || has(self.spec.forProvider.access)",message="spec.forProvider.access is required unless managementPolicies is [Observe]"
 type CrossClusterAPIKey struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

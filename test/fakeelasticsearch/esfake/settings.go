@@ -368,4 +368,3 @@ func (s *Server) ClusterSettings() (persistent, transient map[string]any) {
 	defer s.mu.Unlock()
 	return copySettings(s.st.persistent), copySettings(s.st.transient)
 }
-

@@ -1,0 +1,225 @@
+package fn
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	"k8s.io/utils/ptr"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+)
+
+// edit returns the fixture with old replaced by new, failing loudly when
+// the fixture does not contain old.
+func edit(t *testing.T, fixture, old, new string) string {
+	t.Helper()
+	if !strings.Contains(fixture, old) {
+		t.Fatalf("fixture does not contain %q", old)
+	}
+	return strings.Replace(fixture, old, new, 1)
+}
+
+func licenseSecret(typ string, start, expiry time.Time) string {
+	j := `{"license":{"uid":"u","type":"` + typ + `","start_date_in_millis":` + itoa(start.UnixMilli()) +
+		`,"expiry_date_in_millis":` + itoa(expiry.UnixMilli()) + `,"signature":"sig"}}`
+	return `
+apiVersion: v1
+kind: Secret
+metadata: {name: eck-license, namespace: elastic-system, labels: {license.k8s.elastic.co/scope: operator}}
+data: {license: ` + base64.StdEncoding.EncodeToString([]byte(j)) + `}
+`
+}
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+func TestRunFunctionBadLinks(t *testing.T) {
+	const licenseInput = `
+apiVersion: fn.eslink.io/v1beta1
+kind: Input
+eckOperatorNamespace: elastic-system
+`
+	licenseRequirements := func() *fnv1.Requirements {
+		r := flow1Requirements()
+		r.Resources[requiredLicenses] = &fnv1.ResourceSelector{
+			ApiVersion: "v1", Kind: "Secret",
+			Match:     &fnv1.ResourceSelector_MatchLabels{MatchLabels: &fnv1.MatchLabels{Labels: map[string]string{"license.k8s.elastic.co/scope": "operator"}}},
+			Namespace: ptr.To("elastic-system"),
+		}
+		return r
+	}
+	withLicenses := func(secrets ...string) map[string]*fnv1.Resources {
+		r := flow1Required(t)
+		l := required()
+		for _, s := range secrets {
+			l.Items = append(l.Items, &fnv1.Resource{Resource: obj(t, s)})
+		}
+		r[requiredLicenses] = l
+		return r
+	}
+	cluster2Old := edit(t, edit(t, cluster2, "spec: {version: 9.3.2}", "spec: {version: 8.9.0}"), "status: {version: 9.3.2}", "status: {version: 8.9.0}")
+	cluster2Pre93 := edit(t, edit(t, cluster2, "spec: {version: 9.3.2}", "spec: {version: 9.2.0}"), "status: {version: 9.3.2}", "status: {version: 9.2.0}")
+	providerLink := edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  keyManagement: Provider\n  certificateIdentity: '^CN=cluster1.*$'")
+
+	cases := map[string]struct {
+		reason string
+		req    linkRequest
+		// requirements is nil when the link is rejected before the function
+		// knows which clusters to ask for.
+		requirements *fnv1.Requirements
+		msg          string
+	}{
+		"AliasInvalid": {
+			reason: "An alias outside the pattern is rejected naming spec.alias.",
+			req:    linkRequest{xr: edit(t, xrFlow1, "alias: logs", "alias: 'logs prod'")},
+			msg:    "link ns1/orders-to-logs: spec.alias: alias \"logs prod\" is not a valid remote cluster alias: use 1 to 63 letters, digits, '_' or '-', starting with a letter or digit",
+		},
+		"AliasFromInvalidName": {
+			reason: "Without spec.alias the name is the alias, and a name that is no valid alias asks for spec.alias.",
+			req:    linkRequest{xr: edit(t, edit(t, xrFlow1, "  alias: logs\n", ""), "name: orders-to-logs", "name: orders.to.logs")},
+			msg:    "link ns1/orders.to.logs: spec.alias: alias defaults to the link's name \"orders.to.logs\", which is not a valid remote cluster alias: set spec.alias to a valid alias (use 1 to 63 letters, digits, '_' or '-', starting with a letter or digit)",
+		},
+		"AliasTooLong": {
+			reason: "An alias longer than 63 characters is rejected.",
+			req:    linkRequest{xr: edit(t, xrFlow1, "alias: logs", "alias: "+strings.Repeat("a", 64))},
+			msg:    "link ns1/orders-to-logs: spec.alias: alias \"" + strings.Repeat("a", 64) + "\" is longer than 63 characters: use 1 to 63 letters, digits, '_' or '-', starting with a letter or digit",
+		},
+		"AccessMissing": {
+			reason: "The API key model needs access.",
+			req:    linkRequest{xr: edit(t, xrFlow1, "  access:\n    search: {names: [logs-*]}\n", "")},
+			msg:    "link ns1/orders-to-logs: spec.access: is required with securityModel APIKey: grant search or replication (or both), for example access.search.names: [logs-*]",
+		},
+		"AccessSearchNamesEmpty": {
+			reason: "A search grant without names grants nothing.",
+			req:    linkRequest{xr: edit(t, xrFlow1, "names: [logs-*]", "names: []")},
+			msg:    "link ns1/orders-to-logs: spec.access.search.names: must list one or more non-empty index names or patterns, such as logs-*",
+		},
+		"CertificateWithAccess": {
+			reason: "The certificate model has no access to grant.",
+			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: Certificate")},
+			msg:    "link ns1/orders-to-logs: spec.access: is not allowed with securityModel Certificate, which grants what the remote's roles allow; remove spec.access or use securityModel APIKey",
+		},
+		"ECKKeyWithExpiration": {
+			reason: "Flow 3 fields with ECK key management name the field.",
+			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  keyManagement: ECK\n  expiration: 30d")},
+			msg:    "link ns1/orders-to-logs: spec.expiration: needs keyManagement Provider: ECK cannot expire, rotate or bind keys; change spec.keyManagement to Provider or remove spec.expiration",
+		},
+		"DefaultECKKeyWithCertificateIdentity": {
+			reason: "ECK is the default key management for ECK remotes, so certificateIdentity asks for keyManagement Provider.",
+			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  certificateIdentity: '^CN=x$'")},
+			msg:    "link ns1/orders-to-logs: spec.certificateIdentity: needs keyManagement Provider: ECK cannot expire, rotate or bind keys; set spec.keyManagement: Provider or remove spec.certificateIdentity",
+		},
+		"ExternalRemoteWithECKKeys": {
+			reason: "ECK cannot manage keys on a remote outside ECK.",
+			req: linkRequest{xr: edit(t, xrFlow1, "remote: {elasticsearchRef: {name: cluster2, namespace: ns2}}",
+				"remote: {external: {address: 'es.example.com:9443', providerConfigRef: {kind: ProviderConfig, name: ext}}}\n  keyManagement: ECK")},
+			msg: "link ns1/orders-to-logs: spec.keyManagement: ECK can only manage keys on an ECK remote; use keyManagement Provider with spec.remote.external",
+		},
+		"BothRemotes": {
+			reason: "A remote is either ECK's or external.",
+			req: linkRequest{xr: edit(t, xrFlow1, "remote: {elasticsearchRef: {name: cluster2, namespace: ns2}}",
+				"remote: {elasticsearchRef: {name: cluster2}, external: {address: 'es.example.com:9443', providerConfigRef: {kind: ProviderConfig, name: ext}}}")},
+			msg: "link ns1/orders-to-logs: spec.remote: set exactly one of remote.elasticsearchRef (an ECK cluster) or remote.external (a cluster outside ECK), not both",
+		},
+		"LegacyXRWithoutClaim": {
+			reason: "A cluster-scoped XR needs the claim's namespace.",
+			req:    linkRequest{xr: edit(t, xrFlow1, "metadata: {name: orders-to-logs, namespace: ns1}", "metadata: {name: orders-to-logs}")},
+			msg:    "link orders-to-logs: spec.claimRef.namespace: cluster-scoped XRemoteClusterLink orders-to-logs has no claim: create a RemoteClusterLink claim in the team's namespace, or an XRemoteClusterLink in that namespace",
+		},
+		"LocalNotFound": {
+			reason: "A resolved but missing local cluster names spec.local.elasticsearchRef.",
+			req: linkRequest{xr: xrFlow1, required: map[string]*fnv1.Resources{
+				requiredLocal: required(), requiredRemote: required(obj(t, cluster2)),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.local.elasticsearchRef: Elasticsearch ns1/cluster1 not found: create it, or correct the reference",
+		},
+		"RemoteNotAllowed": {
+			reason: "A remote that does not grant the link's namespace denies it.",
+			req: linkRequest{xr: xrFlow1, required: map[string]*fnv1.Resources{
+				requiredLocal: required(obj(t, cluster1)), requiredRemote: required(obj(t, edit(t, cluster2, "eslink.io/allowed-namespaces: ns1", "eslink.io/allowed-namespaces: ns3"))),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.remote.elasticsearchRef: namespace ns1 is not allowed to link ns2/cluster2 as remote cluster: the platform team must add ns1 to annotation eslink.io/allowed-namespaces on Elasticsearch ns2/cluster2",
+		},
+		"IndexPatternNotAllowed": {
+			reason: "A remote restricting index patterns denies a wider pattern, naming spec.access.",
+			req: linkRequest{xr: xrFlow1, required: map[string]*fnv1.Resources{
+				requiredLocal: required(obj(t, cluster1)), requiredRemote: required(obj(t, edit(t, cluster2, "eslink.io/allowed-namespaces: ns1", "eslink.io/allowed-namespaces: ns1, eslink.io/allowed-index-patterns: 'metrics-*'"))),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.access: index pattern \"logs-*\" in spec.access.search.names is outside what remote ns2/cluster2 grants (eslink.io/allowed-index-patterns: [metrics-*]); request a narrower pattern",
+		},
+		"RemoteTooOld": {
+			reason: "Below 8.10 ECK rejects API-key remote clusters; the message says which minimum applies.",
+			req: linkRequest{xr: xrFlow1, required: map[string]*fnv1.Resources{
+				requiredLocal: required(obj(t, cluster1)), requiredRemote: required(obj(t, cluster2Old)),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.remote.elasticsearchRef: Elasticsearch ns2/cluster2 runs 8.9.0, below 8.10, the minimum ECK and Elasticsearch enforce for API-key remote clusters (the Elastic documentation says 8.14): upgrade it or use securityModel Certificate",
+		},
+		"CertificateIdentityNeeds93": {
+			reason: "certificateIdentity needs 9.3 on the remote.",
+			req: linkRequest{xr: providerLink, required: map[string]*fnv1.Resources{
+				requiredLocal: required(obj(t, cluster1)), requiredRemote: required(obj(t, cluster2Pre93)),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.certificateIdentity: needs Elasticsearch 9.3 or later on the remote, and ns2/cluster2 runs 9.2.0: remove spec.certificateIdentity or upgrade the remote",
+		},
+		"AliasUsedByHandWrittenEntry": {
+			reason: "An entry on the local cluster that eslink does not own keeps its alias.",
+			req: linkRequest{xr: xrFlow1, required: map[string]*fnv1.Resources{
+				requiredLocal:  required(obj(t, edit(t, cluster1, "spec: {version: 9.3.2}", "spec: {version: 9.3.2, remoteClusters: [{name: logs, elasticsearchRef: {name: other}}]}"))),
+				requiredRemote: required(obj(t, cluster2)),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is already used on Elasticsearch ns1/cluster1 by a hand-written spec.remoteClusters entry: choose another spec.alias, or have the cluster's owner remove that entry",
+		},
+		"AliasUsedByAnotherLink": {
+			reason: "An alias owned by another link's RemoteClusterEntry is taken, even when this link already has an entry.",
+			req: linkRequest{xr: xrFlow1,
+				required: map[string]*fnv1.Resources{
+					requiredLocal: required(obj(t, edit(t, edit(t, cluster1, "spec: {version: 9.3.2}", "spec: {version: 9.3.2, remoteClusters: [{name: logs, elasticsearchRef: {name: cluster2, namespace: ns2}}]}"),
+						"metadata: {name: cluster1, namespace: ns1}", `metadata: {name: cluster1, namespace: ns1, annotations: {eslink.io/remote-cluster-owners: '{"logs":"uid-other"}'}}`))),
+					requiredRemote: required(obj(t, cluster2)),
+				},
+				observed: map[string]string{"remote-cluster-entry": observedReady("RemoteClusterEntry", "e", `{present: false}`)},
+			},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is already used on Elasticsearch ns1/cluster1 by another link (RemoteClusterEntry uid uid-other): choose another spec.alias",
+		},
+		"NoOperatorLicense": {
+			reason:       "With the operator namespace configured, flow 1 needs an enterprise or trial license there.",
+			req:          linkRequest{xr: xrFlow1, input: licenseInput, required: withLicenses()},
+			requirements: licenseRequirements(),
+			msg:          "link ns1/orders-to-logs: spec.keyManagement: the ECKAPIKey flow relies on ECK, and ECK in namespace elastic-system has no valid enterprise or trial operator license (no Secret labelled license.k8s.elastic.co/scope=operator found): without one ECK silently ignores spec.remoteClusters; ask the platform team to install a license, or use keyManagement Provider",
+		},
+		"BasicAndExpiredLicenses": {
+			reason: "Basic and expired licenses do not count, and the message says why for each.",
+			req: linkRequest{xr: xrFlow1, input: licenseInput, required: withLicenses(
+				licenseSecret("basic", testNow.Add(-time.Hour), testNow.Add(time.Hour)),
+				licenseSecret("enterprise", testNow.Add(-48*time.Hour), testNow.Add(-24*time.Hour)),
+			)},
+			requirements: licenseRequirements(),
+			msg:          "link ns1/orders-to-logs: spec.keyManagement: the ECKAPIKey flow relies on ECK, and ECK in namespace elastic-system has no valid enterprise or trial operator license (Secret elastic-system/eck-license: license type \"basic\" does not enable enterprise features (need enterprise or trial); Secret elastic-system/eck-license: license expired at 2026-05-31T00:00:00Z): without one ECK silently ignores spec.remoteClusters; ask the platform team to install a license, or use keyManagement Provider",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := New(WithClock(func() time.Time { return testNow }))
+			rsp, err := f.RunFunction(context.Background(), tc.req.build(t))
+			if err != nil {
+				t.Fatalf("%s\nRunFunction returned an error: %v", tc.reason, err)
+			}
+			want := &fnv1.RunFunctionResponse{Meta: meta(), Requirements: tc.requirements, Results: fatal(tc.msg)}
+			if diff := cmp.Diff(want, rsp, protocmp.Transform()); diff != "" {
+				t.Errorf("%s\nRunFunction(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}

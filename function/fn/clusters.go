@@ -1,0 +1,257 @@
+package fn
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/request"
+
+	"github.com/eslink/eslink/apis/authorization"
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
+	"github.com/eslink/eslink/apis/eckobject"
+	fnv1beta1 "github.com/eslink/eslink/apis/fn/v1beta1"
+	"github.com/eslink/eslink/function/internal/ecklicense"
+)
+
+// Names of the resources the function requires from Crossplane.
+const (
+	requiredLocal    = "local-elasticsearch"
+	requiredRemote   = "remote-elasticsearch"
+	requiredLicenses = "eck-operator-licenses"
+)
+
+// clusters are the required resources, once Crossplane resolved them all.
+type clusters struct {
+	Local    *unstructured.Unstructured
+	Remote   *unstructured.Unstructured // nil for an external remote
+	Licenses []*unstructured.Unstructured
+}
+
+// requirements asks for the link's Elasticsearch objects and, when the
+// platform team told where ECK runs, for its operator licenses. They are
+// sent on every call: Crossplane stops resolving what a call leaves out.
+func requirements(l *link, in *fnv1beta1.Input) *fnv1.Requirements {
+	es := func(ref commonv1alpha1.ElasticsearchReference) *fnv1.ResourceSelector {
+		return &fnv1.ResourceSelector{
+			ApiVersion: eckobject.GroupVersionKind.GroupVersion().String(),
+			Kind:       eckobject.GroupVersionKind.Kind,
+			Match:      &fnv1.ResourceSelector_MatchName{MatchName: ref.Name},
+			Namespace:  ptr.To(ref.Namespace),
+		}
+	}
+	rs := map[string]*fnv1.ResourceSelector{requiredLocal: es(l.Local)}
+	if l.Remote != nil {
+		rs[requiredRemote] = es(*l.Remote)
+	}
+	if needsECKLicense(l, in) {
+		rs[requiredLicenses] = &fnv1.ResourceSelector{
+			ApiVersion: "v1",
+			Kind:       "Secret",
+			Match: &fnv1.ResourceSelector_MatchLabels{MatchLabels: &fnv1.MatchLabels{
+				Labels: map[string]string{ecklicense.LabelScope: ecklicense.ScopeOperator},
+			}},
+			Namespace: ptr.To(in.ECKOperatorNamespace),
+		}
+	}
+	return &fnv1.Requirements{Resources: rs}
+}
+
+// needsECKLicense is true for the flows where ECK does the work on the
+// entry: it ignores spec.remoteClusters without an enterprise license.
+func needsECKLicense(l *link, in *fnv1beta1.Input) bool {
+	return in.ECKOperatorNamespace != "" && (l.Flow == FlowECKAPIKey || l.Flow == FlowCertificate)
+}
+
+// getClusters returns the required resources, or nil while Crossplane has
+// not resolved every requirement yet.
+func getClusters(req *fnv1.RunFunctionRequest, l *link, in *fnv1beta1.Input) (*clusters, error) {
+	one := func(name string, ref commonv1alpha1.ElasticsearchReference, field string) (*unstructured.Unstructured, bool, error) {
+		rs, resolved, err := request.GetRequiredResource(req, name)
+		if err != nil {
+			return nil, true, fmt.Errorf("cannot read required Elasticsearch %s/%s: %w", ref.Namespace, ref.Name, err)
+		}
+		if !resolved {
+			return nil, false, nil
+		}
+		if len(rs) == 0 {
+			return nil, true, fieldErrorf(field, "Elasticsearch %s/%s not found: create it, or correct the reference", ref.Namespace, ref.Name)
+		}
+		return rs[0].Resource, true, nil
+	}
+	c := &clusters{}
+	allResolved := true
+	var resolved bool
+	var err error
+	if c.Local, resolved, err = one(requiredLocal, l.Local, "spec.local.elasticsearchRef"); err != nil {
+		return nil, err
+	}
+	allResolved = allResolved && resolved
+	if l.Remote != nil {
+		if c.Remote, resolved, err = one(requiredRemote, *l.Remote, "spec.remote.elasticsearchRef"); err != nil {
+			return nil, err
+		}
+		allResolved = allResolved && resolved
+	}
+	if needsECKLicense(l, in) {
+		rs, ok, err := request.GetRequiredResource(req, requiredLicenses)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read ECK operator license Secrets in namespace %s: %w", in.ECKOperatorNamespace, err)
+		}
+		for _, r := range rs {
+			c.Licenses = append(c.Licenses, r.Resource)
+		}
+		allResolved = allResolved && ok
+	}
+	if !allResolved {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// checkResult is what the cluster checks found: warnings to show, or a
+// fatal error.
+type checkResult struct {
+	Warnings []string
+}
+
+// checkClusters validates the link against its clusters. The order puts
+// the checks a link author can fix first.
+func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, entryUID string, now time.Time) (*checkResult, error) {
+	r := &checkResult{}
+	if err := authorize(l, c); err != nil {
+		return nil, err
+	}
+	if err := checkVersions(l, c, r); err != nil {
+		return nil, err
+	}
+	if err := checkAliasFree(l, c.Local, entryUID); err != nil {
+		return nil, err
+	}
+	if needsECKLicense(l, in) {
+		if res := ecklicense.Check(c.Licenses, now); !res.Valid {
+			detail := "no Secret labelled " + ecklicense.LabelScope + "=" + ecklicense.ScopeOperator + " found"
+			if len(res.Reasons) > 0 {
+				detail = strings.Join(res.Reasons, "; ")
+			}
+			return nil, fieldErrorf("spec.keyManagement",
+				"the %s flow relies on ECK, and ECK in namespace %s has no valid enterprise or trial operator license (%s): without one ECK silently ignores spec.remoteClusters; ask the platform team to install a license, or use keyManagement Provider",
+				l.Flow, in.ECKOperatorNamespace, detail)
+		}
+	}
+	return r, nil
+}
+
+func target(es *unstructured.Unstructured) authorization.Target {
+	return authorization.Target{Namespace: es.GetNamespace(), Name: es.GetName(), Annotations: es.GetAnnotations()}
+}
+
+func authorize(l *link, c *clusters) error {
+	if err := authorization.Authorize(l.Namespace, target(c.Local), authorization.RoleLocal, nil); err != nil {
+		return fieldErrorf("spec.local.elasticsearchRef", "%v", err)
+	}
+	if c.Remote == nil {
+		return nil
+	}
+	if err := authorization.Authorize(l.Namespace, target(c.Remote), authorization.RoleRemote, l.Spec.Access); err != nil {
+		field := "spec.remote.elasticsearchRef"
+		if strings.Contains(err.Error(), "spec.access") {
+			field = "spec.access"
+		}
+		return fieldErrorf(field, "%v", err)
+	}
+	return nil
+}
+
+func checkVersions(l *link, c *clusters, r *checkResult) error {
+	type side struct {
+		field string
+		es    *unstructured.Unstructured
+	}
+	sides := []side{{"spec.local.elasticsearchRef", c.Local}}
+	if c.Remote != nil {
+		sides = append(sides, side{"spec.remote.elasticsearchRef", c.Remote})
+	}
+	for _, s := range sides {
+		v, err := eckobject.RunningVersion(s.es)
+		if err != nil {
+			return fieldErrorf(s.field, "%v: ECK must report a version before the link can be checked", err)
+		}
+		name := s.es.GetNamespace() + "/" + s.es.GetName()
+		switch l.Flow {
+		case FlowCertificate:
+			// One warning is enough: the fix is the same for both sides.
+			if !v.Less(eckobject.CertificateModelDeprecatedVersion) && len(r.Warnings) == 0 {
+				r.Warnings = append(r.Warnings, fmt.Sprintf(
+					"the certificate security model is deprecated since Elasticsearch 9.0 and %s runs %s: move the link to securityModel APIKey", name, v))
+			}
+		default:
+			if v.Less(eckobject.MinAPIKeyVersion) {
+				return fieldErrorf(s.field,
+					"Elasticsearch %s runs %s, below %s, the minimum ECK and Elasticsearch enforce for API-key remote clusters (the Elastic documentation says %s): upgrade it or use securityModel Certificate",
+					name, v, short(eckobject.MinAPIKeyVersion), short(eckobject.DocumentedAPIKeyVersion))
+			}
+			if v.Less(eckobject.DocumentedAPIKeyVersion) {
+				r.Warnings = append(r.Warnings, fmt.Sprintf(
+					"Elasticsearch %s runs %s: ECK accepts API-key remote clusters from %s, but the Elastic documentation states %s as the minimum; upgrade to %s or later for a supported setup",
+					name, v, short(eckobject.MinAPIKeyVersion), short(eckobject.DocumentedAPIKeyVersion), short(eckobject.DocumentedAPIKeyVersion)))
+			}
+		}
+	}
+	// certificate_identity is checked on the remote, which stores it on
+	// the key. An external remote's version is unknown here; the provider
+	// reports Elasticsearch's rejection on the key instead.
+	if l.Spec.CertificateIdentity != nil && c.Remote != nil {
+		v, _ := eckobject.RunningVersion(c.Remote)
+		if v.Less(eckobject.CertificateIdentityVersion) {
+			return fieldErrorf("spec.certificateIdentity",
+				"needs Elasticsearch %s or later on the remote, and %s/%s runs %s: remove spec.certificateIdentity or upgrade the remote",
+				short(eckobject.CertificateIdentityVersion), c.Remote.GetNamespace(), c.Remote.GetName(), v)
+		}
+	}
+	return nil
+}
+
+func short(v eckobject.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+
+// checkAliasFree rejects an alias that another link or a hand-written entry
+// already uses on the local cluster. entryUID is this link's observed
+// RemoteClusterEntry, empty before it exists.
+func checkAliasFree(l *link, local *unstructured.Unstructured, entryUID string) error {
+	owners := map[string]string{}
+	if raw := local.GetAnnotations()[eckv1alpha1.AnnotationRemoteClusterOwners]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &owners); err != nil {
+			return errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + eckv1alpha1.AnnotationRemoteClusterOwners +
+				" on Elasticsearch " + local.GetNamespace() + "/" + local.GetName() + " is not a JSON object of alias to uid; ask the platform team to repair it")
+		}
+	}
+	entries, err := eckobject.RemoteClusters(local)
+	if err != nil {
+		return err
+	}
+	present := false
+	for _, e := range entries {
+		if eckobject.EntryName(e) == l.Alias {
+			present = true
+			break
+		}
+	}
+	owner, owned := owners[l.Alias]
+	name := local.GetNamespace() + "/" + local.GetName()
+	switch {
+	case owned && owner != entryUID:
+		return fieldErrorf("spec.alias",
+			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterEntry uid %s): choose another spec.alias", l.Alias, name, owner)
+	case present && !owned:
+		return fieldErrorf("spec.alias",
+			"alias %q is already used on Elasticsearch %s by a hand-written spec.remoteClusters entry: choose another spec.alias, or have the cluster's owner remove that entry", l.Alias, name)
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+// Command provider runs the eslink Crossplane provider: the controllers of
+// CrossClusterAPIKey, the ECK remote cluster kinds and the provider configs.
+// It runs in a cluster, or outside one with --kubeconfig (or KUBECONFIG).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+
+	"github.com/eslink/eslink/apis"
+	providercontroller "github.com/eslink/eslink/provider/internal/controller"
+)
+
+type options struct {
+	debug                   bool
+	pollInterval            time.Duration
+	syncInterval            time.Duration
+	maxReconcileRate        int
+	leaderElection          bool
+	leaderElectionNamespace string
+	metricsAddress          string
+	healthAddress           string
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
+	o := &options{}
+	fs.BoolVar(&o.debug, "debug", false, "Log at debug level.")
+	fs.DurationVar(&o.pollInterval, "poll", time.Minute, "How often each managed resource is checked for drift from the external system.")
+	fs.DurationVar(&o.syncInterval, "sync", time.Hour, "How often all watched resources are re-listed from the API server.")
+	fs.IntVar(&o.maxReconcileRate, "max-reconcile-rate", 10, "Maximum number of reconciles per second across all controllers.")
+	fs.BoolVar(&o.leaderElection, "leader-election", false, "Use leader election, so that only one replica reconciles.")
+	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election lease; defaults to the pod's namespace in a cluster.")
+	fs.StringVar(&o.metricsAddress, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	fs.StringVar(&o.healthAddress, "health-probe-bind-address", ":8081", "Address of the health and readiness probes; 0 disables them.")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.pollInterval <= 0:
+		return nil, fmt.Errorf("--poll must be positive, got %s", o.pollInterval)
+	case o.syncInterval <= 0:
+		return nil, fmt.Errorf("--sync must be positive, got %s", o.syncInterval)
+	case o.maxReconcileRate < 1:
+		return nil, fmt.Errorf("--max-reconcile-rate must be at least 1, got %d", o.maxReconcileRate)
+	}
+	return o, nil
+}
+
+func main() {
+	o, err := parseFlags(flag.CommandLine, os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run(o *options) error {
+	// Development mode logs at debug level, where the managed reconciler
+	// explains each step.
+	zl := zap.New(zap.UseDevMode(o.debug))
+	ctrl.SetLogger(zl)
+	log := logging.NewLogrLogger(zl.WithName("provider-eslink"))
+
+	// GetConfig honours --kubeconfig, KUBECONFIG, in-cluster config and
+	// ~/.kube/config, in that order.
+	cfg, err := config.GetConfig()
+	if err != nil {
+		return fmt.Errorf("cannot get API server config: %w", err)
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return fmt.Errorf("cannot add Kubernetes types to scheme: %w", err)
+	}
+	if err := apis.AddToScheme(scheme); err != nil {
+		return fmt.Errorf("cannot add provider types to scheme: %w", err)
+	}
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		LeaderElection:          o.leaderElection,
+		LeaderElectionID:        "crossplane-leader-election-provider-eslink",
+		LeaderElectionNamespace: o.leaderElectionNamespace,
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddress},
+		HealthProbeBindAddress:  o.healthAddress,
+		Cache:                   cache.Options{SyncPeriod: &o.syncInterval},
+		// ECK's Elasticsearch objects are read as unstructured; caching them
+		// keeps a poll from reaching the API server.
+		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+	})
+	if err != nil {
+		return fmt.Errorf("cannot create controller manager: %w", err)
+	}
+	if o.healthAddress != "0" {
+		if err := mgr.AddHealthzCheck("ping", func(_ *http.Request) error { return nil }); err != nil {
+			return fmt.Errorf("cannot add health check: %w", err)
+		}
+		if err := mgr.AddReadyzCheck("ping", func(_ *http.Request) error { return nil }); err != nil {
+			return fmt.Errorf("cannot add readiness check: %w", err)
+		}
+	}
+
+	co := controller.Options{
+		Logger:                  log,
+		PollInterval:            o.pollInterval,
+		MaxConcurrentReconciles: o.maxReconcileRate,
+		GlobalRateLimiter:       ratelimiter.NewGlobal(o.maxReconcileRate),
+		Features:                &feature.Flags{},
+	}
+	co.Features.Enable(feature.EnableBetaManagementPolicies)
+	if err := providercontroller.Setup(mgr, co); err != nil {
+		return fmt.Errorf("cannot set up controllers: %w", err)
+	}
+	log.Info("Starting provider", "poll", o.pollInterval, "max-reconcile-rate", o.maxReconcileRate, "leader-election", o.leaderElection)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		return fmt.Errorf("cannot run controller manager: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseFlags(t *testing.T) {
+	cases := map[string]struct {
+		args    []string
+		want    *options
+		wantErr string
+	}{
+		"Defaults": {
+			want: &options{pollInterval: time.Minute, syncInterval: time.Hour, maxReconcileRate: 10, metricsAddress: ":8080", healthAddress: ":8081"},
+		},
+		"All": {
+			args: []string{"--debug", "--poll=10s", "--sync=5m", "--max-reconcile-rate=3", "--leader-election", "--leader-election-namespace=crossplane-system", "--metrics-bind-address=0", "--health-probe-bind-address=:9000"},
+			want: &options{debug: true, pollInterval: 10 * time.Second, syncInterval: 5 * time.Minute, maxReconcileRate: 3, leaderElection: true,
+				leaderElectionNamespace: "crossplane-system", metricsAddress: "0", healthAddress: ":9000"},
+		},
+		"ZeroPoll":     {args: []string{"--poll=0s"}, wantErr: "--poll must be positive"},
+		"NegativeSync": {args: []string{"--sync=-1s"}, wantErr: "--sync must be positive"},
+		"ZeroRate":     {args: []string{"--max-reconcile-rate=0"}, wantErr: "--max-reconcile-rate must be at least 1"},
+		"UnknownFlag":  {args: []string{"--nope"}, wantErr: "flag provided but not defined"},
+		"BadDuration":  {args: []string{"--poll=soon"}, wantErr: "invalid value"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			fs := flag.NewFlagSet("provider", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			got, err := parseFlags(fs, tc.args)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("parseFlags(%v) error = %v, want one containing %q", tc.args, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(options{})); diff != "" {
+				t.Errorf("parseFlags(%v): -want +got:\n%s", tc.args, diff)
+			}
+		})
+	}
+}

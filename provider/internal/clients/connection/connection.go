@@ -1,0 +1,339 @@
+// Package connection resolves a managed resource's provider config into an
+// Elasticsearch client: it finds the target cluster, enforces the
+// authorization rule before any credential is read, reads the credentials
+// and CA, and caches one client per config, target and credentials version.
+package connection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/eslink/eslink/apis/authorization"
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+	"github.com/eslink/eslink/apis/eckobject"
+	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
+	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+)
+
+// ECK's conventions for a cluster's HTTP endpoint and Secrets.
+const (
+	eckUser          = "elastic"
+	eckUserSecretFmt = "%s-es-elastic-user"
+	eckCASecretFmt   = "%s-es-http-certs-public"
+	eckURLFmt        = "https://%s-es-http.%s.svc:9200"
+	defaultCAKey     = "ca.crt"
+)
+
+// Request says what a managed resource wants to reach.
+type Request struct {
+	// Namespace of the managed resource.
+	Namespace string
+	// ProviderConfig is spec.providerConfigRef.
+	ProviderConfig *xpv2.ProviderConfigReference
+	// ElasticsearchRef is spec.forProvider.elasticsearchRef, used by ECK-mode
+	// configs that do not fix the cluster.
+	ElasticsearchRef *commonv1alpha1.ElasticsearchReference
+	// Access entries are checked against the target's annotations; empty
+	// checks the namespace only (an observing resource requests nothing).
+	Access []commonv1alpha1.LinkAccess
+}
+
+// A Denied error says the managed resource's namespace may not use the
+// target cluster. Nothing was read or sent.
+type Denied struct{ *authorization.DeniedError }
+
+// IsDenied reports whether err is an authorization denial.
+func IsDenied(err error) bool {
+	var d *Denied
+	return errors.As(err, &d)
+}
+
+// Resolver resolves provider configs. It is safe for concurrent use.
+type Resolver struct {
+	kube client.Client
+
+	mu    sync.Mutex
+	cache map[string]cachedClient
+}
+
+type cachedClient struct {
+	version string
+	client  *elasticsearch.Client
+}
+
+// NewResolver returns a resolver reading through kube.
+func NewResolver(kube client.Client) *Resolver {
+	return &Resolver{kube: kube, cache: map[string]cachedClient{}}
+}
+
+// resolved is everything a client is built from.
+type resolved struct {
+	cfg elasticsearch.Config
+	// key identifies config and target; version changes with any input.
+	key, version string
+}
+
+// Resolve returns a client for req.
+func (r *Resolver) Resolve(ctx context.Context, req Request) (*elasticsearch.Client, error) {
+	if req.ProviderConfig == nil || req.ProviderConfig.Name == "" {
+		return nil, errors.New("spec.providerConfigRef is not set: name a ProviderConfig or ClusterProviderConfig")
+	}
+	var (
+		res *resolved
+		err error
+	)
+	switch req.ProviderConfig.Kind {
+	case v1alpha1.ProviderConfigKind:
+		res, err = r.fromProviderConfig(ctx, req)
+	case v1alpha1.ClusterProviderConfigKind:
+		res, err = r.fromClusterProviderConfig(ctx, req)
+	default:
+		return nil, fmt.Errorf("spec.providerConfigRef.kind %q is not supported: use %s or %s",
+			req.ProviderConfig.Kind, v1alpha1.ProviderConfigKind, v1alpha1.ClusterProviderConfigKind)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.cache[res.key]; ok && c.version == res.version {
+		return c.client, nil
+	}
+	c, err := elasticsearch.New(res.cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.cache[res.key] = cachedClient{version: res.version, client: c}
+	return c, nil
+}
+
+// CachedClients returns how many clients are cached, for tests and metrics.
+func (r *Resolver) CachedClients() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.cache)
+}
+
+func (r *Resolver) fromProviderConfig(ctx context.Context, req Request) (*resolved, error) {
+	pc := &v1alpha1.ProviderConfig{}
+	name := types.NamespacedName{Namespace: req.Namespace, Name: req.ProviderConfig.Name}
+	if err := r.kube.Get(ctx, name, pc); err != nil {
+		return nil, fmt.Errorf("cannot get ProviderConfig %s: %w", name, err)
+	}
+	id := fmt.Sprintf("ProviderConfig %s", name)
+	base := fmt.Sprintf("%s|%s|%d", id, pc.UID, pc.Generation)
+	switch {
+	case pc.Spec.ECK != nil:
+		ref := pc.Spec.ECK.ElasticsearchRef
+		field := "spec.eck.elasticsearchRef of " + id
+		if ref == nil {
+			ref, field = req.ElasticsearchRef, "spec.forProvider.elasticsearchRef"
+		}
+		if ref == nil {
+			return nil, fmt.Errorf("spec.forProvider.elasticsearchRef is required: %s in ECK mode does not fix the cluster", id)
+		}
+		target := types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}
+		if target.Namespace == "" {
+			target.Namespace = pc.Namespace
+		}
+		// A namespaced config reads Secrets in its own namespace only.
+		if target.Namespace != pc.Namespace {
+			return nil, fmt.Errorf("%s targets Elasticsearch %s, but %s reads Secrets in namespace %s only: use a ClusterProviderConfig to reach other namespaces",
+				field, target, id, pc.Namespace)
+		}
+		return r.fromECK(ctx, req, base, pc.Spec.ECK.URLOverride, target)
+	case pc.Spec.Endpoint != nil:
+		e := pc.Spec.Endpoint
+		var ca *v1alpha1.SecretKeyRef
+		if e.CASecretRef != nil {
+			ca = &v1alpha1.SecretKeyRef{Name: e.CASecretRef.Name, Namespace: pc.Namespace, Key: e.CASecretRef.Key}
+		}
+		return r.fromEndpoint(ctx, id, base, v1alpha1.ClusterURLEndpoint{
+			URL: e.URL, CredentialsType: e.CredentialsType, TLS: e.TLS, CASecretRef: ca,
+			CredentialsSecretRef: v1alpha1.SecretKeyRef{Name: e.CredentialsSecretRef.Name, Namespace: pc.Namespace},
+		})
+	}
+	return nil, fmt.Errorf("%s sets neither spec.eck nor spec.endpoint: set exactly one", id)
+}
+
+func (r *Resolver) fromClusterProviderConfig(ctx context.Context, req Request) (*resolved, error) {
+	pc := &v1alpha1.ClusterProviderConfig{}
+	if err := r.kube.Get(ctx, types.NamespacedName{Name: req.ProviderConfig.Name}, pc); err != nil {
+		return nil, fmt.Errorf("cannot get ClusterProviderConfig %s: %w", req.ProviderConfig.Name, err)
+	}
+	id := fmt.Sprintf("ClusterProviderConfig %s", pc.Name)
+	base := fmt.Sprintf("%s|%s|%d", id, pc.UID, pc.Generation)
+	switch {
+	case pc.Spec.ECK != nil:
+		var target types.NamespacedName
+		switch ref := pc.Spec.ECK.ElasticsearchRef; {
+		case ref != nil:
+			if ref.Namespace == "" {
+				return nil, fmt.Errorf("spec.eck.elasticsearchRef.namespace of %s is empty: a cluster-scoped config must name the namespace", id)
+			}
+			target = types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}
+		case req.ElasticsearchRef != nil:
+			target = types.NamespacedName{Namespace: req.ElasticsearchRef.Namespace, Name: req.ElasticsearchRef.Name}
+			if target.Namespace == "" {
+				target.Namespace = req.Namespace
+			}
+		default:
+			return nil, fmt.Errorf("spec.forProvider.elasticsearchRef is required: %s in ECK mode does not fix the cluster", id)
+		}
+		return r.fromECK(ctx, req, base, pc.Spec.ECK.URLOverride, target)
+	case pc.Spec.Endpoint != nil:
+		return r.fromEndpoint(ctx, id, base, *pc.Spec.Endpoint)
+	}
+	return nil, fmt.Errorf("%s sets neither spec.eck nor spec.endpoint: set exactly one", id)
+}
+
+// fromECK authorizes the managed resource's namespace against the target
+// Elasticsearch object before reading its elastic user's password: that
+// user is a superuser, so a cluster that did not grant the namespace must
+// never be reached with it.
+func (r *Resolver) fromECK(ctx context.Context, req Request, base, urlOverride string, target types.NamespacedName) (*resolved, error) {
+	es := eckobject.New()
+	if err := r.kube.Get(ctx, target, es); err != nil {
+		if kerrors.IsNotFound(err) {
+			return nil, fmt.Errorf("Elasticsearch %s not found: check spec.forProvider.elasticsearchRef or the provider config's spec.eck.elasticsearchRef", target)
+		}
+		return nil, fmt.Errorf("cannot get Elasticsearch %s: %w", target, err)
+	}
+	t := authorization.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations()}
+	if err := authorization.Authorize(req.Namespace, t, authorization.RoleRemote, nil); err != nil {
+		return nil, denied(err)
+	}
+	for i := range req.Access {
+		if err := authorization.Authorize(req.Namespace, t, authorization.RoleRemote, &req.Access[i]); err != nil {
+			return nil, denied(err)
+		}
+	}
+
+	u := fmt.Sprintf(eckURLFmt, target.Name, target.Namespace)
+	if urlOverride != "" {
+		u = strings.NewReplacer("{name}", target.Name, "{namespace}", target.Namespace).Replace(urlOverride)
+	}
+	if err := checkURL(u, "spec.eck.urlOverride"); err != nil {
+		return nil, err
+	}
+	userSecret := types.NamespacedName{Namespace: target.Namespace, Name: fmt.Sprintf(eckUserSecretFmt, target.Name)}
+	password, userVersion, err := r.secretValue(ctx, userSecret, eckUser, "ECK creates it with the cluster")
+	if err != nil {
+		return nil, err
+	}
+	cfg := elasticsearch.Config{URL: u, Username: eckUser, Password: string(password)}
+	version := userVersion
+	if strings.HasPrefix(u, "https://") {
+		caSecret := types.NamespacedName{Namespace: target.Namespace, Name: fmt.Sprintf(eckCASecretFmt, target.Name)}
+		ca, caVersion, err := r.secretValue(ctx, caSecret, defaultCAKey, "ECK creates it when the HTTP layer uses TLS")
+		if err != nil {
+			return nil, err
+		}
+		cfg.CACert = ca
+		version += "|" + caVersion
+	}
+	key := base + "|" + target.String()
+	return &resolved{cfg: cfg, key: key, version: version}, nil
+}
+
+func denied(err error) error {
+	var d *authorization.DeniedError
+	if errors.As(err, &d) {
+		return &Denied{DeniedError: d}
+	}
+	return err
+}
+
+func (r *Resolver) fromEndpoint(ctx context.Context, id, base string, e v1alpha1.ClusterURLEndpoint) (*resolved, error) {
+	if err := checkURL(e.URL, "spec.endpoint.url of "+id); err != nil {
+		return nil, err
+	}
+	cfg := elasticsearch.Config{URL: e.URL}
+	credName := types.NamespacedName{Namespace: e.CredentialsSecretRef.Namespace, Name: e.CredentialsSecretRef.Name}
+	s, err := r.secret(ctx, credName, "spec.endpoint.credentialsSecretRef of "+id)
+	if err != nil {
+		return nil, err
+	}
+	version := string(s.UID) + "/" + s.ResourceVersion
+	switch e.CredentialsType {
+	case v1alpha1.CredentialsBasic, "":
+		user, pass := s.Data["username"], s.Data["password"]
+		if len(user) == 0 || len(pass) == 0 {
+			return nil, fmt.Errorf("Secret %s must hold the keys username and password for credentialsType Basic (spec.endpoint.credentialsSecretRef of %s)", credName, id)
+		}
+		cfg.Username, cfg.Password = string(user), string(pass)
+	case v1alpha1.CredentialsAPIKey:
+		key := s.Data["api_key"]
+		if len(key) == 0 {
+			return nil, fmt.Errorf("Secret %s must hold the key api_key for credentialsType APIKey (spec.endpoint.credentialsSecretRef of %s)", credName, id)
+		}
+		cfg.APIKey = string(key)
+	default:
+		return nil, fmt.Errorf("spec.endpoint.credentialsType %q of %s is not supported: use Basic or APIKey", e.CredentialsType, id)
+	}
+	if e.CASecretRef != nil {
+		k := e.CASecretRef.Key
+		if k == "" {
+			k = defaultCAKey
+		}
+		ca, caVersion, err := r.secretValue(ctx, types.NamespacedName{Namespace: e.CASecretRef.Namespace, Name: e.CASecretRef.Name}, k,
+			"spec.endpoint.caSecretRef of "+id+" names it")
+		if err != nil {
+			return nil, err
+		}
+		cfg.CACert = ca
+		version += "|" + caVersion
+	}
+	if e.TLS != nil {
+		cfg.CertificateFingerprint = e.TLS.CertificateFingerprint
+		cfg.InsecureSkipVerify = e.TLS.InsecureSkipVerify
+	}
+	return &resolved{cfg: cfg, key: base, version: version}, nil
+}
+
+func (r *Resolver) secret(ctx context.Context, name types.NamespacedName, why string) (*corev1.Secret, error) {
+	s := &corev1.Secret{}
+	if err := r.kube.Get(ctx, name, s); err != nil {
+		if kerrors.IsNotFound(err) {
+			return nil, fmt.Errorf("Secret %s not found (%s)", name, why)
+		}
+		return nil, fmt.Errorf("cannot get Secret %s: %w", name, err)
+	}
+	return s, nil
+}
+
+func (r *Resolver) secretValue(ctx context.Context, name types.NamespacedName, key, why string) ([]byte, string, error) {
+	s, err := r.secret(ctx, name, why)
+	if err != nil {
+		return nil, "", err
+	}
+	v := s.Data[key]
+	if len(v) == 0 {
+		return nil, "", fmt.Errorf("Secret %s has no key %s", name, key)
+	}
+	return v, string(s.UID) + "/" + s.ResourceVersion, nil
+}
+
+// checkURL rejects URLs that would carry credentials into logs and errors.
+func checkURL(raw, field string) error {
+	u, err := url.Parse(raw)
+	if err == nil && u.User != nil {
+		return fmt.Errorf("%s must not hold credentials: put them in the credentials Secret", field)
+	}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s %q is not an http(s) URL: use https://host:9200", field, raw)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package eck
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
+	"github.com/eslink/eslink/apis/eckobject"
+)
+
+// ServerClaims returns the claims on es's remote cluster server: uid of each
+// RemoteClusterServer to its "namespace/name".
+func ServerClaims(es *unstructured.Unstructured) (map[string]string, error) {
+	claims := map[string]string{}
+	raw, ok := es.GetAnnotations()[eckv1alpha1.AnnotationRemoteClusterServerClaims]
+	if !ok || raw == "" {
+		return claims, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &claims); err != nil {
+		return nil, fmt.Errorf("annotation %s on Elasticsearch %s is not a JSON object of uid to namespace/name: repair or remove it by hand",
+			eckv1alpha1.AnnotationRemoteClusterServerClaims, objectName(es))
+	}
+	return claims, nil
+}
+
+// ClaimServer records the claim of uid (owner is its "namespace/name") and
+// enables the remote cluster server, keeping the rest of
+// spec.remoteClusterServer (such as its service template). It reports
+// whether es changed.
+func ClaimServer(es *unstructured.Unstructured, uid, owner string) (bool, error) {
+	claims, err := ServerClaims(es)
+	if err != nil {
+		return false, err
+	}
+	changed := false
+	if claims[uid] != owner {
+		claims[uid] = owner
+		if err := setClaims(es, claims); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	if !eckobject.RemoteClusterServerEnabled(es) {
+		if err := unstructured.SetNestedField(es.Object, true, "spec", "remoteClusterServer", "enabled"); err != nil {
+			return false, fmt.Errorf("cannot set spec.remoteClusterServer.enabled of Elasticsearch %s: %w", objectName(es), err)
+		}
+		changed = true
+	}
+	return changed, nil
+}
+
+// ReleaseServer removes the claim of uid. With disable, and when no other
+// claim remains, it also turns the server off, which restarts the cluster;
+// a server that other claims still need is never turned off. It reports
+// whether es changed.
+func ReleaseServer(es *unstructured.Unstructured, uid string, disable bool) (bool, error) {
+	claims, err := ServerClaims(es)
+	if err != nil {
+		return false, err
+	}
+	changed := false
+	if _, ok := claims[uid]; ok {
+		delete(claims, uid)
+		if err := setClaims(es, claims); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	if disable && len(claims) == 0 && eckobject.RemoteClusterServerEnabled(es) {
+		if err := unstructured.SetNestedField(es.Object, false, "spec", "remoteClusterServer", "enabled"); err != nil {
+			return false, fmt.Errorf("cannot set spec.remoteClusterServer.enabled of Elasticsearch %s: %w", objectName(es), err)
+		}
+		changed = true
+	}
+	return changed, nil
+}
+
+func setClaims(es *unstructured.Unstructured, claims map[string]string) error {
+	annotations := es.GetAnnotations()
+	if len(claims) == 0 {
+		delete(annotations, eckv1alpha1.AnnotationRemoteClusterServerClaims)
+		es.SetAnnotations(annotations)
+		return nil
+	}
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return fmt.Errorf("cannot encode annotation %s: %w", eckv1alpha1.AnnotationRemoteClusterServerClaims, err)
+	}
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[eckv1alpha1.AnnotationRemoteClusterServerClaims] = string(b)
+	es.SetAnnotations(annotations)
+	return nil
+}

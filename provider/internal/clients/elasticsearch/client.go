@@ -1,0 +1,327 @@
+// Package elasticsearch wraps the Elasticsearch REST API calls eslink makes
+// for cross-cluster API keys, and classifies their failures (license,
+// privilege, version, reachability, TLS) so that controllers can report them.
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	es8 "github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/eslink/eslink/apis/eckobject"
+)
+
+// versionTTL bounds how long a cached server version is trusted, so that a
+// rolling upgrade is noticed without a GET / on every reconcile.
+const versionTTL = time.Hour
+
+// Config is how to reach one Elasticsearch cluster.
+type Config struct {
+	URL      string
+	Username string
+	Password string
+	// APIKey is an encoded REST API key; it takes precedence over basic auth.
+	APIKey string
+	// CACert is PEM; empty uses the system roots.
+	CACert []byte
+	// CertificateFingerprint is the hex SHA-256 of a certificate in the chain.
+	CertificateFingerprint string
+	InsecureSkipVerify     bool
+}
+
+// Client talks to one cluster. It is safe for concurrent use.
+type Client struct {
+	es  *es8.Client
+	url string
+	now func() time.Time
+
+	mu        sync.Mutex
+	version   eckobject.Version
+	versionAt time.Time
+}
+
+// New returns a client for cfg. It does not contact the server.
+func New(cfg Config) (*Client, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("cannot create Elasticsearch client: the URL is empty")
+	}
+	c := es8.Config{
+		Addresses:              []string{cfg.URL},
+		Username:               cfg.Username,
+		Password:               cfg.Password,
+		APIKey:                 cfg.APIKey,
+		CACert:                 cfg.CACert,
+		CertificateFingerprint: strings.ReplaceAll(cfg.CertificateFingerprint, ":", ""),
+		// Never retry in the transport: a retried create would make a second
+		// key. The managed reconciler retries with backoff instead.
+		DisableRetry: true,
+	}
+	if cfg.InsecureSkipVerify {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // Explicitly requested by the provider config.
+		c.Transport = tr
+		c.CACert = nil
+	}
+	es, err := es8.NewClient(c)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: %w", cfg.URL, err)
+	}
+	return &Client{es: es, url: cfg.URL, now: time.Now}, nil
+}
+
+// URL is the cluster's address, for messages.
+func (c *Client) URL() string { return c.url }
+
+// Version returns the server version, cached for an hour. It fails with
+// ReasonVersion when the server is older than 8.10, the first version with
+// cross-cluster API keys.
+func (c *Client) Version(ctx context.Context) (eckobject.Version, error) {
+	c.mu.Lock()
+	if !c.versionAt.IsZero() && c.now().Sub(c.versionAt) < versionTTL {
+		v := c.version
+		c.mu.Unlock()
+		return v, nil
+	}
+	c.mu.Unlock()
+
+	const op = "read the Elasticsearch version"
+	res, err := c.es.Info(c.es.Info.WithContext(ctx))
+	if err != nil {
+		return eckobject.Version{}, classifyTransport(c.url, op, err)
+	}
+	var info struct {
+		Version struct {
+			Number string `json:"number"`
+		} `json:"version"`
+	}
+	if err := decode(res, c.url, op, &info); err != nil {
+		return eckobject.Version{}, err
+	}
+	v, err := eckobject.ParseVersion(info.Version.Number)
+	if err != nil {
+		return eckobject.Version{}, fmt.Errorf("cannot %s at %s: %w", op, c.url, err)
+	}
+	if v.Less(eckobject.MinAPIKeyVersion) {
+		return v, &Error{Reason: ReasonVersion, Message: fmt.Sprintf(
+			"Elasticsearch %s at %s is below %s, the minimum for cross-cluster API keys; upgrade the cluster", v, c.url, eckobject.MinAPIKeyVersion)}
+	}
+	c.mu.Lock()
+	c.version, c.versionAt = v, c.now()
+	c.mu.Unlock()
+	return v, nil
+}
+
+// SupportsCertificateIdentity reports whether the server accepts
+// certificate_identity (9.3+).
+func SupportsCertificateIdentity(v eckobject.Version) bool {
+	return !v.Less(eckobject.CertificateIdentityVersion)
+}
+
+// GetAPIKey returns the key with id, whatever its state. A missing key is an
+// error with ReasonNotFound.
+func (c *Client) GetAPIKey(ctx context.Context, id string) (*APIKey, error) {
+	op := fmt.Sprintf("get API key %s", id)
+	res, err := c.es.Security.GetAPIKey(c.es.Security.GetAPIKey.WithContext(ctx), c.es.Security.GetAPIKey.WithID(id))
+	if err != nil {
+		return nil, classifyTransport(c.url, op, err)
+	}
+	var out struct {
+		APIKeys []APIKey `json:"api_keys"`
+	}
+	if err := decode(res, c.url, op, &out); err != nil {
+		return nil, err
+	}
+	if len(out.APIKeys) == 0 {
+		return nil, &Error{Reason: ReasonNotFound, Status: 404, Message: fmt.Sprintf("cannot %s: not found on Elasticsearch at %s", op, c.url)}
+	}
+	return &out.APIKeys[0], nil
+}
+
+// ActiveCrossClusterKeysByName returns the active (neither invalidated nor
+// expired) cross-cluster keys with exactly this name.
+func (c *Client) ActiveCrossClusterKeysByName(ctx context.Context, name string) ([]APIKey, error) {
+	op := fmt.Sprintf("find API keys named %q", name)
+	// A trailing * would turn the exact match into a prefix search.
+	if strings.HasSuffix(name, "*") {
+		return nil, fmt.Errorf("cannot %s: a name ending in * cannot be looked up exactly", op)
+	}
+	res, err := c.es.Security.GetAPIKey(c.es.Security.GetAPIKey.WithContext(ctx),
+		c.es.Security.GetAPIKey.WithName(name), c.es.Security.GetAPIKey.WithActiveOnly(true))
+	if err != nil {
+		return nil, classifyTransport(c.url, op, err)
+	}
+	var out struct {
+		APIKeys []APIKey `json:"api_keys"`
+	}
+	if err := decode(res, c.url, op, &out); err != nil {
+		if IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	keys := make([]APIKey, 0, len(out.APIKeys))
+	now := c.now()
+	for _, k := range out.APIKeys {
+		if k.Type == "cross_cluster" && k.Name == name && k.Active(now) {
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
+}
+
+// ActiveCrossClusterKeysByMetadata returns the active cross-cluster keys
+// whose top-level metadata key equals value, through the query API. name,
+// when set, widens the search to keys of that name: the metadata match is
+// then made here, which also works where a dotted metadata key such as
+// eslink.io/uid is not queryable as a field path.
+func (c *Client) ActiveCrossClusterKeysByMetadata(ctx context.Context, key, value, name string) ([]APIKey, error) {
+	op := fmt.Sprintf("query API keys by metadata %s", key)
+	should := []any{map[string]any{"term": map[string]any{"metadata." + key: value}}}
+	if name != "" {
+		should = append(should, map[string]any{"term": map[string]any{"name": name}})
+	}
+	q := map[string]any{
+		"size": 1000,
+		"query": map[string]any{"bool": map[string]any{
+			"filter": []any{
+				map[string]any{"term": map[string]any{"type": "cross_cluster"}},
+				map[string]any{"term": map[string]any{"invalidated": false}},
+			},
+			"should":               should,
+			"minimum_should_match": 1,
+		}},
+	}
+	body, err := json.Marshal(q)
+	if err != nil {
+		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	res, err := c.es.Security.QueryAPIKeys(c.es.Security.QueryAPIKeys.WithContext(ctx), c.es.Security.QueryAPIKeys.WithBody(bytes.NewReader(body)))
+	if err != nil {
+		return nil, classifyTransport(c.url, op, err)
+	}
+	var out struct {
+		APIKeys []APIKey `json:"api_keys"`
+	}
+	if err := decode(res, c.url, op, &out); err != nil {
+		return nil, err
+	}
+	keys := make([]APIKey, 0, len(out.APIKeys))
+	now := c.now()
+	for _, k := range out.APIKeys {
+		var got string
+		if raw, ok := k.Metadata[key]; !ok || json.Unmarshal(raw, &got) != nil || got != value {
+			continue
+		}
+		if k.Active(now) {
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
+}
+
+// CreateCrossClusterAPIKey creates a key. The result holds the key's secret.
+func (c *Client) CreateCrossClusterAPIKey(ctx context.Context, r CreateRequest) (*CreatedKey, error) {
+	op := fmt.Sprintf("create cross-cluster API key %q", r.Name)
+	body, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	res, err := c.es.Security.CreateCrossClusterAPIKey(bytes.NewReader(body), c.es.Security.CreateCrossClusterAPIKey.WithContext(ctx))
+	if err != nil {
+		return nil, classifyTransport(c.url, op, err)
+	}
+	out := &CreatedKey{}
+	if err := decode(res, c.url, op, out); err != nil {
+		return nil, err
+	}
+	if out.ID == "" || out.Encoded == "" {
+		return nil, fmt.Errorf("cannot %s: Elasticsearch at %s returned no key id or encoded key", op, c.url)
+	}
+	return out, nil
+}
+
+// UpdateCrossClusterAPIKey replaces a key's access and metadata. It reports
+// whether Elasticsearch changed anything.
+func (c *Client) UpdateCrossClusterAPIKey(ctx context.Context, id string, r UpdateRequest) (bool, error) {
+	op := fmt.Sprintf("update cross-cluster API key %s", id)
+	body, err := r.body()
+	if err != nil {
+		return false, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	res, err := c.es.Security.UpdateCrossClusterAPIKey(id, bytes.NewReader(body), c.es.Security.UpdateCrossClusterAPIKey.WithContext(ctx))
+	if err != nil {
+		return false, classifyTransport(c.url, op, err)
+	}
+	var out struct {
+		Updated bool `json:"updated"`
+	}
+	if err := decode(res, c.url, op, &out); err != nil {
+		return false, err
+	}
+	return out.Updated, nil
+}
+
+// InvalidateAPIKey invalidates a key by id. A key that is missing or already
+// invalid counts as invalidated.
+func (c *Client) InvalidateAPIKey(ctx context.Context, id string) error {
+	op := fmt.Sprintf("invalidate API key %s", id)
+	body, err := json.Marshal(map[string]any{"ids": []string{id}})
+	if err != nil {
+		return fmt.Errorf("cannot %s: %w", op, err)
+	}
+	res, err := c.es.Security.InvalidateAPIKey(bytes.NewReader(body), c.es.Security.InvalidateAPIKey.WithContext(ctx))
+	if err != nil {
+		return classifyTransport(c.url, op, err)
+	}
+	var out struct {
+		ErrorCount   int `json:"error_count"`
+		ErrorDetails []struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"error_details"`
+	}
+	if err := decode(res, c.url, op, &out); err != nil {
+		return err
+	}
+	if out.ErrorCount > 0 {
+		reasons := make([]string, 0, len(out.ErrorDetails))
+		for _, d := range out.ErrorDetails {
+			reasons = append(reasons, d.Reason)
+		}
+		msg := strings.Join(reasons, "; ")
+		if len(out.ErrorDetails) > 0 && out.ErrorDetails[0].Type == "security_exception" {
+			return &Error{Reason: ReasonPrivilege, Status: 200, Type: out.ErrorDetails[0].Type, Message: fmt.Sprintf(
+				"cannot %s: missing privilege on Elasticsearch at %s: %s; the provider's user needs the cluster privileges manage_security and monitor", op, c.url, msg)}
+		}
+		return &Error{Reason: ReasonServer, Status: 200, Message: fmt.Sprintf("cannot %s on Elasticsearch at %s: %s", op, c.url, msg)}
+	}
+	return nil
+}
+
+// decode reads a response: errors are classified, successes decoded into out.
+func decode(res *esapi.Response, url, op string, out any) error {
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
+	if err != nil {
+		return classifyTransport(url, op, err)
+	}
+	if res.IsError() {
+		var body esErrorBody
+		_ = json.Unmarshal(data, &body) // A non-JSON body still classifies by status.
+		return classifyResponse(url, op, res.StatusCode, body)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("cannot %s: cannot decode the response of Elasticsearch at %s: %w", op, url, err)
+	}
+	return nil
+}

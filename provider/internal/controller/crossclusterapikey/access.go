@@ -1,0 +1,186 @@
+package crossclusterapikey
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+)
+
+// desiredAccess converts spec access into the form Elasticsearch returns, so
+// that it compares with a GET and round-trips through update as a noop.
+func desiredAccess(in *esv1alpha1.CrossClusterAccess) (elasticsearch.Access, error) {
+	if in == nil || (len(in.Search) == 0 && len(in.Replication) == 0) {
+		return elasticsearch.Access{}, fmt.Errorf("spec.forProvider.access must grant search or replication: set spec.forProvider.access.search or .replication")
+	}
+	var out elasticsearch.Access
+	for i, s := range in.Search {
+		if len(s.Names) == 0 {
+			return out, fmt.Errorf("spec.forProvider.access.search[%d].names is empty: list at least one index name or pattern", i)
+		}
+		e := elasticsearch.SearchAccess{
+			Names:                  append([]string(nil), s.Names...),
+			AllowRestrictedIndices: s.AllowRestrictedIndices != nil && *s.AllowRestrictedIndices,
+		}
+		if s.Query != nil && len(s.Query.Raw) > 0 {
+			q, err := compactQuery(s.Query.Raw)
+			if err != nil {
+				return out, fmt.Errorf("spec.forProvider.access.search[%d].query %w", i, err)
+			}
+			e.Query = &q
+		}
+		if fs := s.FieldSecurity; fs != nil && (len(fs.Grant) > 0 || len(fs.Except) > 0) {
+			e.FieldSecurity = &elasticsearch.FieldSecurity{Grant: append([]string(nil), fs.Grant...), Except: append([]string(nil), fs.Except...)}
+		}
+		out.Search = append(out.Search, e)
+	}
+	for i, r := range in.Replication {
+		if len(r.Names) == 0 {
+			return out, fmt.Errorf("spec.forProvider.access.replication[%d].names is empty: list at least one index name or pattern", i)
+		}
+		out.Replication = append(out.Replication, elasticsearch.ReplicationAccess{
+			Names:                  append([]string(nil), r.Names...),
+			AllowRestrictedIndices: r.AllowRestrictedIndices != nil && *r.AllowRestrictedIndices,
+		})
+	}
+	return out, nil
+}
+
+// compactQuery returns a query object, given as an object or as a JSON
+// string holding one, as the compact JSON string Elasticsearch stores.
+func compactQuery(raw []byte) (string, error) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		raw = []byte(s)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return "", fmt.Errorf("must be a query DSL object or a JSON string holding one: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return "", fmt.Errorf("must be a query DSL object or a JSON string holding one: %w", err)
+	}
+	return buf.String(), nil
+}
+
+// accessEqual compares access as Elasticsearch sees it: queries by their
+// JSON meaning, empty lists equal to absent ones.
+func accessEqual(a, b elasticsearch.Access) bool {
+	return cmp.Equal(a, b, cmpopts.EquateEmpty(), cmp.Comparer(func(x, y *string) bool {
+		if x == nil || y == nil {
+			return x == y
+		}
+		return jsonEqual([]byte(*x), []byte(*y))
+	}))
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// accessHash identifies the requested access in the key's metadata.
+func accessHash(a elasticsearch.Access) string {
+	b, _ := json.Marshal(a) // Plain structs of strings and bools always marshal.
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// observedAccess is the access Elasticsearch reports, in the API's types.
+func observedAccess(a *elasticsearch.Access) *esv1alpha1.CrossClusterAccess {
+	if a == nil {
+		return nil
+	}
+	out := &esv1alpha1.CrossClusterAccess{}
+	for _, s := range a.Search {
+		e := commonv1alpha1.SearchAccess{Names: s.Names, AllowRestrictedIndices: ptr(s.AllowRestrictedIndices)}
+		if s.Query != nil {
+			q, _ := json.Marshal(*s.Query) // Elasticsearch reports the query as a string; keep it one.
+			e.Query = &apiextensionsv1.JSON{Raw: q}
+		}
+		if s.FieldSecurity != nil {
+			e.FieldSecurity = &commonv1alpha1.FieldSecurity{Grant: s.FieldSecurity.Grant, Except: s.FieldSecurity.Except}
+		}
+		out.Search = append(out.Search, e)
+	}
+	for _, r := range a.Replication {
+		out.Replication = append(out.Replication, commonv1alpha1.ReplicationAccess{Names: r.Names, AllowRestrictedIndices: ptr(r.AllowRestrictedIndices)})
+	}
+	return out
+}
+
+// linkAccess maps key access onto the per-entry checks of the authorization
+// annotations: every entry's kind and index names are checked.
+func linkAccess(in *esv1alpha1.CrossClusterAccess) []commonv1alpha1.LinkAccess {
+	if in == nil {
+		return nil
+	}
+	out := make([]commonv1alpha1.LinkAccess, 0, len(in.Search)+len(in.Replication))
+	for i := range in.Search {
+		out = append(out, commonv1alpha1.LinkAccess{Search: &in.Search[i]})
+	}
+	for _, r := range in.Replication {
+		out = append(out, commonv1alpha1.LinkAccess{Replication: &commonv1alpha1.ECKReplicationAccess{Names: r.Names}})
+	}
+	return out
+}
+
+// desiredMetadata is the user's metadata under the provider's own tags.
+func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Access) (map[string]json.RawMessage, error) {
+	out := make(map[string]json.RawMessage, len(cr.Spec.ForProvider.Metadata)+5)
+	for k, v := range cr.Spec.ForProvider.Metadata {
+		if len(k) > 0 && k[0] == '_' {
+			return nil, fmt.Errorf("spec.forProvider.metadata key %q begins with an underscore, which Elasticsearch rejects: rename it", k)
+		}
+		if !json.Valid(v.Raw) {
+			return nil, fmt.Errorf("spec.forProvider.metadata[%q] is not valid JSON", k)
+		}
+		out[k] = append(json.RawMessage(nil), v.Raw...)
+	}
+	tags := map[string]string{
+		esv1alpha1.MetadataManagedBy:  esv1alpha1.ManagedByValue,
+		esv1alpha1.MetadataNamespace:  cr.GetNamespace(),
+		esv1alpha1.MetadataName:       cr.GetName(),
+		esv1alpha1.MetadataUID:        string(cr.GetUID()),
+		esv1alpha1.MetadataAccessHash: accessHash(access),
+	}
+	for k, v := range tags {
+		if _, ok := out[k]; ok {
+			return nil, fmt.Errorf("spec.forProvider.metadata key %q is reserved for the provider: remove it", k)
+		}
+		b, _ := json.Marshal(v) // Strings always marshal.
+		out[k] = b
+	}
+	return out, nil
+}
+
+// metadataEqual compares metadata by JSON meaning.
+func metadataEqual(want, got map[string]json.RawMessage) bool {
+	if len(want) != len(got) {
+		return false
+	}
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok || !jsonEqual(w, g) {
+			return false
+		}
+	}
+	return true
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,291 @@
+package crossclusterapikey
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/eslink/eslink/apis"
+	"github.com/eslink/eslink/apis/eckobject"
+	providerconfig "github.com/eslink/eslink/provider/internal/controller/config"
+	"github.com/eslink/eslink/test/controlplane"
+)
+
+// testPoll is the poll interval of the manager under test: short, so that
+// steady state spans several polls within seconds.
+const testPoll = time.Second
+
+const settle = 60 * time.Second
+
+var (
+	envOnce sync.Once
+	env     *controlplane.Env
+	envErr  error
+)
+
+func controlPlane(t *testing.T) *controlplane.Env {
+	t.Helper()
+	envOnce.Do(func() {
+		env, envErr = controlplane.Start(context.Background(), controlplane.WithScheme(apis.AddToScheme))
+	})
+	if envErr != nil {
+		t.Fatal(envErr)
+	}
+	return env
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if env != nil {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
+	os.Exit(code)
+}
+
+// writes counts the manager's writes that the API server applied, i.e. that
+// changed a resourceVersion; a no-op update the API server skips is none.
+type writes struct {
+	mu  sync.Mutex
+	log []string
+}
+
+func (w *writes) record(verb string, obj client.Object, before string, err error) {
+	if err != nil || obj.GetResourceVersion() == before {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.log = append(w.log, fmt.Sprintf("%s %T %s/%s", verb, obj, obj.GetNamespace(), obj.GetName()))
+}
+
+func (w *writes) snapshot() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.log...)
+}
+
+type countingClient struct {
+	client.Client
+	w *writes
+}
+
+func (c *countingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	err := c.Client.Create(ctx, obj, opts...)
+	c.w.record("create", obj, "", err)
+	return err
+}
+
+func (c *countingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	before := obj.GetResourceVersion()
+	err := c.Client.Update(ctx, obj, opts...)
+	c.w.record("update", obj, before, err)
+	return err
+}
+
+func (c *countingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	before := obj.GetResourceVersion()
+	err := c.Client.Patch(ctx, obj, patch, opts...)
+	c.w.record("patch", obj, before, err)
+	return err
+}
+
+func (c *countingClient) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	err := c.Client.Delete(ctx, obj, opts...)
+	c.w.record("delete", obj, "", err)
+	return err
+}
+
+func (c *countingClient) Status() client.SubResourceWriter {
+	return &countingStatus{SubResourceWriter: c.Client.Status(), w: c.w}
+}
+
+type countingStatus struct {
+	client.SubResourceWriter
+	w *writes
+}
+
+func (s *countingStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	before := obj.GetResourceVersion()
+	err := s.SubResourceWriter.Update(ctx, obj, opts...)
+	s.w.record("status update", obj, before, err)
+	return err
+}
+
+func (s *countingStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	before := obj.GetResourceVersion()
+	err := s.SubResourceWriter.Patch(ctx, obj, patch, opts...)
+	s.w.record("status patch", obj, before, err)
+	return err
+}
+
+// syncBuffer collects the manager's logs for the secret-leak check.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cluster is the provider manager running in-process on the control plane.
+type cluster struct {
+	kube   client.Client
+	writes *writes
+	logs   *syncBuffer
+}
+
+// startProvider runs the provider config and CrossClusterAPIKey
+// controllers, logging at debug level, until the test ends.
+func startProvider(t *testing.T) *cluster {
+	t.Helper()
+	e := controlPlane(t)
+	kube, err := client.New(e.Config, client.Options{Scheme: e.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{kube: kube, writes: &writes{}, logs: &syncBuffer{}}
+	skip := true
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:     e.Scheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: &skip},
+		Client:     client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		NewClient: func(cfg *rest.Config, o client.Options) (client.Client, error) {
+			cl, err := client.New(cfg, o)
+			if err != nil {
+				return nil, err
+			}
+			return &countingClient{Client: cl, w: c.writes}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zl := zap.New(zap.WriteTo(c.logs), zap.UseDevMode(true))
+	o := controller.Options{
+		Logger:                  logging.NewLogrLogger(zl),
+		GlobalRateLimiter:       ratelimiter.NewGlobal(100),
+		PollInterval:            testPoll,
+		MaxConcurrentReconciles: 2,
+		Features:                &feature.Flags{},
+	}
+	o.Features.Enable(feature.EnableBetaManagementPolicies)
+	if err := providerconfig.Setup(mgr, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := Setup(mgr, o); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
+	return c
+}
+
+var nsSeq atomic.Int64
+
+func (c *cluster) namespace(t *testing.T, prefix string) string {
+	t.Helper()
+	name := fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1_000_000, nsSeq.Add(1))
+	if err := c.kube.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+func (c *cluster) create(t *testing.T, objs ...client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if err := c.kube.Create(context.Background(), o); err != nil {
+			t.Fatalf("cannot create %T %s/%s: %v", o, o.GetNamespace(), o.GetName(), err)
+		}
+	}
+}
+
+// eckCluster creates an ECK Elasticsearch object that ECK's CRD accepts.
+func (c *cluster) eckCluster(t *testing.T, ns, name string, annotations map[string]string) {
+	t.Helper()
+	es := eckobject.New()
+	es.SetNamespace(ns)
+	es.SetName(name)
+	es.SetAnnotations(annotations)
+	es.Object["spec"] = map[string]any{
+		"version":  "9.3.2",
+		"nodeSets": []any{map[string]any{"name": "default", "count": int64(1)}},
+	}
+	c.create(t, es)
+}
+
+func waitFor(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	var last string
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, settle, true, func(context.Context) (bool, error) {
+		ok, why := cond()
+		last = why
+		return ok, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s: %v; last state: %s", what, err, last)
+	}
+}
+
+func conditionOf(cs []xpv2.Condition, ct xpv2.ConditionType) xpv2.Condition {
+	for _, c := range cs {
+		if c.Type == ct {
+			return c
+		}
+	}
+	return xpv2.Condition{Type: ct, Status: corev1.ConditionUnknown}
+}
+
+// events returns the messages of events about objects in ns.
+func (c *cluster) events(t *testing.T, ns string) []string {
+	t.Helper()
+	list := &corev1.EventList{}
+	if err := c.kube.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, 0, len(list.Items))
+	for _, e := range list.Items {
+		out = append(out, e.Reason+": "+e.Message)
+	}
+	return out
+}

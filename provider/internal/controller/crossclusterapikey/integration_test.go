@@ -1,0 +1,421 @@
+package crossclusterapikey
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
+	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
+)
+
+const (
+	itUser = "eslink-provider"
+	itPass = "it-provider-password-7"
+)
+
+// endpointConfig creates, in ns, the Secrets and a ProviderConfig named
+// name that reach srv by URL with basic auth and a CA Secret.
+func (c *cluster) endpointConfig(t *testing.T, ns, name string, srv *esfake.Server, user, pass string) {
+	t.Helper()
+	c.create(t,
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-creds"},
+			Data: map[string][]byte{"username": []byte(user), "password": []byte(pass)}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-ca"},
+			Data: map[string][]byte{"ca.crt": srv.CACertPEM}},
+		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{
+				URL: srv.URL, CredentialsType: v1alpha1.CredentialsBasic,
+				CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: name + "-creds"},
+				CASecretRef:          &v1alpha1.LocalSecretKeyRef{Name: name + "-ca"},
+			}}},
+	)
+}
+
+func ownedKey(ns, name, config string) *esv1alpha1.CrossClusterAPIKey {
+	cr := &esv1alpha1.CrossClusterAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	cr.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ProviderConfigKind, Name: config}
+	cr.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: name + "-key"}
+	cr.Spec.ForProvider.Name = name
+	cr.Spec.ForProvider.Access = &esv1alpha1.CrossClusterAccess{Search: []commonv1alpha1.SearchAccess{{
+		Names: []string{"logs-*"}, Query: raw(`{"term":{"category":"shared"}}`),
+	}}}
+	return cr
+}
+
+func (c *cluster) get(t *testing.T, ns, name string) *esv1alpha1.CrossClusterAPIKey {
+	t.Helper()
+	cr := &esv1alpha1.CrossClusterAPIKey{}
+	if err := c.kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, cr); err != nil {
+		t.Fatal(err)
+	}
+	return cr
+}
+
+func (c *cluster) waitReady(t *testing.T, ns, name string) *esv1alpha1.CrossClusterAPIKey {
+	t.Helper()
+	var cr *esv1alpha1.CrossClusterAPIKey
+	waitFor(t, "CrossClusterAPIKey "+ns+"/"+name+" Ready and Synced", func() (bool, string) {
+		cr = c.get(t, ns, name)
+		r, s := conditionOf(cr.Status.Conditions, xpv2.TypeReady), conditionOf(cr.Status.Conditions, xpv2.TypeSynced)
+		return r.Status == corev1.ConditionTrue && s.Status == corev1.ConditionTrue, fmt.Sprintf("Ready=%+v Synced=%+v", r, s)
+	})
+	return cr
+}
+
+func keyByID(srv *esfake.Server, id string) *esfake.KeySnapshot {
+	for _, k := range srv.Keys() {
+		if k.ID == id {
+			return &k
+		}
+	}
+	return nil
+}
+
+func newFakeES(t *testing.T, opts esfake.Options) *esfake.Server {
+	opts.TLS = true
+	if opts.Users == nil {
+		opts.Users = []esfake.User{{Name: itUser, Password: itPass, Privileges: []string{"manage_security", "monitor"}}}
+	}
+	return esfake.NewServer(t, opts)
+}
+
+func TestIntegrationOwnedKey(t *testing.T) {
+	ctx := context.Background()
+	c := startProvider(t)
+	srv := newFakeES(t, esfake.Options{})
+	ns := c.namespace(t, "owned")
+	c.endpointConfig(t, ns, "es", srv, itUser, itPass)
+	c.create(t, ownedKey(ns, "orders", "es"))
+
+	cr := c.waitReady(t, ns, "orders")
+	id := meta.GetExternalName(cr)
+	k := keyByID(srv, id)
+	if k == nil || k.Invalidated {
+		t.Fatalf("Elasticsearch holds no active key %q (external name)", id)
+	}
+	secret := &corev1.Secret{}
+	if err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: "orders-key"}, secret); err != nil {
+		t.Fatal(err)
+	}
+	if string(secret.Data["id"]) != id || string(secret.Data["name"]) != "orders" {
+		t.Errorf("connection Secret id/name = %q/%q, want %q/orders", secret.Data["id"], secret.Data["name"], id)
+	}
+	decoded, err := base64.StdEncoding.DecodeString(string(secret.Data["encoded"]))
+	if err != nil || string(decoded) != id+":"+string(secret.Data["api_key"]) {
+		t.Errorf("connection Secret's encoded is not base64(id:api_key) of key %s", id)
+	}
+	secrets := []string{string(secret.Data["api_key"]), string(secret.Data["encoded"]), itPass}
+
+	t.Run("SteadyState", func(t *testing.T) {
+		// Let the first reconciles after create settle, then watch polls.
+		waitFor(t, "the resource to stop changing", func() (bool, string) {
+			rv := c.get(t, ns, "orders").ResourceVersion
+			srv.ResetRequests()
+			before := len(c.writes.snapshot())
+			waitFor(t, "two polls", func() (bool, string) {
+				n := srv.Counts()["GET /_security/api_key"]
+				return n >= 2, fmt.Sprintf("%d GETs", n)
+			})
+			return c.get(t, ns, "orders").ResourceVersion == rv && len(c.writes.snapshot()) == before, "resource still changing"
+		})
+		srv.ResetRequests()
+		before := c.writes.snapshot()
+		rv := c.get(t, ns, "orders").ResourceVersion
+		waitFor(t, "three polls", func() (bool, string) {
+			n := srv.Counts()["GET /_security/api_key"]
+			return n >= 3, fmt.Sprintf("%d GETs", n)
+		})
+		reqs := srv.Requests()
+		for _, r := range reqs {
+			if r.Endpoint != "GET /_security/api_key" {
+				t.Errorf("steady state sent %s %s, want only GET /_security/api_key by id", r.Method, r.Path)
+			}
+		}
+		if diff := cmp.Diff(before, c.writes.snapshot()); diff != "" {
+			t.Errorf("steady state wrote to the API server: -before +after:\n%s", diff)
+		}
+		if got := c.get(t, ns, "orders").ResourceVersion; got != rv {
+			t.Errorf("resourceVersion changed in steady state: %s → %s", rv, got)
+		}
+		t.Logf("steady state: %d Elasticsearch requests over %d polls, all GET by id; 0 API server writes", len(reqs), srv.Counts()["GET /_security/api_key"])
+	})
+
+	t.Run("ChangeAccess", func(t *testing.T) {
+		cr := c.get(t, ns, "orders")
+		cr.Spec.ForProvider.Access = &esv1alpha1.CrossClusterAccess{Replication: []commonv1alpha1.ReplicationAccess{{Names: []string{"archive-*"}}}}
+		if err := c.kube.Update(ctx, cr); err != nil {
+			t.Fatal(err)
+		}
+		want := `{"replication":[{"names":["archive-*"],"allow_restricted_indices":false}]}`
+		waitFor(t, "Elasticsearch to hold the new access", func() (bool, string) {
+			k := keyByID(srv, id)
+			return k != nil && string(k.Access) == want, fmt.Sprintf("access %s", k.Access)
+		})
+		waitFor(t, "atProvider to report the new access", func() (bool, string) {
+			cr := c.get(t, ns, "orders")
+			ap := cr.Status.AtProvider
+			return ap.AccessMatches && ap.Access != nil && len(ap.Access.Replication) == 1, fmt.Sprintf("%+v", ap)
+		})
+		if got := meta.GetExternalName(c.get(t, ns, "orders")); got != id {
+			t.Errorf("external name changed on update: %s → %s", id, got)
+		}
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		if err := c.kube.Delete(ctx, c.get(t, ns, "orders")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the resource to be gone", func() (bool, string) {
+			err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: "orders"}, &esv1alpha1.CrossClusterAPIKey{})
+			return client.IgnoreNotFound(err) == nil && err != nil, fmt.Sprintf("get: %v", err)
+		})
+		if k := keyByID(srv, id); k == nil || !k.Invalidated {
+			t.Errorf("key %s after delete = %+v, want invalidated", id, k)
+		}
+		err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: "orders-key"}, &corev1.Secret{})
+		if client.IgnoreNotFound(err) != nil || err == nil {
+			t.Errorf("connection Secret after delete: %v, want not found", err)
+		}
+	})
+
+	assertNoSecrets(t, c, ns, secrets)
+}
+
+// assertNoSecrets checks events, conditions and logs for any secret.
+func assertNoSecrets(t *testing.T, c *cluster, ns string, secrets []string) {
+	t.Helper()
+	texts := c.events(t, ns)
+	list := &esv1alpha1.CrossClusterAPIKeyList{}
+	if err := c.kube.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, cr := range list.Items {
+		b, _ := json.Marshal(cr.Status)
+		texts = append(texts, string(b))
+	}
+	texts = append(texts, c.logs.String())
+	for _, text := range texts {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(text, s) {
+				t.Errorf("a secret appears in events, status or logs: %.200q", text)
+			}
+		}
+	}
+}
+
+func TestIntegrationCrashBetweenCreateAndRecord(t *testing.T) {
+	ctx := context.Background()
+	c := startProvider(t)
+	srv := newFakeES(t, esfake.Options{})
+	ns := c.namespace(t, "crash")
+	c.endpointConfig(t, ns, "es", srv, itUser, itPass)
+
+	// Paused, so that a key can be made with its uid before the provider
+	// acts: what a crash right after create leaves behind.
+	cr := ownedKey(ns, "orders", "es")
+	cr.SetAnnotations(map[string]string{meta.AnnotationKeyReconciliationPaused: "true"})
+	c.create(t, cr)
+	access, err := desiredAccess(cr.Spec.ForProvider.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := desiredMetadata(cr, access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := elasticsearch.New(elasticsearch.Config{URL: srv.URL, Username: itUser, Password: itPass, CACert: srv.CACertPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, err := es.CreateCrossClusterAPIKey(ctx, elasticsearch.CreateRequest{Name: "orders", Access: access, Metadata: md})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cr = c.get(t, ns, "orders")
+	meta.RemoveAnnotations(cr, meta.AnnotationKeyReconciliationPaused)
+	if err := c.kube.Update(ctx, cr); err != nil {
+		t.Fatal(err)
+	}
+	cr = c.waitReady(t, ns, "orders")
+	id := meta.GetExternalName(cr)
+	if id == lost.ID {
+		t.Fatal("the provider adopted the unrecorded key, whose secret it cannot know")
+	}
+	active := []string{}
+	for _, k := range srv.Keys() {
+		if !k.Invalidated {
+			active = append(active, k.ID)
+		}
+	}
+	if diff := cmp.Diff([]string{id}, active); diff != "" {
+		t.Errorf("active keys: -want +got:\n%s", diff)
+	}
+	waitFor(t, "an event about the replaced key", func() (bool, string) {
+		ev := c.events(t, ns)
+		for _, e := range ev {
+			if strings.Contains(e, string(reasonInvalidatedUnsaved)) && strings.Contains(e, lost.ID) {
+				return true, ""
+			}
+		}
+		return false, strings.Join(ev, "\n")
+	})
+	assertNoSecrets(t, c, ns, []string{lost.APIKey, lost.Encoded, itPass})
+}
+
+func TestIntegrationObserveOnly(t *testing.T) {
+	ctx := context.Background()
+	c := startProvider(t)
+	const elasticPass = "eck-elastic-pw-3"
+	srv := newFakeES(t, esfake.Options{Users: []esfake.User{{Name: "elastic", Password: elasticPass}}})
+	ns := c.namespace(t, "observe")
+	// An ECK cluster reached through a cluster-wide ECK-mode config.
+	c.eckCluster(t, ns, "cluster2", nil)
+	c.create(t,
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cluster2-es-elastic-user"}, Data: map[string][]byte{"elastic": []byte(elasticPass)}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cluster2-es-http-certs-public"}, Data: map[string][]byte{"ca.crt": srv.CACertPEM}},
+		&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "eck-" + ns},
+			Spec: v1alpha1.ClusterProviderConfigSpec{ECK: &v1alpha1.ECKEndpoint{URLOverride: srv.URL}}},
+	)
+	keyName := "eck-" + ns + "-cluster1-logs"
+	cr := &esv1alpha1.CrossClusterAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: keyName}}
+	cr.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve}
+	cr.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: "eck-" + ns}
+	cr.Spec.ForProvider.Name = keyName
+	cr.Spec.ForProvider.ElasticsearchRef = &commonv1alpha1.ElasticsearchReference{Name: "cluster2"}
+	c.create(t, cr)
+
+	waitFor(t, "a KeyNotFound condition", func() (bool, string) {
+		r := conditionOf(c.get(t, ns, keyName).Status.Conditions, xpv2.TypeReady)
+		return r.Reason == ReasonKeyNotFound && strings.Contains(r.Message, "key not found in observe mode"), fmt.Sprintf("%+v", r)
+	})
+
+	// ECK creates its key.
+	es, err := elasticsearch.New(elasticsearch.Config{URL: srv.URL, Username: "elastic", Password: elasticPass, CACert: srv.CACertPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eckKey, err := es.CreateCrossClusterAPIKey(ctx, elasticsearch.CreateRequest{Name: keyName,
+		Access:   elasticsearch.Access{Search: []elasticsearch.SearchAccess{{Names: []string{"logs-*"}}}},
+		Metadata: map[string]json.RawMessage{"elasticsearch.k8s.elastic.co/config-hash": json.RawMessage(`"42"`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetRequests()
+	got := c.waitReady(t, ns, keyName)
+	if got.Status.AtProvider.ID != eckKey.ID || got.Status.AtProvider.Access == nil || got.Status.AtProvider.Creation == nil {
+		t.Errorf("atProvider = %+v, want ECK's key %s with its access and creation", got.Status.AtProvider, eckKey.ID)
+	}
+	waitFor(t, "two more polls", func() (bool, string) {
+		n := srv.Counts()["GET /_security/api_key"]
+		return n >= 3, fmt.Sprintf("%d GETs", n)
+	})
+	for _, r := range srv.Requests() {
+		if r.Method != "GET" {
+			t.Errorf("observe-only sent %s %s to Elasticsearch", r.Method, r.Path)
+		}
+	}
+	if k := keyByID(srv, eckKey.ID); k == nil || k.Invalidated || string(k.Metadata) != `{"elasticsearch.k8s.elastic.co/config-hash":"42"}` {
+		t.Errorf("ECK's key changed: %+v", k)
+	}
+
+	t.Run("DeniedNamespace", func(t *testing.T) {
+		other := c.namespace(t, "intruder")
+		denied := cr.DeepCopy()
+		denied.ObjectMeta = metav1.ObjectMeta{Namespace: other, Name: keyName}
+		denied.Spec.ForProvider.ElasticsearchRef = &commonv1alpha1.ElasticsearchReference{Name: "cluster2", Namespace: ns}
+		srv.ResetRequests()
+		c.create(t, denied)
+		waitFor(t, "a NotAuthorized condition", func() (bool, string) {
+			r := conditionOf(c.get(t, other, keyName).Status.Conditions, xpv2.TypeReady)
+			return r.Reason == ReasonNotAuthorized && strings.Contains(r.Message, "eslink.io/allowed-namespaces"), fmt.Sprintf("%+v", r)
+		})
+		// The denied resource never reached the cluster: nothing observed,
+		// and nothing but the other resource's GETs was sent.
+		if ap := c.get(t, other, keyName).Status.AtProvider; ap.ID != "" {
+			t.Errorf("denied resource observed key %s", ap.ID)
+		}
+		for _, r := range srv.Requests() {
+			if r.Method != "GET" {
+				t.Errorf("unexpected request %s %s", r.Method, r.Path)
+			}
+		}
+		waitFor(t, "a warning event", func() (bool, string) {
+			ev := c.events(t, other)
+			for _, e := range ev {
+				if strings.Contains(e, "not allowed to link") {
+					return true, ""
+				}
+			}
+			return false, strings.Join(ev, "\n")
+		})
+	})
+	assertNoSecrets(t, c, ns, []string{eckKey.APIKey, eckKey.Encoded, elasticPass})
+}
+
+func TestIntegrationBlockingConditions(t *testing.T) {
+	c := startProvider(t)
+	cases := map[string]struct {
+		opts   esfake.Options
+		reason xpv2.ConditionReason
+		substr string
+	}{
+		"LicenseBasic": {
+			opts:   esfake.Options{License: "basic"},
+			reason: xpv2.ConditionReason(elasticsearch.ReasonLicense), substr: "non-compliant for [advanced-remote-cluster-security]",
+		},
+		"MissingPrivilege": {
+			opts:   esfake.Options{Users: []esfake.User{{Name: itUser, Password: itPass, Privileges: []string{"manage_api_key", "monitor"}}}},
+			reason: xpv2.ConditionReason(elasticsearch.ReasonPrivilege), substr: "manage_security",
+		},
+		"VersionTooOld": {
+			opts:   esfake.Options{Version: "8.9.1"},
+			reason: xpv2.ConditionReason(elasticsearch.ReasonVersion), substr: "below 8.10",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			srv := newFakeES(t, tc.opts)
+			ns := c.namespace(t, strings.ToLower(name))
+			c.endpointConfig(t, ns, "es", srv, itUser, itPass)
+			c.create(t, ownedKey(ns, "orders", "es"))
+			waitFor(t, "Ready=False with reason "+string(tc.reason), func() (bool, string) {
+				cr := c.get(t, ns, "orders")
+				r, s := conditionOf(cr.Status.Conditions, xpv2.TypeReady), conditionOf(cr.Status.Conditions, xpv2.TypeSynced)
+				return r.Status == corev1.ConditionFalse && r.Reason == tc.reason && strings.Contains(r.Message, tc.substr) &&
+					s.Status == corev1.ConditionFalse, fmt.Sprintf("Ready=%+v Synced=%+v", r, s)
+			})
+			waitFor(t, "a warning event", func() (bool, string) {
+				ev := c.events(t, ns)
+				for _, e := range ev {
+					if strings.Contains(e, tc.substr) {
+						return true, ""
+					}
+				}
+				return false, strings.Join(ev, "\n")
+			})
+			for _, k := range srv.Keys() {
+				if !k.Invalidated {
+					t.Errorf("an active key %s exists although creation was blocked", k.ID)
+				}
+			}
+			assertNoSecrets(t, c, ns, []string{itPass})
+		})
+	}
+}

@@ -1,0 +1,216 @@
+// Package remoteclusterentry reconciles RemoteClusterEntry managed
+// resources: each owns exactly one entry of an ECK Elasticsearch object's
+// spec.remoteClusters and never touches the others.
+package remoteclusterentry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/eslink/eslink/apis/authorization"
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+	"github.com/eslink/eslink/apis/eck/v1alpha1"
+	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/provider/internal/clients/eck"
+)
+
+// Fields of a RemoteClusterEntry that name Elasticsearch objects, used in
+// messages so the user knows which reference to fix.
+const (
+	fieldLocal  = "spec.forProvider.elasticsearchRef"
+	fieldRemote = "spec.forProvider.remoteElasticsearchRef"
+)
+
+// Setup adds a controller that reconciles RemoteClusterEntry managed
+// resources.
+func Setup(mgr ctrl.Manager, o controller.Options) error {
+	name := managed.ControllerName(v1alpha1.RemoteClusterEntryGroupKind)
+
+	opts := []managed.ReconcilerOption{
+		managed.WithTypedExternalConnector[*v1alpha1.RemoteClusterEntry](&connector{kube: mgr.GetClient()}),
+		managed.WithLogger(o.Logger.WithValues("controller", name)),
+		managed.WithPollInterval(o.PollInterval),
+		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)), //nolint:staticcheck // crossplane-runtime's recorder takes the legacy events API.
+		// The entry is keyed by alias and owner uid, never by an id the
+		// external system returns, so an interrupted create is safe to redo.
+		managed.WithDeterministicExternalName(true),
+		// Observe reads the API server itself, which is consistent: a
+		// missing entry right after a write is really missing. The default
+		// grace period would hold every deletion within 30s of creation.
+		managed.WithCreationGracePeriod(0),
+	}
+	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
+		opts = append(opts, managed.WithManagementPolicies())
+	}
+	if o.MetricOptions != nil && o.MetricOptions.MRMetrics != nil {
+		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
+	}
+
+	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.RemoteClusterEntryGroupVersionKind), opts...)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		WithOptions(o.ForControllerRuntime()).
+		WithEventFilter(resource.DesiredStateChanged()).
+		For(&v1alpha1.RemoteClusterEntry{}).
+		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
+
+type connector struct {
+	kube client.Client
+}
+
+// Connect needs no credentials: the provider changes ECK objects with its
+// own Kubernetes identity, which is why every change is authorized first.
+func (c *connector) Connect(_ context.Context, _ *v1alpha1.RemoteClusterEntry) (managed.TypedExternalClient[*v1alpha1.RemoteClusterEntry], error) {
+	return &external{es: eck.NewClient(c.kube)}, nil
+}
+
+type external struct {
+	es *eck.Client
+}
+
+func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) (managed.ExternalObservation, error) {
+	p := mg.Spec.ForProvider
+	uid := string(mg.GetUID())
+	local, err := e.es.Get(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal)
+
+	if meta.WasDeleted(mg) {
+		// Removing our own entry needs no grant: the uid is the API
+		// server's, so only this resource can own the entry, and leaving
+		// it behind after a grant was revoked would leak the link.
+		var nf *eck.NotFoundError
+		if errors.As(err, &nf) {
+			return managed.ExternalObservation{ResourceExists: false}, nil
+		}
+		if err != nil {
+			return managed.ExternalObservation{}, err
+		}
+		owns, err := eck.RemoteClusters.Owns(local, uid)
+		if err != nil {
+			return managed.ExternalObservation{}, err
+		}
+		return managed.ExternalObservation{ResourceExists: owns}, nil
+	}
+	if err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+
+	desired, err := e.desired(ctx, mg, local)
+	if err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+	entry, own, err := eck.RemoteClusters.Lookup(local, p.Alias, uid)
+	if err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+	if own == eck.Foreign {
+		return managed.ExternalObservation{}, blocked(mg, eck.RemoteClusters.Conflict(local, p.Alias, uid))
+	}
+	upToDate, err := eck.RemoteClusters.Holds(local, p.Alias, uid, desired)
+	if err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+
+	exists := own == eck.Owned && entry != nil
+	mg.Status.AtProvider.Present = exists
+	if v, err := eckobject.RunningVersion(local); err == nil {
+		mg.Status.AtProvider.Version = v.String()
+	}
+	if exists {
+		mg.SetConditions(xpv2.Available())
+	} else {
+		mg.SetConditions(xpv2.Unavailable())
+	}
+	return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: upToDate}, nil
+}
+
+func (e *external) Create(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) (managed.ExternalCreation, error) {
+	return managed.ExternalCreation{}, e.put(ctx, mg)
+}
+
+func (e *external) Update(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) (managed.ExternalUpdate, error) {
+	return managed.ExternalUpdate{}, e.put(ctx, mg)
+}
+
+func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) (managed.ExternalDelete, error) {
+	p := mg.Spec.ForProvider
+	_, err := e.es.Mutate(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
+		return eck.RemoteClusters.Remove(local, string(mg.GetUID()))
+	})
+	var nf *eck.NotFoundError
+	if errors.As(err, &nf) {
+		return managed.ExternalDelete{}, nil
+	}
+	if err != nil {
+		return managed.ExternalDelete{}, fmt.Errorf("cannot remove remote cluster alias %s of %s/%s: %w", p.Alias, mg.GetNamespace(), mg.GetName(), err)
+	}
+	return managed.ExternalDelete{}, nil
+}
+
+func (e *external) Disconnect(_ context.Context) error { return nil }
+
+// put writes the desired entry. The checks run again on every fresh read,
+// so a grant revoked or an alias taken since Observe still stops the write.
+func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) error {
+	p := mg.Spec.ForProvider
+	_, err := e.es.Mutate(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
+		desired, err := e.desired(ctx, mg, local)
+		if err != nil {
+			return false, err
+		}
+		return eck.RemoteClusters.Put(local, p.Alias, string(mg.GetUID()), desired)
+	})
+	if err != nil {
+		return blocked(mg, fmt.Errorf("cannot write remote cluster alias %s of %s/%s: %w", p.Alias, mg.GetNamespace(), mg.GetName(), err))
+	}
+	return nil
+}
+
+// desired authorizes the change against both clusters, checks the version
+// and renders the entry. Nothing is written when it fails.
+func (e *external) desired(ctx context.Context, mg *v1alpha1.RemoteClusterEntry, local *unstructured.Unstructured) (map[string]any, error) {
+	p := mg.Spec.ForProvider
+	ns := mg.GetNamespace()
+	if err := eck.Authorize(ns, local, authorization.RoleLocal, nil); err != nil {
+		return nil, err
+	}
+	remote, err := e.es.Get(ctx, eck.RemoteRef(p, ns), fieldRemote)
+	if err != nil {
+		return nil, err
+	}
+	var access *commonv1alpha1.LinkAccess
+	if p.APIKey != nil {
+		access = &p.APIKey.Access
+	}
+	if err := eck.Authorize(ns, remote, authorization.RoleRemote, access); err != nil {
+		return nil, err
+	}
+	if p.APIKey != nil {
+		if _, err := eck.RequireAPIKeyVersion(local, "remoteClusters[].apiKey"); err != nil {
+			return nil, err
+		}
+	}
+	return eck.RenderRemoteCluster(p, ns)
+}
+
+// blocked marks Ready=False with the reason a change is refused, and passes
+// err on for the managed reconciler's Synced condition and Warning event.
+func blocked(mg *v1alpha1.RemoteClusterEntry, err error) error {
+	if c, ok := eck.BlockedCondition(err); ok {
+		mg.SetConditions(c)
+	}
+	return err
+}

@@ -1,0 +1,185 @@
+// Package remoteclusterserver reconciles RemoteClusterServer managed
+// resources: each claims an ECK Elasticsearch object's remote cluster server,
+// enabling it, and releases its claim when deleted.
+package remoteclusterserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/eslink/eslink/apis/authorization"
+	"github.com/eslink/eslink/apis/eck/v1alpha1"
+	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/provider/internal/clients/eck"
+)
+
+const fieldTarget = "spec.forProvider.elasticsearchRef"
+
+// Setup adds a controller that reconciles RemoteClusterServer managed
+// resources.
+func Setup(mgr ctrl.Manager, o controller.Options) error {
+	name := managed.ControllerName(v1alpha1.RemoteClusterServerGroupKind)
+
+	opts := []managed.ReconcilerOption{
+		managed.WithTypedExternalConnector[*v1alpha1.RemoteClusterServer](&connector{kube: mgr.GetClient()}),
+		managed.WithLogger(o.Logger.WithValues("controller", name)),
+		managed.WithPollInterval(o.PollInterval),
+		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)), //nolint:staticcheck // crossplane-runtime's recorder takes the legacy events API.
+		// A claim is keyed by the owner's uid, so an interrupted create is
+		// safe to redo.
+		managed.WithDeterministicExternalName(true),
+		// Observe reads the API server itself, which is consistent: a
+		// missing entry right after a write is really missing. The default
+		// grace period would hold every deletion within 30s of creation.
+		managed.WithCreationGracePeriod(0),
+	}
+	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
+		opts = append(opts, managed.WithManagementPolicies())
+	}
+	if o.MetricOptions != nil && o.MetricOptions.MRMetrics != nil {
+		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
+	}
+
+	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.RemoteClusterServerGroupVersionKind), opts...)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		WithOptions(o.ForControllerRuntime()).
+		WithEventFilter(resource.DesiredStateChanged()).
+		For(&v1alpha1.RemoteClusterServer{}).
+		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
+
+type connector struct {
+	kube client.Client
+}
+
+// Connect needs no credentials: the provider changes ECK objects with its
+// own Kubernetes identity, which is why every change is authorized first.
+func (c *connector) Connect(_ context.Context, _ *v1alpha1.RemoteClusterServer) (managed.TypedExternalClient[*v1alpha1.RemoteClusterServer], error) {
+	return &external{es: eck.NewClient(c.kube)}, nil
+}
+
+type external struct {
+	es *eck.Client
+}
+
+func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterServer) (managed.ExternalObservation, error) {
+	uid := string(mg.GetUID())
+	es, err := e.es.Get(ctx, eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace()), fieldTarget)
+
+	if meta.WasDeleted(mg) {
+		// Releasing our own claim needs no grant: only this resource has
+		// its uid, and a claim left behind would keep the server on.
+		var nf *eck.NotFoundError
+		if errors.As(err, &nf) {
+			return managed.ExternalObservation{ResourceExists: false}, nil
+		}
+		if err != nil {
+			return managed.ExternalObservation{}, err
+		}
+		claims, err := eck.ServerClaims(es)
+		if err != nil {
+			return managed.ExternalObservation{}, err
+		}
+		_, claimed := claims[uid]
+		return managed.ExternalObservation{ResourceExists: claimed}, nil
+	}
+	if err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+	if err := check(mg, es); err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+	claims, err := eck.ServerClaims(es)
+	if err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+
+	enabled := eckobject.RemoteClusterServerEnabled(es)
+	_, claimed := claims[uid]
+	mg.Status.AtProvider.Enabled = enabled
+	mg.Status.AtProvider.Claims = len(claims)
+	if v, err := eckobject.RunningVersion(es); err == nil {
+		mg.Status.AtProvider.Version = v.String()
+	}
+	exists := claimed && enabled
+	if exists {
+		mg.SetConditions(xpv2.Available())
+	} else {
+		mg.SetConditions(xpv2.Unavailable())
+	}
+	// A claim has no parameters to drift: present and enabled is all.
+	return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: exists}, nil
+}
+
+func (e *external) Create(ctx context.Context, mg *v1alpha1.RemoteClusterServer) (managed.ExternalCreation, error) {
+	return managed.ExternalCreation{}, e.claim(ctx, mg)
+}
+
+func (e *external) Update(ctx context.Context, mg *v1alpha1.RemoteClusterServer) (managed.ExternalUpdate, error) {
+	return managed.ExternalUpdate{}, e.claim(ctx, mg)
+}
+
+func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterServer) (managed.ExternalDelete, error) {
+	name := eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace())
+	_, err := e.es.Mutate(ctx, name, fieldTarget, func(es *unstructured.Unstructured) (bool, error) {
+		return eck.ReleaseServer(es, string(mg.GetUID()), mg.Spec.ForProvider.DisableOnDelete)
+	})
+	var nf *eck.NotFoundError
+	if errors.As(err, &nf) {
+		return managed.ExternalDelete{}, nil
+	}
+	if err != nil {
+		return managed.ExternalDelete{}, fmt.Errorf("cannot release remote cluster server claim of %s/%s on Elasticsearch %s: %w", mg.GetNamespace(), mg.GetName(), name, err)
+	}
+	return managed.ExternalDelete{}, nil
+}
+
+func (e *external) Disconnect(_ context.Context) error { return nil }
+
+func (e *external) claim(ctx context.Context, mg *v1alpha1.RemoteClusterServer) error {
+	name := eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace())
+	owner := mg.GetNamespace() + "/" + mg.GetName()
+	_, err := e.es.Mutate(ctx, name, fieldTarget, func(es *unstructured.Unstructured) (bool, error) {
+		if err := check(mg, es); err != nil {
+			return false, err
+		}
+		return eck.ClaimServer(es, string(mg.GetUID()), owner)
+	})
+	if err != nil {
+		return blocked(mg, fmt.Errorf("cannot claim remote cluster server of Elasticsearch %s for %s: %w", name, owner, err))
+	}
+	return nil
+}
+
+// check refuses a claim the namespace is not granted, or one ECK's webhook
+// would reject for the cluster's version.
+func check(mg *v1alpha1.RemoteClusterServer, es *unstructured.Unstructured) error {
+	if err := eck.Authorize(mg.GetNamespace(), es, authorization.RoleRemote, nil); err != nil {
+		return err
+	}
+	_, err := eck.RequireAPIKeyVersion(es, "spec.remoteClusterServer")
+	return err
+}
+
+// blocked marks Ready=False with the reason a change is refused, and passes
+// err on for the managed reconciler's Synced condition and Warning event.
+func blocked(mg *v1alpha1.RemoteClusterServer, err error) error {
+	if c, ok := eck.BlockedCondition(err); ok {
+		mg.SetConditions(c)
+	}
+	return err
+}

@@ -1,0 +1,176 @@
+// Command demo runs one link end to end on loopback and prints what happened:
+// `make demo`. It starts the same components as the end-to-end tests (a real
+// API server, two fake Elasticsearch clusters, the provider, the function,
+// Crossplane's render engine and a simulated ECK), applies
+// examples/links/flow1-eck-api-key.yaml, waits for the link to become Ready,
+// shows the link's status, both ECK objects and the key as the remote holds
+// it, then deletes the link and checks everything it created is gone.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/eslink/eslink/test/e2e/harness"
+)
+
+const linkFile = "examples/links/flow1-eck-api-key.yaml"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "demo failed:", err)
+		os.Exit(1)
+	}
+}
+
+func step(format string, args ...any) {
+	fmt.Printf("==> "+format+"\n", args...)
+}
+
+func run() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	start := time.Now()
+
+	verbose := os.Getenv("DEMO_VERBOSE") != ""
+	h, err := harness.Start(ctx, harness.Options{
+		Progress: step,
+		Log: func(format string, args ...any) {
+			if verbose || strings.HasPrefix(format, "[ECK simulator]") {
+				fmt.Printf("    "+format+"\n", args...)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer h.Stop()
+
+	link, err := readLink(filepath.Join(h.Root, linkFile))
+	if err != nil {
+		return err
+	}
+	step("applying %s: %s %s/%s", linkFile, link.GetKind(), link.GetNamespace(), link.GetName())
+	if err := h.Kube.Create(ctx, link); err != nil {
+		return fmt.Errorf("cannot create the link: %w", err)
+	}
+	got, err := h.WaitFor(ctx, link, 3*time.Minute, "Ready", harness.Ready)
+	if err != nil {
+		return err
+	}
+	step("link %s/%s is Ready after %s", link.GetNamespace(), link.GetName(), time.Since(start).Round(time.Second))
+
+	fmt.Println()
+	step("kubectl get xremoteclusterlink -n %s %s -o yaml (status)", link.GetNamespace(), link.GetName())
+	printYAML(got.Object["status"])
+
+	local, err := h.Elasticsearch(ctx, harness.LocalNamespace, harness.LocalName)
+	if err != nil {
+		return err
+	}
+	step("Elasticsearch %s/%s spec.remoteClusters (the local cluster)", harness.LocalNamespace, harness.LocalName)
+	printYAML(nested(local, "spec", "remoteClusters"))
+	remote, err := h.Elasticsearch(ctx, harness.RemoteNamespace, harness.RemoteName)
+	if err != nil {
+		return err
+	}
+	step("Elasticsearch %s/%s spec.remoteClusterServer (the remote cluster)", harness.RemoteNamespace, harness.RemoteName)
+	printYAML(nested(remote, "spec", "remoteClusterServer"))
+
+	alias, _, _ := unstructured.NestedString(got.Object, "status", "alias")
+	keyName := fmt.Sprintf("eck-%s-%s-%s", harness.LocalNamespace, harness.LocalName, alias)
+	keys, err := harness.Keys(ctx, h.Remote, keyName)
+	if err != nil {
+		return err
+	}
+	step("GET /_security/api_key?name=%s on the remote", keyName)
+	printJSON(keys)
+
+	fmt.Println()
+	step("deleting the link")
+	if err := h.Kube.Delete(ctx, link); err != nil {
+		return fmt.Errorf("cannot delete the link: %w", err)
+	}
+	if err := h.WaitGone(ctx, link, 3*time.Minute); err != nil {
+		return err
+	}
+	if err := waitKeyInvalidated(ctx, h, keyName); err != nil {
+		return err
+	}
+	aliases, err := h.RemoteClusterAliases(ctx, harness.LocalNamespace, harness.LocalName)
+	if err != nil {
+		return err
+	}
+	if len(aliases) != 0 {
+		return fmt.Errorf("the local cluster still has remote clusters %v after the link was deleted", aliases)
+	}
+	step("link deleted: its entry is gone from %s/%s and key %s is invalidated", harness.LocalNamespace, harness.LocalName, keyName)
+	step("demo finished in %s", time.Since(start).Round(time.Second))
+	return nil
+}
+
+func readLink(path string) (*unstructured.Unstructured, error) {
+	b, err := os.ReadFile(path) //nolint:gosec // A file of the repository.
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(b, &u.Object); err != nil {
+		return nil, fmt.Errorf("cannot parse %s: %w", path, err)
+	}
+	return u, nil
+}
+
+func waitKeyInvalidated(ctx context.Context, h *harness.Harness, name string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		keys, err := harness.Keys(ctx, h.Remote, name)
+		if err != nil {
+			return err
+		}
+		active := false
+		for _, k := range keys {
+			active = active || !k.Invalidated
+		}
+		if !active {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("key %s is still active on the remote", name)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func nested(u *unstructured.Unstructured, path ...string) any {
+	v, _, _ := unstructured.NestedFieldNoCopy(u.Object, path...)
+	return v
+}
+
+func printYAML(v any) {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		fmt.Println("    (cannot render:", err, ")")
+		return
+	}
+	for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		fmt.Println("    " + l)
+	}
+}
+
+func printJSON(v any) {
+	b, err := json.MarshalIndent(v, "    ", "  ")
+	if err != nil {
+		fmt.Println("    (cannot render:", err, ")")
+		return
+	}
+	fmt.Println("    " + string(b))
+}

@@ -1,0 +1,293 @@
+// Package ecksim SIMULATES the part of the ECK operator that eslink's flow 1
+// relies on, because a real ECK cannot run on the test machines: when a local
+// cluster's spec.remoteClusters holds an entry with apiKey, ECK creates a
+// cross-cluster API key on the remote named eck-<ns>-<name>-<alias> with its
+// metadata, updates it when the access changes, puts the encoded key in the
+// local cluster's keystore and the seeds in its cluster settings, and
+// invalidates keys whose entry is gone (reference/eck.md §2-4). It talks to
+// the clusters' REST APIs exactly as ECK does, so the provider sees the same
+// keys it would see next to a real ECK.
+package ecksim
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/eslink/eslink/apis/eckobject"
+)
+
+// Cluster is how the simulator reaches one cluster's Elasticsearch API.
+type Cluster struct {
+	URL      string
+	Username string
+	Password string
+	HTTP     *http.Client
+	// SetKeystoreEntry stands for ECK writing the keystore and restarting.
+	SetKeystoreEntry func(name, value string)
+	// RemoveKeystoreEntry stands for ECK removing a keystore entry.
+	RemoveKeystoreEntry func(name string)
+}
+
+// Simulator reconciles ECK's remote-cluster keys for every Elasticsearch
+// object in the API server.
+type Simulator struct {
+	Kube     client.Client
+	Clusters map[string]*Cluster // keyed by namespace/name
+	Interval time.Duration
+	// Log receives one line per action, prefixed to say it is simulated.
+	Log func(format string, args ...any)
+}
+
+// Run reconciles until ctx is done.
+func (s *Simulator) Run(ctx context.Context) {
+	t := time.NewTicker(s.Interval)
+	defer t.Stop()
+	for {
+		if err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			s.logf("reconcile failed: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+type expected struct {
+	alias  string
+	local  *unstructured.Unstructured
+	remote string
+	apiKey map[string]any
+}
+
+// Reconcile runs one pass over all Elasticsearch objects.
+func (s *Simulator) Reconcile(ctx context.Context) error {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(eckobject.GroupVersionKind.GroupVersion().WithKind("ElasticsearchList"))
+	if err := s.Kube.List(ctx, list); err != nil {
+		return fmt.Errorf("cannot list Elasticsearch objects: %w", err)
+	}
+	want := map[string][]expected{} // remote -> expected keys
+	for i := range list.Items {
+		local := &list.Items[i]
+		entries, err := eckobject.RemoteClusters(local)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			apiKey, _ := e["apiKey"].(map[string]any)
+			ref, _ := e["elasticsearchRef"].(map[string]any)
+			if apiKey == nil || ref == nil {
+				continue
+			}
+			name, _ := ref["name"].(string)
+			ns, _ := ref["namespace"].(string)
+			if ns == "" {
+				ns = local.GetNamespace()
+			}
+			remote := ns + "/" + name
+			want[remote] = append(want[remote], expected{alias: eckobject.EntryName(e), local: local, remote: remote, apiKey: apiKey})
+		}
+	}
+	remotes := make([]string, 0, len(s.Clusters))
+	for k := range s.Clusters {
+		remotes = append(remotes, k)
+	}
+	sort.Strings(remotes)
+	for _, r := range remotes {
+		if err := s.reconcileRemote(ctx, r, want[r]); err != nil {
+			return fmt.Errorf("remote %s: %w", r, err)
+		}
+	}
+	return nil
+}
+
+type esKey struct {
+	ID       string         `json:"id"`
+	Name     string         `json:"name"`
+	Metadata map[string]any `json:"metadata"`
+}
+
+func (s *Simulator) reconcileRemote(ctx context.Context, remote string, want []expected) error {
+	rc := s.Clusters[remote]
+	var got struct {
+		APIKeys []esKey `json:"api_keys"`
+	}
+	status, err := s.call(ctx, rc, http.MethodGet, "/_security/api_key?active_only=true&name=eck-*", nil, &got)
+	if err != nil && status != http.StatusNotFound {
+		return err
+	}
+	active := map[string]esKey{}
+	for _, k := range got.APIKeys {
+		active[k.Name] = k
+	}
+	keep := map[string]bool{}
+	for _, w := range want {
+		name := fmt.Sprintf("eck-%s-%s-%s", w.local.GetNamespace(), w.local.GetName(), w.alias)
+		keep[name] = true
+		access := toESAccess(w.apiKey)
+		hash := configHash(w.apiKey)
+		meta := map[string]any{
+			"elasticsearch.k8s.elastic.co/config-hash": hash,
+			"elasticsearch.k8s.elastic.co/name":        w.local.GetName(),
+			"elasticsearch.k8s.elastic.co/namespace":   w.local.GetNamespace(),
+			"elasticsearch.k8s.elastic.co/uid":         string(w.local.GetUID()),
+			"elasticsearch.k8s.elastic.co/managed-by":  "eck",
+		}
+		k, ok := active[name]
+		switch {
+		case !ok:
+			var created struct {
+				ID      string `json:"id"`
+				Encoded string `json:"encoded"`
+			}
+			if _, err := s.call(ctx, rc, http.MethodPost, "/_security/cross_cluster/api_key",
+				map[string]any{"name": name, "access": access, "metadata": meta}, &created); err != nil {
+				return fmt.Errorf("cannot create key %s: %w", name, err)
+			}
+			s.logf("created cross-cluster API key %s on %s", name, remote)
+			s.deliver(ctx, w, remote, created.Encoded)
+		case k.Metadata["elasticsearch.k8s.elastic.co/config-hash"] != hash:
+			if _, err := s.call(ctx, rc, http.MethodPut, "/_security/cross_cluster/api_key/"+k.ID,
+				map[string]any{"access": access, "metadata": meta}, nil); err != nil {
+				return fmt.Errorf("cannot update key %s: %w", name, err)
+			}
+			s.logf("updated cross-cluster API key %s on %s", name, remote)
+		}
+	}
+	for name, k := range active {
+		if keep[name] || k.Metadata["elasticsearch.k8s.elastic.co/managed-by"] != "eck" {
+			continue
+		}
+		if _, err := s.call(ctx, rc, http.MethodDelete, "/_security/api_key", map[string]any{"name": name}, nil); err != nil {
+			return fmt.Errorf("cannot invalidate key %s: %w", name, err)
+		}
+		s.logf("invalidated cross-cluster API key %s on %s: its entry is gone", name, remote)
+		s.forget(ctx, k)
+	}
+	return nil
+}
+
+// deliver puts the key in the local cluster's keystore and the seeds in its
+// persistent settings, as ECK does after a restart.
+func (s *Simulator) deliver(ctx context.Context, w expected, remote, encoded string) {
+	local := s.Clusters[w.local.GetNamespace()+"/"+w.local.GetName()]
+	if local == nil {
+		return
+	}
+	if local.SetKeystoreEntry != nil {
+		local.SetKeystoreEntry("cluster.remote."+w.alias+".credentials", encoded)
+	}
+	ns, name, _ := strings.Cut(remote, "/")
+	seed := fmt.Sprintf("%s-es-remote-cluster.%s.svc:9443", name, ns)
+	body := map[string]any{"persistent": map[string]any{"cluster": map[string]any{"remote": map[string]any{w.alias: map[string]any{"seeds": []string{seed}}}}}}
+	if _, err := s.call(ctx, local, http.MethodPut, "/_cluster/settings", body, nil); err != nil {
+		s.logf("cannot set seeds for %s on %s/%s: %v", w.alias, w.local.GetNamespace(), w.local.GetName(), err)
+	}
+}
+
+func (s *Simulator) forget(ctx context.Context, k esKey) {
+	ns, _ := k.Metadata["elasticsearch.k8s.elastic.co/namespace"].(string)
+	name, _ := k.Metadata["elasticsearch.k8s.elastic.co/name"].(string)
+	local := s.Clusters[ns+"/"+name]
+	if local == nil {
+		return
+	}
+	alias := strings.TrimPrefix(k.Name, fmt.Sprintf("eck-%s-%s-", ns, name))
+	if local.RemoveKeystoreEntry != nil {
+		local.RemoveKeystoreEntry("cluster.remote." + alias + ".credentials")
+	}
+	body := map[string]any{"persistent": map[string]any{"cluster": map[string]any{"remote": map[string]any{alias: map[string]any{"seeds": nil}}}}}
+	if _, err := s.call(ctx, local, http.MethodPut, "/_cluster/settings", body, nil); err != nil {
+		s.logf("cannot remove seeds for %s on %s/%s: %v", alias, ns, name, err)
+	}
+}
+
+// toESAccess turns ECK's single search and replication objects into the
+// lists the cross-cluster API key API takes.
+func toESAccess(apiKey map[string]any) map[string]any {
+	access, _ := apiKey["access"].(map[string]any)
+	out := map[string]any{}
+	if s, ok := access["search"].(map[string]any); ok {
+		out["search"] = []any{s}
+	}
+	if r, ok := access["replication"].(map[string]any); ok {
+		out["replication"] = []any{r}
+	}
+	return out
+}
+
+func configHash(apiKey map[string]any) string {
+	b, _ := json.Marshal(apiKey) //nolint:errchkjson // Values come from a decoded Kubernetes object.
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+func (s *Simulator) call(ctx context.Context, c *Cluster, method, path string, body, out any) (int, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, r)
+	if err != nil {
+		return 0, err
+	}
+	req.SetBasicAuth(c.Username, c.Password)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close() //nolint:errcheck // Read-only body.
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, errorReason(b))
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("cannot decode %s %s: %w", method, path, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// errorReason keeps only error.type and error.reason, never a body that could
+// hold a key.
+func errorReason(b []byte) string {
+	var e struct {
+		Error struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(b, &e) != nil || e.Error.Type == "" {
+		return "(no error body)"
+	}
+	return e.Error.Type + ": " + e.Error.Reason
+}
+
+func (s *Simulator) logf(format string, args ...any) {
+	if s.Log != nil {
+		s.Log("[ECK simulator] "+format, args...)
+	}
+}

@@ -1,0 +1,196 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/eslink/eslink/apis/eckobject"
+	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
+	"github.com/eslink/eslink/test/e2e/composer"
+	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
+)
+
+// Link returns an XRemoteClusterLink (or, with claim, a RemoteClusterLink)
+// with the given spec.
+func Link(ns, name string, claim bool, spec map[string]any) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	if claim {
+		u.SetGroupVersionKind(composer.ClaimGroupVersionKind)
+	} else {
+		u.SetGroupVersionKind(linkv1alpha1.XRemoteClusterLinkGroupVersionKind)
+	}
+	u.SetNamespace(ns)
+	u.SetName(name)
+	return u
+}
+
+// Get re-reads obj.
+func (h *Harness) Get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	out := &unstructured.Unstructured{}
+	out.SetGroupVersionKind(obj.GroupVersionKind())
+	err := h.Kube.Get(ctx, client.ObjectKeyFromObject(obj), out)
+	return out, err
+}
+
+// Condition returns a condition of obj's status.
+func Condition(obj *unstructured.Unstructured, typ string) (status, reason, message string) {
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == typ {
+			status, _ = m["status"].(string)
+			reason, _ = m["reason"].(string)
+			message, _ = m["message"].(string)
+		}
+	}
+	return status, reason, message
+}
+
+// Messages returns every condition message of obj and every result of its
+// latest render, one per line, which is what a person reads on the link.
+func (h *Harness) Messages(obj *unstructured.Unstructured) string {
+	var b strings.Builder
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		fmt.Fprintf(&b, "condition %v=%v (%v): %v\n", m["type"], m["status"], m["reason"], m["message"])
+	}
+	xrName := obj.GetName()
+	if obj.GroupVersionKind() == composer.ClaimGroupVersionKind {
+		xrName = obj.GetNamespace() + "-" + obj.GetName()
+	}
+	if out := h.Composer.Last(xrName); out != nil {
+		for _, r := range out.Results {
+			sev, _, _ := unstructured.NestedString(r.Object, "severity")
+			msg, _, _ := unstructured.NestedString(r.Object, "message")
+			fmt.Fprintf(&b, "result %s: %s\n", sev, msg)
+		}
+	}
+	return b.String()
+}
+
+// WaitFor polls obj until cond holds or the timeout passes. It returns the
+// last state seen.
+func (h *Harness) WaitFor(ctx context.Context, obj *unstructured.Unstructured, timeout time.Duration, what string, cond func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last *unstructured.Unstructured
+	for {
+		got, err := h.Get(ctx, obj)
+		if err == nil {
+			last = got
+			if cond(got) {
+				return got, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			msgs := ""
+			if last != nil {
+				msgs = h.Messages(last)
+			}
+			return last, fmt.Errorf("%s %s/%s: not %s after %s:\n%s", obj.GetKind(), obj.GetNamespace(), obj.GetName(), what, timeout, msgs)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// Ready reports whether obj has Ready=True.
+func Ready(obj *unstructured.Unstructured) bool {
+	s, _, _ := Condition(obj, string(xpv2.TypeReady))
+	return s == "True"
+}
+
+// WaitGone polls until obj no longer exists.
+func (h *Harness) WaitGone(ctx context.Context, obj *unstructured.Unstructured, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		_, err := h.Get(ctx, obj)
+		if kerrors.IsNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s %s/%s still exists after %s", obj.GetKind(), obj.GetNamespace(), obj.GetName(), timeout)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// Elasticsearch returns the ECK object ns/name.
+func (h *Harness) Elasticsearch(ctx context.Context, ns, name string) (*unstructured.Unstructured, error) {
+	es := eckobject.New()
+	err := h.Kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, es)
+	return es, err
+}
+
+// RemoteClusterAliases lists the names of ns/name's spec.remoteClusters.
+func (h *Harness) RemoteClusterAliases(ctx context.Context, ns, name string) ([]string, error) {
+	es, err := h.Elasticsearch(ctx, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := eckobject.RemoteClusters(es)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, eckobject.EntryName(e))
+	}
+	return out, nil
+}
+
+// Key is a key as the remote's GET /_security/api_key reports it.
+type Key struct {
+	ID           string          `json:"id"`
+	Name         string          `json:"name"`
+	Type         string          `json:"type"`
+	Creation     int64           `json:"creation"`
+	Expiration   *int64          `json:"expiration,omitempty"`
+	Invalidated  bool            `json:"invalidated"`
+	Invalidation *int64          `json:"invalidation,omitempty"`
+	Metadata     map[string]any  `json:"metadata"`
+	Access       json.RawMessage `json:"access"`
+}
+
+// Keys asks fake es for the keys with the given name, as a client would.
+func Keys(ctx context.Context, es *esfake.Server, name string) ([]Key, error) {
+	c := (&Harness{}).simCluster(es)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, es.URL+"/_security/api_key?name="+url.QueryEscape(name), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(c.Username, c.Password)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot get keys named %s: %w", name, err)
+	}
+	defer resp.Body.Close() //nolint:errcheck // Read-only body.
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, nil
+	}
+	var out struct {
+		APIKeys []Key `json:"api_keys"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("cannot decode keys: %w", err)
+	}
+	return out.APIKeys, nil
+}
