@@ -97,7 +97,7 @@ spec:
           toFieldPath: spec.forProvider.name
         - {type: FromCompositeFieldPath, fromFieldPath: spec.remote.elasticsearchRef.name, toFieldPath: spec.forProvider.elasticsearchRef.name}
         - {type: FromCompositeFieldPath, fromFieldPath: spec.remote.elasticsearchRef.namespace, toFieldPath: spec.forProvider.elasticsearchRef.namespace}
-        - {type: FromCompositeFieldPath, fromFieldPath: spec.access.search, toFieldPath: spec.forProvider.access.search[0]}
+        - {type: FromCompositeFieldPath, fromFieldPath: spec.access.search, toFieldPath: "spec.forProvider.access.search[0]"}
 `
 
 func repoFile(b *testing.B, path string) []byte {

@@ -74,11 +74,7 @@ type ReplicationAccess struct {
 // entry and one replication entry, the shape ECK's remoteClusters[].apiKey
 // uses.
 // +kubebuilder:validation:XValidation:rule="has(self.search) || has(self.replication)",message="access must grant search or replication (or both)"
-// +kubebuilder:validation:XValidation:rule="!(has(self.replication) && has(self.search) && has(self.search.fieldSecurity))",message="search with fieldSecurity is not allowed together with replication: Elasticsearch rejects document and field level security when replication is assigned"
-//
-// The same holds for search.query, but CEL cannot see a schemaless field
-// (the API server rejects a rule naming it), so the function and the
-// provider check query themselves.
+// +kubebuilder:validation:XValidation:rule="!(has(self.replication) && has(self.search) && (has(self.search.query) || has(self.search.fieldSecurity)))",message="search with query or fieldSecurity is not allowed together with replication: Elasticsearch rejects document and field level security when replication is assigned"
 type LinkAccess struct {
 	// Search grants cross-cluster search.
 	// +optional

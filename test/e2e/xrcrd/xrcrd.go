@@ -68,6 +68,7 @@ func FromFile(path string) ([]*extv1.CustomResourceDefinition, error) {
 
 func crd(group, version string, names extv1.CustomResourceDefinitionNames, scope extv1.ResourceScope, schema extv1.JSONSchemaProps) *extv1.CustomResourceDefinition {
 	return &extv1.CustomResourceDefinition{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"},
 		ObjectMeta: metav1.ObjectMeta{Name: names.Plural + "." + group},
 		Spec: extv1.CustomResourceDefinitionSpec{
 			Group: group,

@@ -1,0 +1,204 @@
+// Package schema checks eslink's published schemas in a real API server:
+// every CRD in package/ installs, the XRDs' schema (converted as Crossplane
+// would) accepts every example and rejects bad input naming the field.
+package schema
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/eslink/eslink/test/controlplane"
+	"github.com/eslink/eslink/test/e2e/xrcrd"
+)
+
+func TestMain(m *testing.M) {
+	root, err := controlplane.RepoRoot()
+	if err != nil {
+		panic(err)
+	}
+	crds, err := xrcrd.FromFile(filepath.Join(root, "package", "configuration", "namespaced", "definition.yaml"))
+	if err != nil {
+		panic(err)
+	}
+	dir, err := os.MkdirTemp("", "eslink-schema-")
+	if err != nil {
+		panic(err)
+	}
+	for _, c := range crds {
+		b, err := yaml.Marshal(c)
+		if err != nil {
+			panic(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, c.Name+".yaml"), b, 0o600); err != nil {
+			panic(err)
+		}
+	}
+	controlplane.Main(m, controlplane.WithCRDPaths(dir))
+}
+
+func readDocs(t *testing.T, path string) []*unstructured.Unstructured {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*unstructured.Unstructured
+	for _, doc := range strings.Split(string(b), "\n---") {
+		m := map[string]any{}
+		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(m) > 0 {
+			out = append(out, &unstructured.Unstructured{Object: m})
+		}
+	}
+	return out
+}
+
+// TestExamplesAreAccepted creates every example the API server can hold (the
+// legacy claim needs the legacy XRD and is rendered by the function tests).
+func TestExamplesAreAccepted(t *testing.T) {
+	env := controlplane.New(t)
+	root, _ := controlplane.RepoRoot()
+	files, err := filepath.Glob(filepath.Join(root, "examples", "*", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Namespaces first, then everything else.
+	var docs []*unstructured.Unstructured
+	for _, f := range files {
+		for _, d := range readDocs(t, f) {
+			if d.GetKind() == "Namespace" {
+				docs = append([]*unstructured.Unstructured{d}, docs...)
+			} else {
+				docs = append(docs, d)
+			}
+		}
+	}
+	namespaces := map[string]bool{}
+	created := 0
+	for _, d := range docs {
+		switch d.GetKind() {
+		case "Function", "RemoteClusterLink", "Input":
+			continue // a package, the legacy claim, the function input: not served here
+		}
+		if ns := d.GetNamespace(); ns != "" && !namespaces[ns] {
+			nsObj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+			_ = env.Client.Create(t.Context(), nsObj)
+			namespaces[ns] = true
+		}
+		if err := env.Client.Create(t.Context(), d); err != nil {
+			if d.GetKind() == "Namespace" && strings.Contains(err.Error(), "already exists") {
+				continue
+			}
+			t.Errorf("example %s %s/%s rejected: %v", d.GetKind(), d.GetNamespace(), d.GetName(), err)
+			continue
+		}
+		created++
+	}
+	if created < 10 {
+		t.Errorf("created only %d example objects; the examples folder looks incomplete", created)
+	}
+}
+
+func link(spec map[string]any) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "eslink.io/v1alpha1", "kind": "XRemoteClusterLink",
+		"metadata": map[string]any{"generateName": "bad-", "namespace": "default"},
+		"spec":     spec,
+	}}
+}
+
+func validSpec() map[string]any {
+	return map[string]any{
+		"alias":  "logs",
+		"local":  map[string]any{"elasticsearchRef": map[string]any{"name": "cluster1", "namespace": "ns1"}},
+		"remote": map[string]any{"elasticsearchRef": map[string]any{"name": "cluster2", "namespace": "ns2"}},
+		"access": map[string]any{"search": map[string]any{"names": []any{"logs-*"}}},
+	}
+}
+
+func TestInvalidLinksAreRejected(t *testing.T) {
+	env := controlplane.New(t)
+	cases := map[string]struct {
+		mutate func(map[string]any)
+		want   []string // every string must appear in the API server's error
+	}{
+		"Valid": {mutate: func(map[string]any) {}},
+		"MissingLocalRef": {
+			mutate: func(s map[string]any) { delete(s, "local") },
+			want:   []string{"spec.local", "Required"},
+		},
+		"MissingRemote": {
+			mutate: func(s map[string]any) { s["remote"] = map[string]any{} },
+			want:   []string{"spec.remote", "set exactly one of remote.elasticsearchRef"},
+		},
+		"EmptyAccess": {
+			mutate: func(s map[string]any) { s["access"] = map[string]any{} },
+			want:   []string{"spec.access", "access must grant search or replication"},
+		},
+		"MissingAccess": {
+			mutate: func(s map[string]any) { delete(s, "access") },
+			want:   []string{"spec", "access is required with securityModel APIKey"},
+		},
+		"EmptyNames": {
+			mutate: func(s map[string]any) { s["access"] = map[string]any{"search": map[string]any{"names": []any{}}} },
+			want:   []string{"spec.access.search.names"},
+		},
+		"IllegalAlias": {
+			mutate: func(s map[string]any) { s["alias"] = "logs:prod" },
+			want:   []string{"spec.alias", "should match"},
+		},
+		"QueryWithReplication": {
+			mutate: func(s map[string]any) {
+				s["access"] = map[string]any{
+					"search":      map[string]any{"names": []any{"logs-*"}, "query": map[string]any{"term": map[string]any{"team": "a"}}},
+					"replication": map[string]any{"names": []any{"archive-*"}},
+				}
+			},
+			want: []string{"spec.access", "search with query or fieldSecurity is not allowed together with replication"},
+		},
+		"UnknownSecurityModel": {
+			mutate: func(s map[string]any) { s["securityModel"] = "Password" },
+			want:   []string{"spec.securityModel", "Unsupported value"},
+		},
+		"UnknownKeyManagement": {
+			mutate: func(s map[string]any) { s["keyManagement"] = "Manual" },
+			want:   []string{"spec.keyManagement", "Unsupported value"},
+		},
+		"ExpirationWithECKKeys": {
+			mutate: func(s map[string]any) { s["keyManagement"] = "ECK"; s["expiration"] = "30d" },
+			want:   []string{"spec", "need keyManagement Provider"},
+		},
+		"BadExpiration": {
+			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "30 days" },
+			want:   []string{"spec.expiration"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			spec := validSpec()
+			tc.mutate(spec)
+			err := env.Client.Create(t.Context(), link(spec))
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("valid link rejected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("invalid link accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
