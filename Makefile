@@ -61,6 +61,12 @@ fuzz: ## Run the fake Elasticsearch fuzz target for a bounded time.
 	@echo "==> fuzz: FuzzHandler for $(FUZZTIME)"
 	@$(GO) test ./test/fakeelasticsearch/esfake -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME)
 
+.PHONY: bench
+bench: render-engine ## Benchmark RunFunction and one engine render against function-patch-and-transform v0.10.7.
+	@hack/build-pandt.sh
+	@$(GO) test ./function/fn -run '^$$' -bench '^BenchmarkRunFunction$$' -benchmem -count 1
+	@$(GO) test ./test/bench -run '^$$' -bench '^BenchmarkRender$$' -benchtime 20x -benchmem -count 1
+
 .PHONY: demo
 demo: deps controlplane render-engine ## Run one link end to end on loopback and print what happened.
 	@echo "==> demo: API server, fake Elasticsearch clusters, provider, function, render engine"

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eslink/eslink/function/fn"
 	"github.com/eslink/eslink/test/render"
 )
 
@@ -111,6 +110,8 @@ func repoFile(b *testing.B, path string) []byte {
 
 // BenchmarkRender renders one link per iteration through the engine: each
 // iteration starts xprender, which dials the function over gRPC on loopback.
+// Both functions run as separate processes, so allocs/op counts the test
+// process (files, engine process handling, output parsing) only.
 func BenchmarkRender(b *testing.B) {
 	if _, err := render.EnginePath(); err != nil {
 		b.Fatal(err)
@@ -120,7 +121,7 @@ func BenchmarkRender(b *testing.B) {
 		in := render.Input{
 			XR:          link,
 			Composition: repoFile(b, "package/configuration/namespaced/composition.yaml"),
-			Functions:   []render.Function{{Name: "function-eslink", Address: render.ServeFunction(b, fn.New())}},
+			Functions:   []render.Function{{Name: "function-eslink", Address: startFunction(b, buildESLink(b))}},
 			Required:    []any{clusters},
 		}
 		perOp["eslink"] = benchRender(b, in)
@@ -129,7 +130,7 @@ func BenchmarkRender(b *testing.B) {
 		in := render.Input{
 			XR:          link,
 			Composition: pandtComposition,
-			Functions:   []render.Function{{Name: "function-patch-and-transform", Address: startPandT(b)}},
+			Functions:   []render.Function{{Name: "function-patch-and-transform", Address: startFunction(b, pandtBinary(b))}},
 		}
 		perOp["patch-and-transform"] = benchRender(b, in)
 	})
@@ -159,14 +160,35 @@ func benchRender(b *testing.B, in render.Input) time.Duration {
 	return b.Elapsed() / time.Duration(b.N)
 }
 
-// startPandT runs the function-patch-and-transform binary built by
-// hack/build-pandt.sh on a free loopback port.
-func startPandT(b *testing.B) string {
+// buildESLink builds eslink's function binary (cached by Go's build
+// cache), so that both functions run as their own process, as Crossplane
+// runs them.
+func buildESLink(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "function-eslink")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/eslink/eslink/function")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("cannot build the eslink function: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// pandtBinary is function-patch-and-transform as built by
+// hack/build-pandt.sh.
+func pandtBinary(b *testing.B) string {
 	b.Helper()
 	bin := filepath.Join("..", "..", "bin", "function-patch-and-transform")
 	if _, err := os.Stat(bin); err != nil {
 		b.Fatalf("%s not found: run hack/build-pandt.sh first", bin)
 	}
+	return bin
+}
+
+// startFunction runs a function binary on a free loopback port without
+// TLS, as the engine's Development runtime expects, and stops it when the
+// benchmark ends.
+func startFunction(b *testing.B, bin string) string {
+	b.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -174,7 +196,6 @@ func startPandT(b *testing.B) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	cmd := exec.Command(bin, "--insecure", "--address", addr)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatalf("cannot start %s: %v", bin, err)
 	}
@@ -190,7 +211,7 @@ func startPandT(b *testing.B) string {
 			return addr
 		}
 		if time.Now().After(deadline) {
-			b.Fatal(fmt.Errorf("function-patch-and-transform did not listen on %s: %w", addr, err))
+			b.Fatal(fmt.Errorf("%s did not listen on %s: %w", filepath.Base(bin), addr, err))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

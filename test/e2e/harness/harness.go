@@ -19,11 +19,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/yaml"
 
 	"github.com/eslink/eslink/apis"
@@ -90,6 +92,9 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	if o.Interval == 0 {
 		o.Interval = time.Second
 	}
+	// envtest logs through controller-runtime; the harness reports progress
+	// itself.
+	ctrllog.SetLogger(logr.Discard())
 	root, err := controlplane.RepoRoot()
 	if err != nil {
 		return nil, err

@@ -74,9 +74,10 @@ func RenderRemoteCluster(p eckv1alpha1.RemoteClusterEntryParameters, ns string) 
 	return entry, nil
 }
 
-// parseQuery accepts a query DSL object, or the same object as a JSON string
-// (as Elasticsearch's role API does), and returns the object, since ECK's
-// schema holds query as an object.
+// parseQuery returns the query DSL object ECK's schema holds. The CRD
+// admits only objects; a JSON string holding one (the form Elasticsearch's
+// role API also takes) is still read, so a resource written by an older
+// schema cannot wedge the controller.
 func parseQuery(raw []byte) (map[string]any, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
