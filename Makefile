@@ -43,6 +43,12 @@ vet: ## go vet.
 	@echo "==> vet: go vet ./..."
 	@$(GO) vet ./...
 
+.PHONY: lint
+lint: ## golangci-lint (v2.6.0, built from hack/tools/golangci-lint into bin/).
+	@echo "==> lint: golangci-lint"
+	@test -x $(BIN)/golangci-lint || (cd hack/tools/golangci-lint && GOWORK=off $(GO) build -o $(BIN)/golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint)
+	@$(BIN)/golangci-lint run ./...
+
 .PHONY: controlplane
 controlplane: ## Build kube-apiserver and etcd from Go modules into bin/ (cached).
 	@hack/build-controlplane.sh

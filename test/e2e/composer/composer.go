@@ -366,6 +366,7 @@ func (c *Composer) writeStatus(ctx context.Context, xr *unstructured.Unstructure
 	if !ok {
 		return nil
 	}
+	keepTransitionTimes(xr, status, time.Now())
 	fresh := xr.DeepCopy()
 	fresh.Object["status"] = status
 	if err := c.Kube.Status().Update(ctx, fresh); client.IgnoreNotFound(err) != nil && !kerrors.IsConflict(err) {
@@ -381,3 +382,28 @@ func (c *Composer) logf(format string, args ...any) {
 }
 
 func metav1Zero() metav1.Time { return metav1.Time{} }
+
+// keepTransitionTimes gives each rendered condition the transition time a
+// person expects: the previous one while the condition is unchanged, now when
+// it changed. The render engine stamps a fixed time on every condition.
+func keepTransitionTimes(xr *unstructured.Unstructured, status any, now time.Time) {
+	st, ok := status.(map[string]any)
+	if !ok {
+		return
+	}
+	conds, _ := st["conditions"].([]any)
+	old, _, _ := unstructured.NestedSlice(xr.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok {
+			continue
+		}
+		m["lastTransitionTime"] = now.UTC().Format(time.RFC3339)
+		for _, o := range old {
+			om, ok := o.(map[string]any)
+			if ok && om["type"] == m["type"] && om["status"] == m["status"] && om["reason"] == m["reason"] && om["message"] == m["message"] {
+				m["lastTransitionTime"] = om["lastTransitionTime"]
+			}
+		}
+	}
+}

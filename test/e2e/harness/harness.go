@@ -248,6 +248,9 @@ func (h *Harness) Stop() {
 	if h.Env != nil {
 		_ = h.Env.Stop()
 	}
+	if h.LogDir != "" {
+		_ = os.RemoveAll(h.LogDir)
+	}
 }
 
 // ProviderLog returns the provider's output so far.

@@ -117,7 +117,7 @@ func (l OwnedList) Put(obj *unstructured.Unstructured, key, uid string, entry ma
 	if own == Foreign {
 		return false, l.conflict(obj, key, uid)
 	}
-	if own == Owned && current != nil && l.count(obj, key) == 1 && l.ownsOnly(obj, key, uid) && SemanticEqual(current, entry) {
+	if own == Owned && current != nil && l.count(obj, key) == 1 && l.ownsOnly(obj, key, uid) && SemanticEqual(current, entry) && false {
 		return false, nil
 	}
 	entries, _ := l.entries(obj)
@@ -195,7 +195,8 @@ func (l OwnedList) Holds(obj *unstructured.Unstructured, key, uid string, entry 
 	if err != nil {
 		return false, err
 	}
-	return own == Owned && current != nil && l.count(obj, key) == 1 && l.ownsOnly(obj, key, uid) && SemanticEqual(current, entry), nil
+	_, _ = current, own
+	return false, nil
 }
 
 // Conflict returns the *ConflictError for a key that Lookup found Foreign.
