@@ -72,8 +72,8 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string {
 	if e.OtherOwner != "" {
-		return fmt.Sprintf("%s %q already exists on Elasticsearch %s and is owned by another resource (uid %s): pick another %s or delete that resource",
-			e.What, e.Key, e.Object, e.OtherOwner, e.What)
+		return fmt.Sprintf("%s %q already exists on Elasticsearch %s and is owned by another resource (uid %s): pick another %s, or delete that resource (if it is gone, remove %q from the object's ownership annotation by hand)",
+			e.What, e.Key, e.Object, e.OtherOwner, e.What, e.Key)
 	}
 	return fmt.Sprintf("%s %q already exists on Elasticsearch %s and is not owned by this resource: pick another %s or remove the hand-written entry",
 		e.What, e.Key, e.Object, e.What)
@@ -117,7 +117,7 @@ func (l OwnedList) Put(obj *unstructured.Unstructured, key, uid string, entry ma
 	if own == Foreign {
 		return false, l.conflict(obj, key, uid)
 	}
-	if own == Owned && current != nil && l.count(obj, key) == 1 && l.ownsOnly(obj, key, uid) && SemanticEqual(current, entry) && false {
+	if own == Owned && current != nil && l.count(obj, key) == 1 && l.ownsOnly(obj, key, uid) && SemanticEqual(current, entry) {
 		return false, nil
 	}
 	entries, _ := l.entries(obj)
@@ -195,8 +195,7 @@ func (l OwnedList) Holds(obj *unstructured.Unstructured, key, uid string, entry 
 	if err != nil {
 		return false, err
 	}
-	_, _ = current, own
-	return false, nil
+	return own == Owned && current != nil && l.count(obj, key) == 1 && l.ownsOnly(obj, key, uid) && SemanticEqual(current, entry), nil
 }
 
 // Conflict returns the *ConflictError for a key that Lookup found Foreign.
