@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
@@ -109,9 +110,10 @@ func observedAccess(a *elasticsearch.Access) *esv1alpha1.CrossClusterAccess {
 	out := &esv1alpha1.CrossClusterAccess{}
 	for _, s := range a.Search {
 		e := commonv1alpha1.SearchAccess{Names: s.Names, AllowRestrictedIndices: ptr(s.AllowRestrictedIndices)}
-		if s.Query != nil {
-			q, _ := json.Marshal(*s.Query) // Elasticsearch reports the query as a string; keep it one.
-			e.Query = &apiextensionsv1.JSON{Raw: q}
+		// Elasticsearch reports the query as a JSON string; the API holds it
+		// as the object it encodes.
+		if s.Query != nil && json.Valid([]byte(*s.Query)) && strings.HasPrefix(strings.TrimSpace(*s.Query), "{") {
+			e.Query = &apiextensionsv1.JSON{Raw: []byte(*s.Query)}
 		}
 		if s.FieldSecurity != nil {
 			e.FieldSecurity = &commonv1alpha1.FieldSecurity{Grant: s.FieldSecurity.Grant, Except: s.FieldSecurity.Except}

@@ -113,7 +113,7 @@ type connector struct {
 
 func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (managed.TypedExternalClient[*esv1alpha1.CrossClusterAPIKey], error) {
 	if err := c.usage.Track(ctx, cr); err != nil {
-		cr.SetConditions(unavailable(ReasonConnectionError, err))
+		setBlocked(cr, ReasonConnectionError, err)
 		return nil, fmt.Errorf("cannot track provider config usage of %s: %w", ref(cr), err)
 	}
 	req := connection.Request{
@@ -188,8 +188,8 @@ func (e *external) Observe(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKe
 			state = "expired"
 		}
 		if observing {
-			cr.SetConditions(unavailable(ReasonKeyInvalid, fmt.Errorf(
-				"cross-cluster API key %s (%q) was %s outside the provider; the resource only observes it, so whoever owns the key (ECK) must replace it", key.ID, key.Name, state)))
+			setBlocked(cr, ReasonKeyInvalid, fmt.Errorf(
+				"cross-cluster API key %s (%q) was %s outside the provider; the resource only observes it, so whoever owns the key (ECK) must replace it", key.ID, key.Name, state))
 		}
 		// An owned key is recreated: Create replaces it.
 		return managed.ExternalObservation{ResourceExists: false}, nil
@@ -201,12 +201,12 @@ func (e *external) Observe(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKe
 
 	access, err := desiredAccess(cr.Spec.ForProvider.Access)
 	if err != nil {
-		cr.SetConditions(unavailable(xpv2.ReasonReconcileError, err))
+		setBlocked(cr, xpv2.ReasonReconcileError, err)
 		return managed.ExternalObservation{}, err
 	}
 	md, err := desiredMetadata(cr, access)
 	if err != nil {
-		cr.SetConditions(unavailable(xpv2.ReasonReconcileError, err))
+		setBlocked(cr, xpv2.ReasonReconcileError, err)
 		return managed.ExternalObservation{}, err
 	}
 	var diffs []string
@@ -223,14 +223,14 @@ func (e *external) Observe(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKe
 	}
 	rotate, err := rotationDue(cr, key, now)
 	if err != nil {
-		cr.SetConditions(unavailable(xpv2.ReasonReconcileError, err))
+		setBlocked(cr, xpv2.ReasonReconcileError, err)
 		return managed.ExternalObservation{}, err
 	}
 	if rotate {
 		diffs = append(diffs, "rotation due")
 	}
 	if len(diffs) == 0 {
-		cr.SetConditions(xpv2.Available())
+		available(cr)
 	}
 	conn, err := e.publishedDetails(ctx, cr, key.ID)
 	if err != nil {
@@ -257,8 +257,8 @@ func (e *external) find(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, 
 		key, err := e.es.GetAPIKey(ctx, id)
 		if elasticsearch.IsNotFound(err) {
 			if observing {
-				cr.SetConditions(unavailable(ReasonKeyNotFound, fmt.Errorf(
-					"key not found in observe mode: no API key with id %s (crossplane.io/external-name) on Elasticsearch at %s; remove the annotation to find the key by name %q", id, e.es.URL(), name)))
+				setBlocked(cr, ReasonKeyNotFound, fmt.Errorf(
+					"key not found in observe mode: no API key with id %s (crossplane.io/external-name) on Elasticsearch at %s; remove the annotation to find the key by name %q", id, e.es.URL(), name))
 			}
 			return nil, nil
 		}
@@ -276,8 +276,8 @@ func (e *external) find(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, 
 	}
 	switch len(keys) {
 	case 0:
-		cr.SetConditions(unavailable(ReasonKeyNotFound, fmt.Errorf(
-			"key not found in observe mode: no active cross-cluster API key named %q on Elasticsearch at %s; ECK creates it once the remote cluster entry with an apiKey exists on the local cluster, so check that entry if this persists", name, e.es.URL())))
+		setBlocked(cr, ReasonKeyNotFound, fmt.Errorf(
+			"key not found in observe mode: no active cross-cluster API key named %q on Elasticsearch at %s; ECK creates it once the remote cluster entry with an apiKey exists on the local cluster, so check that entry if this persists", name, e.es.URL()))
 		return nil, nil
 	case 1:
 		return &keys[0], nil
@@ -288,7 +288,7 @@ func (e *external) find(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, 
 	}
 	err = fmt.Errorf("%d active cross-cluster API keys are named %q on Elasticsearch at %s (ids %s); the provider does not guess: set crossplane.io/external-name to the id to observe, or invalidate the others",
 		len(keys), name, e.es.URL(), strings.Join(ids, ", "))
-	cr.SetConditions(unavailable(ReasonAmbiguousKey, err))
+	setBlocked(cr, ReasonAmbiguousKey, err)
 	return nil, &reportedError{err}
 }
 
@@ -299,20 +299,20 @@ func (e *reportedError) Unwrap() error { return e.error }
 
 func (e *external) observeOnly(cr *esv1alpha1.CrossClusterAPIKey, key *elasticsearch.APIKey) managed.ExternalObservation {
 	if cr.Spec.ForProvider.Access == nil {
-		cr.SetConditions(xpv2.Available())
+		available(cr)
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}
 	}
 	access, err := desiredAccess(cr.Spec.ForProvider.Access)
 	if err != nil {
-		cr.SetConditions(unavailable(xpv2.ReasonReconcileError, err))
+		setBlocked(cr, xpv2.ReasonReconcileError, err)
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}
 	}
 	cr.Status.AtProvider.AccessMatches = key.Access != nil && accessEqual(access, *key.Access)
 	if cr.Status.AtProvider.AccessMatches {
-		cr.SetConditions(xpv2.Available())
+		available(cr)
 	} else {
-		cr.SetConditions(unavailable(ReasonAccessMismatch, fmt.Errorf(
-			"cross-cluster API key %s (%q) does not grant spec.forProvider.access; status.atProvider.access shows what it grants, and its owner (ECK) must update it", key.ID, key.Name)))
+		setBlocked(cr, ReasonAccessMismatch, fmt.Errorf(
+			"cross-cluster API key %s (%q) does not grant spec.forProvider.access; status.atProvider.access shows what it grants, and its owner (ECK) must update it", key.ID, key.Name))
 	}
 	// Nothing to change: this resource never writes to Elasticsearch.
 	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}
@@ -342,7 +342,14 @@ func (e *external) publishedDetails(ctx context.Context, cr *esv1alpha1.CrossClu
 func (e *external) Create(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (managed.ExternalCreation, error) {
 	created, err := e.create(ctx, cr, "")
 	if err != nil {
+		orig := cr.DeepCopy()
 		markBlocked(cr, err)
+		// The managed reconciler rereads the resource after a failed create,
+		// dropping conditions set here; persist the reason first. Only a
+		// failing create writes this.
+		if perr := e.kube.Status().Patch(ctx, cr, client.MergeFrom(orig)); perr != nil {
+			e.log.Debug("Cannot record why the create failed", "error", perr)
+		}
 		return managed.ExternalCreation{}, err
 	}
 	meta.SetExternalName(cr, created.ID)
@@ -529,6 +536,29 @@ func unavailable(reason xpv2.ConditionReason, err error) xpv2.Condition {
 	return c
 }
 
+// unhealthy carries the same reason as Healthy=False. The managed reconciler
+// overwrites Ready with Creating when Create fails, so the reason of a
+// blocked create (license, privilege) survives only here.
+func unhealthy(reason xpv2.ConditionReason, err error) xpv2.Condition {
+	c := unavailable(reason, err)
+	c.Type = xpv2.TypeHealthy
+	return c
+}
+
+func healthy() xpv2.Condition {
+	c := xpv2.Available()
+	c.Type = xpv2.TypeHealthy
+	return c
+}
+
+func setBlocked(cr *esv1alpha1.CrossClusterAPIKey, reason xpv2.ConditionReason, err error) {
+	cr.SetConditions(unavailable(reason, err), unhealthy(reason, err))
+}
+
+func available(cr *esv1alpha1.CrossClusterAPIKey) {
+	cr.SetConditions(xpv2.Available(), healthy())
+}
+
 // markBlocked sets Ready=False with a reason that names what to fix.
 func markBlocked(cr *esv1alpha1.CrossClusterAPIKey, err error) {
 	reason := ReasonConnectionError
@@ -538,5 +568,5 @@ func markBlocked(cr *esv1alpha1.CrossClusterAPIKey, err error) {
 	case r != "":
 		reason = xpv2.ConditionReason(r)
 	}
-	cr.SetConditions(unavailable(reason, err))
+	setBlocked(cr, reason, err)
 }

@@ -180,9 +180,9 @@ func TestOwnedLifecycle(t *testing.T) {
 	if ap.ID != id || ap.Name != "orders-to-logs" || ap.Creation == nil || !ap.AccessMatches || ap.Invalidated {
 		t.Errorf("atProvider = %+v, want the key's id, name, creation and matching access", ap)
 	}
-	wantQuery := `"{\"term\":{\"category\":\"shared\"}}"`
+	wantQuery := `{"term":{"category":"shared"}}`
 	if ap.Access == nil || len(ap.Access.Search) != 1 || string(ap.Access.Search[0].Query.Raw) != wantQuery {
-		t.Errorf("atProvider.access = %+v, want the query as Elasticsearch's JSON string %s", ap.Access, wantQuery)
+		t.Errorf("atProvider.access = %+v, want the query object %s", ap.Access, wantQuery)
 	}
 	noSecrets(t, cr, nil, string(cd["api_key"]), string(cd["encoded"]))
 
@@ -425,6 +425,9 @@ func TestErrorsBecomeConditions(t *testing.T) {
 			c := readyCondition(cr)
 			if c.Reason != tc.reason || c.Status != corev1.ConditionFalse {
 				t.Errorf("Ready = %+v, want False with reason %s", c, tc.reason)
+			}
+			if h := cr.GetCondition(xpv2.TypeHealthy); h.Reason != tc.reason || h.Status != corev1.ConditionFalse {
+				t.Errorf("Healthy = %+v, want False with reason %s", h, tc.reason)
 			}
 			if !strings.Contains(c.Message, tc.substr) || !strings.Contains(err.Error(), tc.substr) {
 				t.Errorf("message %q / error %q does not mention %q", c.Message, err, tc.substr)

@@ -216,6 +216,9 @@ func startProvider(t *testing.T) *cluster {
 		if err := <-done; err != nil {
 			t.Errorf("manager: %v", err)
 		}
+		if t.Failed() {
+			t.Logf("provider logs:\n%s", tail(c.logs.String(), 6000))
+		}
 	})
 	return c
 }
@@ -288,4 +291,11 @@ func (c *cluster) events(t *testing.T, ns string) []string {
 		out = append(out, e.Reason+": "+e.Message)
 	}
 	return out
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
 }

@@ -395,11 +395,13 @@ func TestIntegrationBlockingConditions(t *testing.T) {
 			ns := c.namespace(t, strings.ToLower(name))
 			c.endpointConfig(t, ns, "es", srv, itUser, itPass)
 			c.create(t, ownedKey(ns, "orders", "es"))
-			waitFor(t, "Ready=False with reason "+string(tc.reason), func() (bool, string) {
+			waitFor(t, "Healthy=False with reason "+string(tc.reason), func() (bool, string) {
+				// A failed create leaves Ready=Creating (the managed
+				// reconciler's); the reason is on Healthy.
 				cr := c.get(t, ns, "orders")
-				r, s := conditionOf(cr.Status.Conditions, xpv2.TypeReady), conditionOf(cr.Status.Conditions, xpv2.TypeSynced)
-				return r.Status == corev1.ConditionFalse && r.Reason == tc.reason && strings.Contains(r.Message, tc.substr) &&
-					s.Status == corev1.ConditionFalse, fmt.Sprintf("Ready=%+v Synced=%+v", r, s)
+				h, s := conditionOf(cr.Status.Conditions, xpv2.TypeHealthy), conditionOf(cr.Status.Conditions, xpv2.TypeSynced)
+				return h.Status == corev1.ConditionFalse && h.Reason == tc.reason && strings.Contains(h.Message, tc.substr) &&
+					s.Status == corev1.ConditionFalse && strings.Contains(s.Message, tc.substr), fmt.Sprintf("Healthy=%+v Synced=%+v", h, s)
 			})
 			waitFor(t, "a warning event", func() (bool, string) {
 				ev := c.events(t, ns)
