@@ -69,14 +69,31 @@ func metadataValue(meta json.RawMessage, dotted string) any {
 	if dec.Decode(&cur) != nil {
 		return nil
 	}
-	for _, p := range strings.Split(dotted, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[p]
+	return flattenedLookup(cur, dotted)
+}
+
+// flattenedLookup resolves a dotted path the way Elasticsearch's flattened
+// metadata field does: a key that itself contains dots (eslink.io/uid) and a
+// nested object path are the same path, so every split is tried.
+func flattenedLookup(cur any, dotted string) any {
+	m, ok := cur.(map[string]any)
+	if !ok {
+		return nil
 	}
-	return cur
+	if v, ok := m[dotted]; ok {
+		return v
+	}
+	for i := 0; i < len(dotted); i++ {
+		if dotted[i] != '.' {
+			continue
+		}
+		if next, ok := m[dotted[:i]]; ok {
+			if v := flattenedLookup(next, dotted[i+1:]); v != nil {
+				return v
+			}
+		}
+	}
+	return nil
 }
 
 // scalarString renders a document or query value the way a keyword field
