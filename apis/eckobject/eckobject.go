@@ -90,7 +90,7 @@ func RunningVersion(es *unstructured.Unstructured) (Version, error) {
 	spec, _, _ := unstructured.NestedString(es.Object, "spec", "version")
 	status, _, _ := unstructured.NestedString(es.Object, "status", "version")
 	if spec == "" && status == "" {
-		return Version{}, fmt.Errorf("Elasticsearch %s/%s has no spec.version", es.GetNamespace(), es.GetName())
+		return Version{}, fmt.Errorf("cannot determine the version of Elasticsearch %s/%s: it has no spec.version", es.GetNamespace(), es.GetName())
 	}
 	var out *Version
 	for _, s := range []string{spec, status} {
@@ -99,7 +99,7 @@ func RunningVersion(es *unstructured.Unstructured) (Version, error) {
 		}
 		v, err := ParseVersion(s)
 		if err != nil {
-			return Version{}, fmt.Errorf("Elasticsearch %s/%s: %w", es.GetNamespace(), es.GetName(), err)
+			return Version{}, fmt.Errorf("cannot determine the version of Elasticsearch %s/%s: %w", es.GetNamespace(), es.GetName(), err)
 		}
 		if out == nil || v.Less(*out) {
 			out = &v

@@ -202,3 +202,46 @@ func TestInvalidLinksAreRejected(t *testing.T) {
 		})
 	}
 }
+
+// TestTargetsAreImmutable: moving a managed resource to another cluster
+// would leave its entry or key behind on the old one.
+func TestTargetsAreImmutable(t *testing.T) {
+	env := controlplane.New(t)
+	cases := map[string]*unstructured.Unstructured{
+		"RemoteClusterEntry": {Object: map[string]any{
+			"apiVersion": "eck.m.eslink.io/v1alpha1", "kind": "RemoteClusterEntry",
+			"metadata": map[string]any{"name": "immutable-entry", "namespace": "default"},
+			"spec": map[string]any{"forProvider": map[string]any{
+				"elasticsearchRef": map[string]any{"name": "cluster1"}, "alias": "logs",
+				"remoteElasticsearchRef": map[string]any{"name": "cluster2", "namespace": "ns2"},
+			}},
+		}},
+		"RemoteClusterServer": {Object: map[string]any{
+			"apiVersion": "eck.m.eslink.io/v1alpha1", "kind": "RemoteClusterServer",
+			"metadata": map[string]any{"name": "immutable-server", "namespace": "default"},
+			"spec":     map[string]any{"forProvider": map[string]any{"elasticsearchRef": map[string]any{"name": "cluster1"}}},
+		}},
+		"CrossClusterAPIKey": {Object: map[string]any{
+			"apiVersion": "elasticsearch.m.eslink.io/v1alpha1", "kind": "CrossClusterAPIKey",
+			"metadata": map[string]any{"name": "immutable-key", "namespace": "default"},
+			"spec": map[string]any{"forProvider": map[string]any{
+				"name": "k", "elasticsearchRef": map[string]any{"name": "cluster1"},
+				"access": map[string]any{"search": []any{map[string]any{"names": []any{"logs-*"}}}},
+			}},
+		}},
+	}
+	for name, obj := range cases {
+		t.Run(name, func(t *testing.T) {
+			if err := env.Client.Create(t.Context(), obj); err != nil {
+				t.Fatalf("cannot create %s: %v", name, err)
+			}
+			if err := unstructured.SetNestedField(obj.Object, "cluster3", "spec", "forProvider", "elasticsearchRef", "name"); err != nil {
+				t.Fatal(err)
+			}
+			err := env.Client.Update(t.Context(), obj)
+			if err == nil || !strings.Contains(err.Error(), "elasticsearchRef is immutable") {
+				t.Errorf("moving %s to another cluster: got %v, want an immutability error", name, err)
+			}
+		})
+	}
+}

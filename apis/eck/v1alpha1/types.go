@@ -12,6 +12,8 @@ import (
 // cluster's remote cluster server.
 type RemoteClusterServerParameters struct {
 	// ElasticsearchRef is the ECK cluster that serves remote clusters.
+	// Immutable: moving a claim would leave the old cluster's server on.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="elasticsearchRef is immutable: delete this resource and create a new one to claim another cluster's server"
 	ElasticsearchRef commonv1alpha1.ElasticsearchReference `json:"elasticsearchRef"`
 
 	// DisableOnDelete turns the server off when this resource is deleted and
@@ -83,7 +85,9 @@ type RemoteClusterAPIKey struct {
 // local cluster's spec.remoteClusters.
 type RemoteClusterEntryParameters struct {
 	// ElasticsearchRef is the local ECK cluster whose spec.remoteClusters
-	// holds the entry.
+	// holds the entry. Immutable: moving it would leave the entry behind on
+	// the old cluster.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="elasticsearchRef is immutable: delete this resource and create a new one to write an entry on another cluster"
 	ElasticsearchRef commonv1alpha1.ElasticsearchReference `json:"elasticsearchRef"`
 
 	// Alias is the entry's name, the remote cluster alias.

@@ -56,8 +56,10 @@ type CrossClusterAPIKeyParameters struct {
 	Name string `json:"name"`
 
 	// ElasticsearchRef is the ECK cluster that holds the key. Required with
-	// an ECK-mode provider config that does not fix the cluster.
+	// an ECK-mode provider config that does not fix the cluster. Immutable:
+	// moving it would leave the key behind on the old cluster.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="elasticsearchRef is immutable: delete this resource and create a new one to hold a key on another cluster"
 	ElasticsearchRef *commonv1alpha1.ElasticsearchReference `json:"elasticsearchRef,omitempty"`
 
 	// Access granted by the key. Required unless the resource only observes.
