@@ -67,7 +67,7 @@ func TestStandaloneProgram(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
 
 	get := func(path, user, pass string) (int, map[string]any) {
-		req, _ := http.NewRequest("GET", url+path, nil)
+		req, _ := http.NewRequest(http.MethodGet, url+path, nil)
 		req.SetBasicAuth(user, pass)
 		res, err := client.Do(req)
 		if err != nil {

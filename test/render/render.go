@@ -34,9 +34,10 @@ const (
 	// function returned a fatal result. Render still parses the output.
 	ExitFatal = 3
 
-	// ResultAPIVersion and ResultKind identify function result documents.
+	// ResultAPIVersion is the apiVersion of function result documents.
 	ResultAPIVersion = "render.crossplane.io/v1beta1"
-	ResultKind       = "Result"
+	// ResultKind is the kind of function result documents.
+	ResultKind = "Result"
 
 	mainModule  = "github.com/eslink/eslink"
 	makeBinHint = "run `make render-engine` (hack/build-render.sh) first"
@@ -133,7 +134,7 @@ func Render(ctx context.Context, in Input) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create temp dir: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // Best effort: a leftover temp dir is harmless.
 
 	timeout := in.Timeout
 	if timeout <= 0 {
@@ -320,7 +321,7 @@ func isMainModule(gomod string) bool {
 	if err != nil {
 		return false
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // Read-only.
 	s := bufio.NewScanner(f)
 	for s.Scan() {
 		if fields := strings.Fields(s.Text()); len(fields) == 2 && fields[0] == "module" {

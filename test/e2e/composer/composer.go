@@ -133,7 +133,7 @@ func (c *Composer) reconcileClaim(ctx context.Context, claim *unstructured.Unstr
 	if claim.GetDeletionTimestamp() != nil {
 		if exists {
 			if xr.GetDeletionTimestamp() == nil {
-				if err := c.Kube.Delete(ctx, xr); client.IgnoreNotFound(err) != nil {
+				if err := c.Kube.Delete(ctx, xr); err != nil && !kerrors.IsNotFound(err) {
 					return fmt.Errorf("cannot delete composite of claim %s/%s: %w", claim.GetNamespace(), claim.GetName(), err)
 				}
 			}
@@ -175,7 +175,7 @@ func (c *Composer) reconcileClaim(ctx context.Context, claim *unstructured.Unstr
 	// The claim shows the composite's status, as Crossplane's claim syncer does.
 	if status, ok := xr.Object["status"]; ok {
 		claim.Object["status"] = status
-		if err := c.Kube.Status().Update(ctx, claim); client.IgnoreNotFound(err) != nil {
+		if err := c.Kube.Status().Update(ctx, claim); err != nil && !kerrors.IsNotFound(err) {
 			return fmt.Errorf("cannot update status of claim %s/%s: %w", claim.GetNamespace(), claim.GetName(), err)
 		}
 	}
@@ -253,7 +253,7 @@ func (c *Composer) ReconcileXR(ctx context.Context, xr *unstructured.Unstructure
 	if xr.GetDeletionTimestamp() != nil {
 		for _, o := range observed {
 			if o.GetDeletionTimestamp() == nil {
-				if err := c.Kube.Delete(ctx, o); client.IgnoreNotFound(err) != nil {
+				if err := c.Kube.Delete(ctx, o); err != nil && !kerrors.IsNotFound(err) {
 					return fmt.Errorf("link %s: cannot delete %s %s: %w", id, o.GetKind(), o.GetName(), err)
 				}
 			}
@@ -343,13 +343,13 @@ func (c *Composer) apply(ctx context.Context, xr *unstructured.Unstructured, obs
 			return fmt.Errorf("cannot apply %s: %w", rn, err)
 		}
 	}
-	var names []string
+	names := make([]string, 0, len(observed))
 	for _, o := range observed {
 		rn := o.GetAnnotations()["crossplane.io/composition-resource-name"]
 		if keep[rn] || o.GetDeletionTimestamp() != nil {
 			continue
 		}
-		if err := c.Kube.Delete(ctx, o); client.IgnoreNotFound(err) != nil {
+		if err := c.Kube.Delete(ctx, o); err != nil && !kerrors.IsNotFound(err) {
 			return fmt.Errorf("cannot delete %s no longer desired: %w", rn, err)
 		}
 		names = append(names, rn)
@@ -369,7 +369,7 @@ func (c *Composer) writeStatus(ctx context.Context, xr *unstructured.Unstructure
 	keepTransitionTimes(xr, status, time.Now())
 	fresh := xr.DeepCopy()
 	fresh.Object["status"] = status
-	if err := c.Kube.Status().Update(ctx, fresh); client.IgnoreNotFound(err) != nil && !kerrors.IsConflict(err) {
+	if err := c.Kube.Status().Update(ctx, fresh); err != nil && !kerrors.IsNotFound(err) && !kerrors.IsConflict(err) {
 		return fmt.Errorf("cannot update status of link %s: %w", xr.GetName(), err)
 	}
 	return nil

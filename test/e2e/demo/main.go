@@ -118,7 +118,7 @@ func run() error {
 }
 
 func readLink(path string) (*unstructured.Unstructured, error) {
-	b, err := os.ReadFile(path) //nolint:gosec // A file of the repository.
+	b, err := os.ReadFile(path) // A file of the repository.
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}

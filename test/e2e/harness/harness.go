@@ -328,7 +328,7 @@ func (h *Harness) seed(ctx context.Context) error {
 }
 
 func readYAMLDocs(path string) ([]map[string]any, error) {
-	b, err := os.ReadFile(path) //nolint:gosec // A path inside the repository.
+	b, err := os.ReadFile(path) // A path inside the repository.
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
@@ -346,7 +346,7 @@ func readYAMLDocs(path string) ([]map[string]any, error) {
 }
 
 func readYAML(path string) (map[string]any, error) {
-	b, err := os.ReadFile(path) //nolint:gosec // A path inside the repository.
+	b, err := os.ReadFile(path) // A path inside the repository.
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}

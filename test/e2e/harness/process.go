@@ -30,7 +30,7 @@ type process struct {
 
 func start(ctx context.Context, logDir, name, bin string, args ...string) (*process, error) {
 	logPath := filepath.Join(logDir, name+".log")
-	f, err := os.Create(logPath) //nolint:gosec // A file in the harness's own temp dir.
+	f, err := os.Create(logPath) // A file in the harness's own temp dir.
 	if err != nil {
 		return nil, fmt.Errorf("cannot create log for %s: %w", name, err)
 	}
@@ -82,7 +82,11 @@ func waitForPort(ctx context.Context, p *process, addr string) error {
 		}
 		select {
 		case err := <-p.done:
-			return fmt.Errorf("process exited before listening on %s: %v (log %s)", addr, err, p.log)
+			if err == nil {
+				// A clean exit is still a failure to listen.
+				return fmt.Errorf("process exited before listening on %s: exit status 0 (log %s)", addr, p.log)
+			}
+			return fmt.Errorf("process exited before listening on %s: %w (log %s)", addr, err, p.log)
 		case <-ctx.Done():
 			return fmt.Errorf("nothing listening on %s: %w", addr, ctx.Err())
 		case <-time.After(100 * time.Millisecond):

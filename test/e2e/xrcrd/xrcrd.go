@@ -34,7 +34,7 @@ type xrd struct {
 // FromFile reads an XRD and returns the CRDs for its composite resource and,
 // for a legacy XRD, its claim.
 func FromFile(path string) ([]*extv1.CustomResourceDefinition, error) {
-	b, err := os.ReadFile(path) //nolint:gosec // A path inside the repository.
+	b, err := os.ReadFile(path) // A path inside the repository.
 	if err != nil {
 		return nil, fmt.Errorf("cannot read XRD: %w", err)
 	}

@@ -183,7 +183,7 @@ func TestFaultsAndRequestLog(t *testing.T) {
 		t.Fatal("latency not applied")
 	}
 	s.InjectFault(Fault{PathPrefix: "/_license", Drop: true, Count: 1})
-	req, _ := http.NewRequest("GET", s.URL+"/_license", nil)
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/_license", nil)
 	res, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
 	if err == nil {
 		res.Body.Close()

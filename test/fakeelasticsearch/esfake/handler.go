@@ -45,9 +45,6 @@ type route struct {
 	// are rejected like BaseRestHandler does.
 	params func(v version) []string
 	handle func(c *call) (reply, *esError)
-	// noAuth marks routes that skip authentication (none in ES for this
-	// API surface, kept for clarity).
-	noAuth bool
 }
 
 func (rt *route) name() string { return rt.method + " " + rt.template }
@@ -113,7 +110,7 @@ func splitPath(p string) []string {
 // methods it returns those methods for the 405 answer.
 func (s *Server) match(method, path string) (*route, map[string]string, []string) {
 	segs := splitPath(path)
-	var allowed []string
+	allowed := make([]string, 0, len(s.routeTable))
 	for _, rt := range s.routeTable {
 		params, okPath := matchSegs(rt.segs, segs)
 		if !okPath {

@@ -1,6 +1,7 @@
 package esfake
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 )
@@ -19,7 +20,7 @@ func TestMetadataValueFlattenedPaths(t *testing.T) {
 		got := metadataValue(meta, path)
 		gb, _ := json.Marshal(got)
 		wb, _ := json.Marshal(want)
-		if string(gb) != string(wb) {
+		if !bytes.Equal(gb, wb) {
 			t.Errorf("metadataValue(%q) = %s, want %s", path, gb, wb)
 		}
 	}

@@ -142,7 +142,7 @@ func handleReload(c *call) (reply, *esError) {
 		sort.Strings(names)
 		h := sha256.New()
 		for _, k := range names {
-			fmt.Fprintf(h, "%s=%s\n", k, st.keystoreDisk[k])
+			_, _ = fmt.Fprintf(h, "%s=%s\n", k, st.keystoreDisk[k]) // hash.Hash writes never fail.
 		}
 		b.Write(mustJSON(st.nodeID))
 		b.WriteString(`:{"name":"node-0","secure_setting_names":`)

@@ -180,7 +180,6 @@ func newState(opts Options) (*state, error) {
 		if u.Name == "" {
 			return nil, errors.New("options: user with empty name")
 		}
-		u := u
 		if len(u.Privileges) == 0 {
 			u.Privileges = []string{"all"}
 		}

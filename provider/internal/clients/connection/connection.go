@@ -207,7 +207,7 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, base, urlOverride s
 	es := eckobject.New()
 	if err := r.kube.Get(ctx, target, es); err != nil {
 		if kerrors.IsNotFound(err) {
-			return nil, fmt.Errorf("Elasticsearch %s not found: check spec.forProvider.elasticsearchRef or the provider config's spec.eck.elasticsearchRef", target)
+			return nil, fmt.Errorf("cannot get Elasticsearch %s: not found; check spec.forProvider.elasticsearchRef or the provider config's spec.eck.elasticsearchRef", target)
 		}
 		return nil, fmt.Errorf("cannot get Elasticsearch %s: %w", target, err)
 	}
@@ -271,13 +271,13 @@ func (r *Resolver) fromEndpoint(ctx context.Context, id, base string, e v1alpha1
 	case v1alpha1.CredentialsBasic, "":
 		user, pass := s.Data["username"], s.Data["password"]
 		if len(user) == 0 || len(pass) == 0 {
-			return nil, fmt.Errorf("Secret %s must hold the keys username and password for credentialsType Basic (spec.endpoint.credentialsSecretRef of %s)", credName, id)
+			return nil, fmt.Errorf("the Secret %s must hold the keys username and password for credentialsType Basic (spec.endpoint.credentialsSecretRef of %s)", credName, id)
 		}
 		cfg.Username, cfg.Password = string(user), string(pass)
 	case v1alpha1.CredentialsAPIKey:
 		key := s.Data["api_key"]
 		if len(key) == 0 {
-			return nil, fmt.Errorf("Secret %s must hold the key api_key for credentialsType APIKey (spec.endpoint.credentialsSecretRef of %s)", credName, id)
+			return nil, fmt.Errorf("the Secret %s must hold the key api_key for credentialsType APIKey (spec.endpoint.credentialsSecretRef of %s)", credName, id)
 		}
 		cfg.APIKey = string(key)
 	default:
@@ -307,7 +307,7 @@ func (r *Resolver) secret(ctx context.Context, name types.NamespacedName, why st
 	s := &corev1.Secret{}
 	if err := r.kube.Get(ctx, name, s); err != nil {
 		if kerrors.IsNotFound(err) {
-			return nil, fmt.Errorf("Secret %s not found (%s)", name, why)
+			return nil, fmt.Errorf("cannot get Secret %s: not found (%s)", name, why)
 		}
 		return nil, fmt.Errorf("cannot get Secret %s: %w", name, err)
 	}
@@ -321,7 +321,7 @@ func (r *Resolver) secretValue(ctx context.Context, name types.NamespacedName, k
 	}
 	v := s.Data[key]
 	if len(v) == 0 {
-		return nil, "", fmt.Errorf("Secret %s has no key %s", name, key)
+		return nil, "", fmt.Errorf("the Secret %s has no key %s", name, key)
 	}
 	return v, string(s.UID) + "/" + s.ResourceVersion, nil
 }

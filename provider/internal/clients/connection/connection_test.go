@@ -150,7 +150,7 @@ func TestResolve(t *testing.T) {
 		},
 		"ECKMissingCluster": {
 			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: &commonv1alpha1.ElasticsearchReference{Name: "nope"}},
-			wantErr: "Elasticsearch team-a/nope not found",
+			wantErr: "cannot get Elasticsearch team-a/nope: not found",
 		},
 		"ECKNoRef": {
 			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck")},

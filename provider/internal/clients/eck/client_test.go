@@ -120,7 +120,7 @@ func TestRequireAPIKeyVersion(t *testing.T) {
 		"Newer":     {spec: "9.3.2", status: "9.3.2"},
 		"TooOld":    {spec: "8.9.3", wantErr: "Elasticsearch ns1/c1 runs 8.9.3, below 8.10.0, the minimum ECK's webhook accepts for spec.remoteClusterServer (Elastic's documentation states 8.14.0); upgrade the cluster first"},
 		"Upgrading": {spec: "8.15.0", status: "8.9.0", wantErr: "Elasticsearch ns1/c1 runs 8.9.0, below 8.10.0, the minimum ECK's webhook accepts for spec.remoteClusterServer (Elastic's documentation states 8.14.0); upgrade the cluster first"},
-		"NoVersion": {wantErr: "Elasticsearch ns1/c1 has no spec.version"},
+		"NoVersion": {wantErr: "cannot determine the version of Elasticsearch ns1/c1: it has no spec.version"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -283,7 +283,8 @@ func (l OwnedList) write(obj *unstructured.Unstructured, entries []map[string]an
 		}
 	}
 	sort.SliceStable(owned, func(i, j int) bool { return l.key(owned[i]) < l.key(owned[j]) })
-	ordered := append(foreign, owned...)
+	// Entries eslink does not own keep their order, ahead of its own.
+	ordered := slices.Concat(foreign, owned)
 
 	if len(ordered) == 0 {
 		unstructured.RemoveNestedField(obj.Object, l.Path...)

@@ -37,7 +37,7 @@ func setup(mgr ctrl.Manager, o controller.Options, kind string, of resource.Prov
 	name := providerconfig.ControllerName(kind)
 	r := providerconfig.NewReconciler(mgr, of,
 		providerconfig.WithLogger(o.Logger.WithValues("controller", name)),
-		providerconfig.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime's recorder needs the legacy API.
+		providerconfig.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), // crossplane-runtime's recorder needs the legacy API.
 	)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).

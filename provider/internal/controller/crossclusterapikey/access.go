@@ -96,10 +96,13 @@ func jsonEqual(a, b []byte) bool {
 }
 
 // accessHash identifies the requested access in the key's metadata.
-func accessHash(a elasticsearch.Access) string {
-	b, _ := json.Marshal(a) // Plain structs of strings and bools always marshal.
+func accessHash(a elasticsearch.Access) (string, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return "", fmt.Errorf("cannot encode the requested access: %w", err)
+	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
+	return hex.EncodeToString(sum[:8]), nil
 }
 
 // observedAccess is the access Elasticsearch reports, in the API's types.
@@ -154,18 +157,25 @@ func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Acc
 		}
 		out[k] = append(json.RawMessage(nil), v.Raw...)
 	}
+	hash, err := accessHash(access)
+	if err != nil {
+		return nil, err
+	}
 	tags := map[string]string{
 		esv1alpha1.MetadataManagedBy:  esv1alpha1.ManagedByValue,
 		esv1alpha1.MetadataNamespace:  cr.GetNamespace(),
 		esv1alpha1.MetadataName:       cr.GetName(),
 		esv1alpha1.MetadataUID:        string(cr.GetUID()),
-		esv1alpha1.MetadataAccessHash: accessHash(access),
+		esv1alpha1.MetadataAccessHash: hash,
 	}
 	for k, v := range tags {
 		if _, ok := out[k]; ok {
 			return nil, fmt.Errorf("spec.forProvider.metadata key %q is reserved for the provider: remove it", k)
 		}
-		b, _ := json.Marshal(v) // Strings always marshal.
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("cannot encode metadata key %q: %w", k, err)
+		}
 		out[k] = b
 	}
 	return out, nil

@@ -113,13 +113,17 @@ func TestDesiredMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hash, err := accessHash(access)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]json.RawMessage{
 		"team":                        json.RawMessage(`"a"`),
 		esv1alpha1.MetadataManagedBy:  json.RawMessage(`"eslink"`),
 		esv1alpha1.MetadataNamespace:  json.RawMessage(`"team-a"`),
 		esv1alpha1.MetadataName:       json.RawMessage(`"orders"`),
 		esv1alpha1.MetadataUID:        json.RawMessage(`"uid-1"`),
-		esv1alpha1.MetadataAccessHash: json.RawMessage(`"` + accessHash(access) + `"`),
+		esv1alpha1.MetadataAccessHash: json.RawMessage(`"` + hash + `"`),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("desiredMetadata(): -want +got:\n%s", diff)

@@ -51,7 +51,7 @@ const (
 // Setup adds a controller that reconciles CrossClusterAPIKeys.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
 	name := managed.ControllerName(esv1alpha1.CrossClusterAPIKeyGroupKind)
-	recorder := event.NewAPIRecorder(mgr.GetEventRecorderFor(name)) //nolint:staticcheck // crossplane-runtime's recorder needs the legacy API.
+	recorder := event.NewAPIRecorder(mgr.GetEventRecorderFor(name)) // crossplane-runtime's recorder needs the legacy API.
 	c := &connector{
 		kube:      mgr.GetClient(),
 		publisher: managed.NewAPILocalSecretPublisher(mgr.GetClient(), mgr.GetScheme()),
@@ -485,7 +485,7 @@ func (e *external) deleteConnectionSecret(ctx context.Context, cr *esv1alpha1.Cr
 	if c := metav1.GetControllerOf(s); c == nil || c.UID != cr.GetUID() {
 		return nil
 	}
-	if err := e.kube.Delete(ctx, s); client.IgnoreNotFound(err) != nil {
+	if err := e.kube.Delete(ctx, s); err != nil && !kerrors.IsNotFound(err) {
 		return fmt.Errorf("cannot delete connection Secret %s/%s of %s: %w", s.Namespace, s.Name, ref(cr), err)
 	}
 	return nil

@@ -1,8 +1,10 @@
 package crossclusterapikey
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -170,7 +172,7 @@ func TestOwnedLifecycle(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"GET /_security/api_key": 1}, h.srv.Counts()); diff != "" {
 		t.Errorf("Observe() requests: -want +got:\n%s", diff)
 	}
-	if diff := cmp.Diff(managed.ConnectionDetails(cd), obs.ConnectionDetails); diff != "" {
+	if diff := cmp.Diff(cd, obs.ConnectionDetails); diff != "" {
 		t.Errorf("Observe() connection details differ from the published ones: -want +got:\n%s", diff)
 	}
 	if c := readyCondition(cr); c.Status != corev1.ConditionTrue {
@@ -358,7 +360,7 @@ func TestObserveOnly(t *testing.T) {
 	}
 	// Observing never wrote to Elasticsearch beyond the test's own calls.
 	for _, r := range h.srv.Requests() {
-		if r.Method != "GET" && r.Endpoint != "DELETE /_security/api_key" && r.Endpoint != "POST /_security/cross_cluster/api_key" {
+		if r.Method != http.MethodGet && r.Endpoint != "DELETE /_security/api_key" && r.Endpoint != "POST /_security/cross_cluster/api_key" {
 			t.Errorf("observe-only sent %s", r.Endpoint)
 		}
 	}
@@ -486,7 +488,7 @@ func TestRotation(t *testing.T) {
 	if err := h.kube.Get(ctx, types.NamespacedName{Namespace: "team-a", Name: "orders-key"}, secret); err != nil {
 		t.Fatal(err)
 	}
-	if string(secret.Data["id"]) != newID || string(secret.Data["encoded"]) != string(upd.ConnectionDetails["encoded"]) {
+	if string(secret.Data["id"]) != newID || !bytes.Equal(secret.Data["encoded"], upd.ConnectionDetails["encoded"]) {
 		t.Errorf("connection Secret holds id %q, want the new key %s and its encoded value", secret.Data["id"], newID)
 	}
 	state := map[string]bool{}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -327,7 +328,7 @@ func TestIntegrationObserveOnly(t *testing.T) {
 		return n >= 3, fmt.Sprintf("%d GETs", n)
 	})
 	for _, r := range srv.Requests() {
-		if r.Method != "GET" {
+		if r.Method != http.MethodGet {
 			t.Errorf("observe-only sent %s %s to Elasticsearch", r.Method, r.Path)
 		}
 	}
@@ -352,7 +353,7 @@ func TestIntegrationObserveOnly(t *testing.T) {
 			t.Errorf("denied resource observed key %s", ap.ID)
 		}
 		for _, r := range srv.Requests() {
-			if r.Method != "GET" {
+			if r.Method != http.MethodGet {
 				t.Errorf("unexpected request %s %s", r.Method, r.Path)
 			}
 		}

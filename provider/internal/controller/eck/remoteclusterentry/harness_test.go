@@ -63,8 +63,8 @@ func controlPlane(t *testing.T) *controlplane.Env {
 		}
 		env, envErr = controlplane.Start(context.Background(), controlplane.WithoutProjectCRDs(),
 			controlplane.WithCRDPaths(
-				filepath.Join(root, "package/provider/crds/eck.m.eslink.io_remoteclusterentries.yaml"),
-				filepath.Join(root, "package/provider/crds/eck.m.eslink.io_remoteclusterservers.yaml"),
+				filepath.Join(root, "package", "provider", "crds", "eck.m.eslink.io_remoteclusterentries.yaml"),
+				filepath.Join(root, "package", "provider", "crds", "eck.m.eslink.io_remoteclusterservers.yaml"),
 			))
 	})
 	if envErr != nil {

@@ -396,7 +396,7 @@ func TestConcurrentEntries(t *testing.T) {
 	const n = 20
 	seed := time.Now().UnixNano()
 	t.Logf("random seed %d", seed)
-	rng := rand.New(rand.NewPCG(uint64(seed), 0)) //nolint:gosec // Test ordering, not security.
+	rng := rand.New(rand.NewPCG(uint64(seed), 0)) // Test ordering, not security.
 	var rngMu sync.Mutex
 	delay := func() time.Duration {
 		rngMu.Lock()

@@ -63,8 +63,8 @@ func controlPlane(t *testing.T) *controlplane.Env {
 		}
 		env, envErr = controlplane.Start(context.Background(), controlplane.WithoutProjectCRDs(),
 			controlplane.WithCRDPaths(
-				filepath.Join(root, "package/provider/crds/eck.m.eslink.io_remoteclusterentries.yaml"),
-				filepath.Join(root, "package/provider/crds/eck.m.eslink.io_remoteclusterservers.yaml"),
+				filepath.Join(root, "package", "provider", "crds", "eck.m.eslink.io_remoteclusterentries.yaml"),
+				filepath.Join(root, "package", "provider", "crds", "eck.m.eslink.io_remoteclusterservers.yaml"),
 			))
 	})
 	if envErr != nil {
@@ -328,21 +328,6 @@ func (h *harness) warningEvents(t *testing.T, ns, name string) []string {
 		if e.InvolvedObject.Name == name && e.Type == corev1.EventTypeWarning {
 			out = append(out, e.Reason+": "+e.Message)
 		}
-	}
-	return out
-}
-
-// eventCounts returns the count of every event in ns, keyed by object name,
-// reason and message.
-func (h *harness) eventCounts(t *testing.T, ns string) map[string]int32 {
-	t.Helper()
-	var list corev1.EventList
-	if err := h.kube.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int32{}
-	for _, e := range list.Items {
-		out[e.InvolvedObject.Name+"/"+e.Reason+"/"+e.Message] += max(e.Count, 1)
 	}
 	return out
 }

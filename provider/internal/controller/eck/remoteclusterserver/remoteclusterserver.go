@@ -37,7 +37,7 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 		managed.WithTypedExternalConnector[*v1alpha1.RemoteClusterServer](&connector{kube: mgr.GetClient()}),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
-		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)), //nolint:staticcheck // crossplane-runtime's recorder takes the legacy events API.
+		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)), // crossplane-runtime's recorder takes the legacy events API.
 		// A claim is keyed by the owner's uid, so an interrupted create is
 		// safe to redo.
 		managed.WithDeterministicExternalName(true),
