@@ -38,7 +38,7 @@ func TestExamples(t *testing.T) {
 		}
 		for _, f := range files {
 			for _, u := range readManifests(t, f) {
-				if err := h.kube.Create(context.Background(), u); err != nil && !kerrors.IsAlreadyExists(err) {
+				if err := h.Kube.Create(context.Background(), u); err != nil && !kerrors.IsAlreadyExists(err) {
 					t.Fatalf("cannot apply %s %s from %s: %v", u.GetKind(), u.GetName(), f, err)
 				}
 				if u.GroupVersionKind().Group == "eck.m.eslink.io" {
@@ -48,7 +48,7 @@ func TestExamples(t *testing.T) {
 		}
 		if pattern == "examples/clusters/*.yaml" {
 			ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "team-a"}}}
-			if err := h.kube.Create(context.Background(), ns); err != nil && !kerrors.IsAlreadyExists(err) {
+			if err := h.Kube.Create(context.Background(), ns); err != nil && !kerrors.IsAlreadyExists(err) {
 				t.Fatal(err)
 			}
 		}
@@ -57,7 +57,7 @@ func TestExamples(t *testing.T) {
 		waitFor(t, mr.GetKind()+" "+mr.GetName()+" Ready", func() (bool, string) {
 			u := &unstructured.Unstructured{}
 			u.SetGroupVersionKind(mr.GroupVersionKind())
-			if err := h.kube.Get(context.Background(), types.NamespacedName{Namespace: mr.GetNamespace(), Name: mr.GetName()}, u); err != nil {
+			if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: mr.GetNamespace(), Name: mr.GetName()}, u); err != nil {
 				return false, err.Error()
 			}
 			conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
@@ -77,7 +77,7 @@ func TestExamples(t *testing.T) {
 	if diff := cmp.Diff([]string{"archive", "legacy", "logs"}, aliases); diff != "" {
 		t.Errorf("cluster1 aliases: -want +got:\n%s", diff)
 	}
-	if !eckobject.RemoteClusterServerEnabled(h.getES(t, "ns2", "cluster2")) {
+	if !eckobject.RemoteClusterServerEnabled(h.GetES(t, "ns2", "cluster2")) {
 		t.Error("cluster2's remote cluster server is not enabled")
 	}
 }

@@ -48,7 +48,7 @@ func newEntry(ns, name, alias string, local, remote commonv1alpha1.Elasticsearch
 
 func (h *harness) create(t *testing.T, mg *v1alpha1.RemoteClusterEntry) {
 	t.Helper()
-	if err := h.kube.Create(context.Background(), mg); err != nil {
+	if err := h.Kube.Create(context.Background(), mg); err != nil {
 		t.Fatalf("cannot create RemoteClusterEntry %s/%s: %v", mg.Namespace, mg.Name, err)
 	}
 }
@@ -56,7 +56,7 @@ func (h *harness) create(t *testing.T, mg *v1alpha1.RemoteClusterEntry) {
 func (h *harness) get(t *testing.T, ns, name string) *v1alpha1.RemoteClusterEntry {
 	t.Helper()
 	mg := &v1alpha1.RemoteClusterEntry{}
-	if err := h.kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, mg); err != nil {
+	if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, mg); err != nil {
 		t.Fatal(err)
 	}
 	return mg
@@ -81,14 +81,14 @@ func (h *harness) waitReady(t *testing.T, ns, name string, reason xpv2.Condition
 func (h *harness) waitGone(t *testing.T, ns, name string) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("RemoteClusterEntry %s/%s deleted", ns, name), func() (bool, string) {
-		err := h.kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &v1alpha1.RemoteClusterEntry{})
+		err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &v1alpha1.RemoteClusterEntry{})
 		return kerrors.IsNotFound(err), fmt.Sprint(err)
 	})
 }
 
 func (h *harness) remoteClusters(t *testing.T, ns, name string) []map[string]any {
 	t.Helper()
-	entries, err := eckobject.RemoteClusters(h.getES(t, ns, name))
+	entries, err := eckobject.RemoteClusters(h.GetES(t, ns, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,10 +164,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ns := h.namespace(t, "team")
+			ns := h.Namespace(t, "team")
 			localNS, remoteNS := ns, ns
 			if !tc.sameNamespace {
-				localNS, remoteNS = h.namespace(t, "local"), h.namespace(t, "remote")
+				localNS, remoteNS = h.Namespace(t, "local"), h.Namespace(t, "remote")
 			}
 			fill := func(m map[string]string) map[string]string {
 				out := map[string]string{}
@@ -176,8 +176,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				return out
 			}
-			local := h.elasticsearch(t, localNS, "c1", "9.3.2", fill(tc.localAnn), map[string]any{"remoteClusters": []any{handEntry(remoteNS)}})
-			h.elasticsearch(t, remoteNS, "c2", "9.3.2", fill(tc.remoteAnn), nil)
+			local := h.Elasticsearch(t, localNS, "c1", "9.3.2", fill(tc.localAnn), map[string]any{"remoteClusters": []any{handEntry(remoteNS)}})
+			h.Elasticsearch(t, remoteNS, "c2", "9.3.2", fill(tc.remoteAnn), nil)
 
 			mg := newEntry(ns, "link", "logs", ref(localNS, "c1"), ref(remoteNS, "c2"), tc.access)
 			h.create(t, mg)
@@ -203,10 +203,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Errorf("Synced = %+v, want False with the denial", synced)
 			}
 			waitFor(t, "a Warning event with the denial", func() (bool, string) {
-				ev := h.warningEvents(t, ns, "link")
+				ev := h.WarningEvents(t, ns, "link")
 				return containsAny(ev, tc.wantDenied), fmt.Sprint(ev)
 			})
-			if after := h.getES(t, localNS, "c1"); after.GetResourceVersion() != local.GetResourceVersion() {
+			if after := h.GetES(t, localNS, "c1"); after.GetResourceVersion() != local.GetResourceVersion() {
 				t.Errorf("denied entry changed Elasticsearch %s/c1: resourceVersion %s -> %s", localNS, local.GetResourceVersion(), after.GetResourceVersion())
 			}
 		})
@@ -218,7 +218,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 // (nothing pruned, nothing rejected).
 func TestEntryLifecycle(t *testing.T) {
 	h := start(t, 2)
-	ns := h.namespace(t, "team")
+	ns := h.Namespace(t, "team")
 	yes := true
 	full := &commonv1alpha1.LinkAccess{Search: &commonv1alpha1.SearchAccess{
 		Names:                  []string{"logs-*", "metrics-*"},
@@ -233,12 +233,12 @@ func TestEntryLifecycle(t *testing.T) {
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, "spec.forProvider.elasticsearchRef") {
 			t.Errorf("Ready message %q does not name the reference", msg)
 		}
-		h.elasticsearch(t, ns, "c1", "9.3.2", nil, map[string]any{"remoteClusters": []any{handEntry(ns)}})
+		h.Elasticsearch(t, ns, "c1", "9.3.2", nil, map[string]any{"remoteClusters": []any{handEntry(ns)}})
 		waitFor(t, "the missing remote to be reported", func() (bool, string) {
 			c := condition(h.get(t, ns, "full").Status.Conditions, xpv2.TypeReady)
 			return c.Reason == eck.ReasonTargetNotFound && strings.Contains(c.Message, "spec.forProvider.remoteElasticsearchRef"), c.Message
 		})
-		h.elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
+		h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
 		h.waitReady(t, ns, "full", "")
 	})
 
@@ -290,7 +290,7 @@ func TestEntryLifecycle(t *testing.T) {
 	t.Run("UpdateRewritesOnlyOwnEntry", func(t *testing.T) {
 		mg := h.get(t, ns, "str")
 		mg.Spec.ForProvider.APIKey.Access.Replication.Names = []string{"archive-2026-*"}
-		if err := h.kube.Update(context.Background(), mg); err != nil {
+		if err := h.Kube.Update(context.Background(), mg); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "the updated entry", func() (bool, string) {
@@ -303,17 +303,17 @@ func TestEntryLifecycle(t *testing.T) {
 	})
 
 	t.Run("AliasOwnedByHandIsAConflict", func(t *testing.T) {
-		before := h.getES(t, ns, "c1").GetResourceVersion()
+		before := h.GetES(t, ns, "c1").GetResourceVersion()
 		h.create(t, newEntry(ns, "clash", "by-hand", ref(ns, "c1"), ref(ns, "c2"), search("logs-*")))
 		mg := h.waitReady(t, ns, "clash", eck.ReasonEntryConflict)
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, `remote cluster alias "by-hand" already exists`) {
 			t.Errorf("Ready message %q does not explain the conflict", msg)
 		}
-		if after := h.getES(t, ns, "c1").GetResourceVersion(); after != before {
+		if after := h.GetES(t, ns, "c1").GetResourceVersion(); after != before {
 			t.Errorf("conflicting entry wrote Elasticsearch: resourceVersion %s -> %s", before, after)
 		}
 		// Deleting it must not take the hand-written entry along.
-		if err := h.kube.Delete(context.Background(), mg); err != nil {
+		if err := h.Kube.Delete(context.Background(), mg); err != nil {
 			t.Fatal(err)
 		}
 		h.waitGone(t, ns, "clash")
@@ -323,7 +323,7 @@ func TestEntryLifecycle(t *testing.T) {
 	})
 
 	t.Run("OldVersion", func(t *testing.T) {
-		h.elasticsearch(t, ns, "old", "8.9.0", nil, nil)
+		h.Elasticsearch(t, ns, "old", "8.9.0", nil, nil)
 		h.create(t, newEntry(ns, "old", "logs", ref(ns, "old"), ref(ns, "c2"), search("logs-*")))
 		mg := h.waitReady(t, ns, "old", eck.ReasonVersionUnsupported)
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, "runs 8.9.0, below 8.10.0") || !strings.Contains(msg, "8.14.0") {
@@ -339,14 +339,14 @@ func TestEntryLifecycle(t *testing.T) {
 
 	t.Run("DeleteRemovesOnlyOwnEntry", func(t *testing.T) {
 		for _, name := range []string{"full", "str", "dls"} {
-			if err := h.kube.Delete(context.Background(), h.get(t, ns, name)); err != nil {
+			if err := h.Kube.Delete(context.Background(), h.get(t, ns, name)); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for _, name := range []string{"full", "str", "dls"} {
 			h.waitGone(t, ns, name)
 		}
-		es := h.getES(t, ns, "c1")
+		es := h.GetES(t, ns, "c1")
 		got, _ := eckobject.RemoteClusters(es)
 		if diff := cmp.Diff([]map[string]any{handEntry(ns)}, got); diff != "" {
 			t.Errorf("spec.remoteClusters after deletes: -want +got:\n%s", diff)
@@ -390,9 +390,9 @@ func toFloat(v any) float64 {
 // the hand-written one, in the documented order.
 func TestConcurrentEntries(t *testing.T) {
 	h := start(t, 10)
-	ns := h.namespace(t, "team")
-	h.elasticsearch(t, ns, "c1", "9.3.2", nil, map[string]any{"remoteClusters": []any{handEntry(ns)}})
-	h.elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
+	ns := h.Namespace(t, "team")
+	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, map[string]any{"remoteClusters": []any{handEntry(ns)}})
+	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
 	const n = 20
 	seed := time.Now().UnixNano()
 	t.Logf("random seed %d", seed)
@@ -433,7 +433,7 @@ func TestConcurrentEntries(t *testing.T) {
 			want = append(want, e)
 			owners[alias(i)] = string(mg.UID)
 		}
-		es := h.getES(t, ns, "c1")
+		es := h.GetES(t, ns, "c1")
 		got, _ := eckobject.RemoteClusters(es)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("spec.remoteClusters: -want +got:\n%s", diff)
@@ -460,7 +460,7 @@ func TestConcurrentEntries(t *testing.T) {
 	create := func(i int) func() {
 		return func() {
 			mg := newEntry(ns, name(i), alias(i), ref(ns, "c1"), ref(ns, "c2"), search(fmt.Sprintf("logs-%02d-*", i)))
-			if err := h.kube.Create(context.Background(), mg); err != nil {
+			if err := h.Kube.Create(context.Background(), mg); err != nil {
 				t.Errorf("cannot create %s: %v", name(i), err)
 			}
 		}
@@ -468,7 +468,7 @@ func TestConcurrentEntries(t *testing.T) {
 	remove := func(i int) func() {
 		return func() {
 			mg := &v1alpha1.RemoteClusterEntry{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name(i)}}
-			if err := h.kube.Delete(context.Background(), mg); err != nil {
+			if err := h.Kube.Delete(context.Background(), mg); err != nil {
 				t.Errorf("cannot delete %s: %v", name(i), err)
 			}
 		}
@@ -518,20 +518,20 @@ func TestConcurrentEntries(t *testing.T) {
 		}
 		run(ops)
 		checkEndState(t)
-		if a, ok := h.getES(t, ns, "c1").GetAnnotations()[v1alpha1.AnnotationRemoteClusterOwners]; ok {
+		if a, ok := h.GetES(t, ns, "c1").GetAnnotations()[v1alpha1.AnnotationRemoteClusterOwners]; ok {
 			t.Errorf("ownership annotation left behind: %s", a)
 		}
 	})
-	t.Logf("resourceVersion conflicts met and retried: %d", h.log.conflicts.Load())
+	t.Logf("resourceVersion conflicts met and retried: %d", h.Log.Conflicts.Load())
 }
 
 // TestSteadyState checks that settled entries cause no writes to the API
 // server while the controllers keep polling.
 func TestSteadyState(t *testing.T) {
 	h := start(t, 4)
-	ns := h.namespace(t, "team")
-	h.elasticsearch(t, ns, "c1", "9.3.2", nil, map[string]any{"remoteClusters": []any{handEntry(ns)}})
-	h.elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
+	ns := h.Namespace(t, "team")
+	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, map[string]any{"remoteClusters": []any{handEntry(ns)}})
+	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
 	for i := range 3 {
 		h.create(t, newEntry(ns, fmt.Sprintf("link-%d", i), fmt.Sprintf("alias-%d", i), ref(ns, "c1"), ref(ns, "c2"), search("logs-*")))
 	}
@@ -549,21 +549,21 @@ func TestSteadyState(t *testing.T) {
 	for name := range versions {
 		versions[name] = h.get(t, ns, name).ResourceVersion
 	}
-	esVersion := h.getES(t, ns, "c1").GetResourceVersion()
-	writes := len(h.log.snapshot())
-	reads := h.log.esReads.Load()
-	events := h.eventCounts(t, ns)
+	esVersion := h.GetES(t, ns, "c1").GetResourceVersion()
+	writes := len(h.Log.Snapshot())
+	reads := h.Log.ESReads.Load()
+	events := h.EventCounts(t, ns)
 
 	// Wait until every resource has been observed several more times.
 	waitFor(t, "several more polls", func() (bool, string) {
-		r := h.log.esReads.Load() - reads
+		r := h.Log.ESReads.Load() - reads
 		return r >= 4*int64(len(versions)), fmt.Sprintf("%d Elasticsearch reads", r)
 	})
 
-	if got := h.log.snapshot()[writes:]; len(got) != 0 {
+	if got := h.Log.Snapshot()[writes:]; len(got) != 0 {
 		t.Errorf("writes in steady state: %v", got)
 	}
-	if got := h.getES(t, ns, "c1").GetResourceVersion(); got != esVersion {
+	if got := h.GetES(t, ns, "c1").GetResourceVersion(); got != esVersion {
 		t.Errorf("Elasticsearch resourceVersion moved in steady state: %s -> %s", esVersion, got)
 	}
 	for name, v := range versions {
@@ -573,7 +573,7 @@ func TestSteadyState(t *testing.T) {
 	}
 	// Settled resources emit no events either. (A blocked one repeats its
 	// Warning on each retry, under the managed reconciler's backoff.)
-	after := h.eventCounts(t, ns)
+	after := h.EventCounts(t, ns)
 	for key, n := range after {
 		if !strings.HasPrefix(key, "clash/") && n != events[key] {
 			t.Errorf("event %s emitted in steady state: count %d -> %d", key, events[key], n)

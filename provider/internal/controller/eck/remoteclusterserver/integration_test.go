@@ -33,7 +33,7 @@ func newServer(ns, name string, target commonv1alpha1.ElasticsearchReference, di
 
 func (h *harness) create(t *testing.T, mg *v1alpha1.RemoteClusterServer) {
 	t.Helper()
-	if err := h.kube.Create(context.Background(), mg); err != nil {
+	if err := h.Kube.Create(context.Background(), mg); err != nil {
 		t.Fatalf("cannot create RemoteClusterServer %s/%s: %v", mg.Namespace, mg.Name, err)
 	}
 }
@@ -41,7 +41,7 @@ func (h *harness) create(t *testing.T, mg *v1alpha1.RemoteClusterServer) {
 func (h *harness) get(t *testing.T, ns, name string) *v1alpha1.RemoteClusterServer {
 	t.Helper()
 	mg := &v1alpha1.RemoteClusterServer{}
-	if err := h.kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, mg); err != nil {
+	if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, mg); err != nil {
 		t.Fatal(err)
 	}
 	return mg
@@ -63,11 +63,11 @@ func (h *harness) waitReady(t *testing.T, ns, name string, reason xpv2.Condition
 
 func (h *harness) remove(t *testing.T, ns, name string) {
 	t.Helper()
-	if err := h.kube.Delete(context.Background(), &v1alpha1.RemoteClusterServer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}); err != nil {
+	if err := h.Kube.Delete(context.Background(), &v1alpha1.RemoteClusterServer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, fmt.Sprintf("RemoteClusterServer %s/%s deleted", ns, name), func() (bool, string) {
-		err := h.kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &v1alpha1.RemoteClusterServer{})
+		err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &v1alpha1.RemoteClusterServer{})
 		return kerrors.IsNotFound(err), fmt.Sprint(err)
 	})
 }
@@ -91,15 +91,15 @@ func claims(t *testing.T, es *unstructured.Unstructured) map[string]string {
 // asks for that.
 func TestServerClaims(t *testing.T) {
 	h := start(t, 4)
-	remoteNS := h.namespace(t, "remote")
-	teamA, teamB := h.namespace(t, "team-a"), h.namespace(t, "team-b")
+	remoteNS := h.Namespace(t, "remote")
+	teamA, teamB := h.Namespace(t, "team-a"), h.Namespace(t, "team-b")
 	service := map[string]any{"spec": map[string]any{"type": "LoadBalancer"}}
-	h.elasticsearch(t, remoteNS, "c2", "9.3.2", map[string]string{authorization.AnnotationAllowedNamespaces: teamA + "," + teamB},
+	h.Elasticsearch(t, remoteNS, "c2", "9.3.2", map[string]string{authorization.AnnotationAllowedNamespaces: teamA + "," + teamB},
 		map[string]any{"remoteClusterServer": map[string]any{"service": service}})
 
 	h.create(t, newServer(teamA, "srv", ref(remoteNS, "c2"), true))
 	a := h.waitReady(t, teamA, "srv", "")
-	es := h.getES(t, remoteNS, "c2")
+	es := h.GetES(t, remoteNS, "c2")
 	if diff := cmp.Diff(map[string]any{"enabled": true, "service": service}, serverSpec(es)); diff != "" {
 		t.Errorf("spec.remoteClusterServer: -want +got:\n%s", diff)
 	}
@@ -115,7 +115,7 @@ func TestServerClaims(t *testing.T) {
 
 	// team-a asks for the server to be turned off, but team-b still needs it.
 	h.remove(t, teamA, "srv")
-	es = h.getES(t, remoteNS, "c2")
+	es = h.GetES(t, remoteNS, "c2")
 	if !eckobject.RemoteClusterServerEnabled(es) {
 		t.Error("server turned off while another claim remains")
 	}
@@ -125,7 +125,7 @@ func TestServerClaims(t *testing.T) {
 
 	// team-b did not ask: the server stays on, the claim goes.
 	h.remove(t, teamB, "srv")
-	es = h.getES(t, remoteNS, "c2")
+	es = h.GetES(t, remoteNS, "c2")
 	if !eckobject.RemoteClusterServerEnabled(es) {
 		t.Error("server turned off though the last claim did not ask for it")
 	}
@@ -137,7 +137,7 @@ func TestServerClaims(t *testing.T) {
 	h.create(t, newServer(teamA, "srv2", ref(remoteNS, "c2"), true))
 	h.waitReady(t, teamA, "srv2", "")
 	h.remove(t, teamA, "srv2")
-	if diff := cmp.Diff(map[string]any{"enabled": false, "service": service}, serverSpec(h.getES(t, remoteNS, "c2"))); diff != "" {
+	if diff := cmp.Diff(map[string]any{"enabled": false, "service": service}, serverSpec(h.GetES(t, remoteNS, "c2"))); diff != "" {
 		t.Errorf("spec.remoteClusterServer after the last claim: -want +got:\n%s", diff)
 	}
 }
@@ -147,11 +147,11 @@ func TestServerClaims(t *testing.T) {
 // nothing; a missing target is retried until it appears.
 func TestServerRefusals(t *testing.T) {
 	h := start(t, 4)
-	team := h.namespace(t, "team")
-	remoteNS := h.namespace(t, "remote")
+	team := h.Namespace(t, "team")
+	remoteNS := h.Namespace(t, "remote")
 
 	t.Run("NotGranted", func(t *testing.T) {
-		es := h.elasticsearch(t, remoteNS, "private", "9.3.2", map[string]string{authorization.AnnotationAllowedNamespaces: "someone-else"}, nil)
+		es := h.Elasticsearch(t, remoteNS, "private", "9.3.2", map[string]string{authorization.AnnotationAllowedNamespaces: "someone-else"}, nil)
 		h.create(t, newServer(team, "denied", ref(remoteNS, "private"), false))
 		mg := h.waitReady(t, team, "denied", eck.ReasonNotAuthorized)
 		want := fmt.Sprintf("namespace %s is not allowed to link %s/private as remote cluster", team, remoteNS)
@@ -159,27 +159,27 @@ func TestServerRefusals(t *testing.T) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
 		waitFor(t, "a Warning event with the denial", func() (bool, string) {
-			ev := h.warningEvents(t, team, "denied")
+			ev := h.WarningEvents(t, team, "denied")
 			return containsAny(ev, want), fmt.Sprint(ev)
 		})
-		if got := h.getES(t, remoteNS, "private").GetResourceVersion(); got != es.GetResourceVersion() {
+		if got := h.GetES(t, remoteNS, "private").GetResourceVersion(); got != es.GetResourceVersion() {
 			t.Errorf("denied claim wrote Elasticsearch: resourceVersion %s -> %s", es.GetResourceVersion(), got)
 		}
 		// Deleting a denied claim touches nothing either.
 		h.remove(t, team, "denied")
-		if got := h.getES(t, remoteNS, "private").GetResourceVersion(); got != es.GetResourceVersion() {
+		if got := h.GetES(t, remoteNS, "private").GetResourceVersion(); got != es.GetResourceVersion() {
 			t.Errorf("deleting a denied claim wrote Elasticsearch: resourceVersion %s -> %s", es.GetResourceVersion(), got)
 		}
 	})
 
 	t.Run("OldVersion", func(t *testing.T) {
-		es := h.elasticsearch(t, team, "old", "8.9.0", nil, nil)
+		es := h.Elasticsearch(t, team, "old", "8.9.0", nil, nil)
 		h.create(t, newServer(team, "old", ref("", "old"), false))
 		mg := h.waitReady(t, team, "old", eck.ReasonVersionUnsupported)
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, "runs 8.9.0, below 8.10.0") {
 			t.Errorf("Ready message %q does not name the versions", msg)
 		}
-		if got := h.getES(t, team, "old").GetResourceVersion(); got != es.GetResourceVersion() {
+		if got := h.GetES(t, team, "old").GetResourceVersion(); got != es.GetResourceVersion() {
 			t.Errorf("claim on an old cluster wrote Elasticsearch: resourceVersion %s -> %s", es.GetResourceVersion(), got)
 		}
 	})
@@ -190,9 +190,9 @@ func TestServerRefusals(t *testing.T) {
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, "spec.forProvider.elasticsearchRef") {
 			t.Errorf("Ready message %q does not name the reference", msg)
 		}
-		h.elasticsearch(t, team, "later", "8.10.0", nil, nil)
+		h.Elasticsearch(t, team, "later", "8.10.0", nil, nil)
 		h.waitReady(t, team, "later", "")
-		if !eckobject.RemoteClusterServerEnabled(h.getES(t, team, "later")) {
+		if !eckobject.RemoteClusterServerEnabled(h.GetES(t, team, "later")) {
 			t.Error("server not enabled once the target appeared")
 		}
 	})
@@ -201,8 +201,8 @@ func TestServerRefusals(t *testing.T) {
 // TestServerSteadyState checks that settled claims cause no writes.
 func TestServerSteadyState(t *testing.T) {
 	h := start(t, 2)
-	team := h.namespace(t, "team")
-	h.elasticsearch(t, team, "c2", "9.3.2", nil, nil)
+	team := h.Namespace(t, "team")
+	h.Elasticsearch(t, team, "c2", "9.3.2", nil, nil)
 	h.create(t, newServer(team, "a", ref("", "c2"), false))
 	h.create(t, newServer(team, "b", ref("", "c2"), true))
 	h.waitReady(t, team, "a", "")
@@ -210,17 +210,17 @@ func TestServerSteadyState(t *testing.T) {
 
 	time.Sleep(3 * pollInterval)
 	versions := map[string]string{"a": h.get(t, team, "a").ResourceVersion, "b": h.get(t, team, "b").ResourceVersion}
-	esVersion := h.getES(t, team, "c2").GetResourceVersion()
-	writes := len(h.log.snapshot())
-	reads := h.log.esReads.Load()
+	esVersion := h.GetES(t, team, "c2").GetResourceVersion()
+	writes := len(h.Log.Snapshot())
+	reads := h.Log.ESReads.Load()
 	waitFor(t, "several more polls", func() (bool, string) {
-		r := h.log.esReads.Load() - reads
+		r := h.Log.ESReads.Load() - reads
 		return r >= 8, fmt.Sprintf("%d Elasticsearch reads", r)
 	})
-	if got := h.log.snapshot()[writes:]; len(got) != 0 {
+	if got := h.Log.Snapshot()[writes:]; len(got) != 0 {
 		t.Errorf("writes in steady state: %v", got)
 	}
-	if got := h.getES(t, team, "c2").GetResourceVersion(); got != esVersion {
+	if got := h.GetES(t, team, "c2").GetResourceVersion(); got != esVersion {
 		t.Errorf("Elasticsearch resourceVersion moved in steady state: %s -> %s", esVersion, got)
 	}
 	for name, v := range versions {
