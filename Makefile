@@ -60,7 +60,7 @@ render-engine: ## Build Crossplane's render engine into bin/xprender (cached).
 .PHONY: unit
 unit: ## Run the Go tests (needs controlplane and render-engine).
 	@echo "==> unit: go test -race ./..."
-	@$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	@$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: fuzz
 fuzz: ## Run the fake Elasticsearch fuzz target for a bounded time.
