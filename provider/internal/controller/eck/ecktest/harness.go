@@ -114,6 +114,7 @@ func (l *WriteLog) record(verb string, obj client.Object, before string, err err
 	l.writes = append(l.writes, fmt.Sprintf("%s %T %s/%s", verb, obj, obj.GetNamespace(), obj.GetName()))
 }
 
+// Snapshot returns the applied writes so far.
 func (l *WriteLog) Snapshot() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
