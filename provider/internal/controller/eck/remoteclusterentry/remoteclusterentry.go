@@ -9,12 +9,8 @@ import (
 	"fmt"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -25,6 +21,7 @@ import (
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/apis/eckobject"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
 )
 
 // Fields of a RemoteClusterEntry that name Elasticsearch objects, used in
@@ -37,35 +34,7 @@ const (
 // Setup adds a controller that reconciles RemoteClusterEntry managed
 // resources.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	name := managed.ControllerName(v1alpha1.RemoteClusterEntryGroupKind)
-
-	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.RemoteClusterEntry](&connector{kube: mgr.GetClient()}),
-		managed.WithLogger(o.Logger.WithValues("controller", name)),
-		managed.WithPollInterval(o.PollInterval),
-		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)), // crossplane-runtime's recorder takes the legacy events API.
-		// The entry is keyed by alias and owner uid, never by an id the
-		// external system returns, so an interrupted create is safe to redo.
-		managed.WithDeterministicExternalName(true),
-		// Observe reads the API server itself, which is consistent: a
-		// missing entry right after a write is really missing. The default
-		// grace period would hold every deletion within 30s of creation.
-		managed.WithCreationGracePeriod(0),
-	}
-	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
-		opts = append(opts, managed.WithManagementPolicies())
-	}
-	if o.MetricOptions != nil && o.MetricOptions.MRMetrics != nil {
-		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
-	}
-
-	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.RemoteClusterEntryGroupVersionKind), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
-		Named(name).
-		WithOptions(o.ForControllerRuntime()).
-		WithEventFilter(resource.DesiredStateChanged()).
-		For(&v1alpha1.RemoteClusterEntry{}).
-		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterEntryGroupVersionKind, &v1alpha1.RemoteClusterEntry{}, &connector{kube: mgr.GetClient()})
 }
 
 type connector struct {

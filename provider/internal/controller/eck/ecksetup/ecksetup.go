@@ -1,0 +1,49 @@
+// Package ecksetup registers a controller for a managed kind that owns one
+// entry of an ECK Elasticsearch object. Both eck.m.eslink.io kinds reconcile
+// the same way; only their external client differs.
+package ecksetup
+
+import (
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// Setup adds a controller for kind gvk, whose objects are of type T, with
+// connector c.
+func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, obj T, c managed.TypedExternalConnector[T]) error {
+	name := managed.ControllerName(gvk.GroupKind().String())
+
+	opts := []managed.ReconcilerOption{
+		managed.WithTypedExternalConnector[T](c),
+		managed.WithLogger(o.Logger.WithValues("controller", name)),
+		managed.WithPollInterval(o.PollInterval),
+		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)), // crossplane-runtime's recorder takes the legacy events API.
+		// An entry or claim is keyed by its owner's uid, never by an id the
+		// external system returns, so an interrupted create is safe to redo.
+		managed.WithDeterministicExternalName(true),
+		// Observe reads the API server itself, which is consistent: a
+		// missing entry right after a write is really missing. The default
+		// grace period would hold every deletion within 30s of creation.
+		managed.WithCreationGracePeriod(0),
+	}
+	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
+		opts = append(opts, managed.WithManagementPolicies())
+	}
+	if o.MetricOptions != nil && o.MetricOptions.MRMetrics != nil {
+		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
+	}
+
+	r := managed.NewReconciler(mgr, resource.ManagedKind(gvk), opts...)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		WithOptions(o.ForControllerRuntime()).
+		WithEventFilter(resource.DesiredStateChanged()).
+		For(obj).
+		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
