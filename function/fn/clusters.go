@@ -13,12 +13,10 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/request"
 
-	"github.com/eslink/eslink/apis/authorization"
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
-	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
 	fnv1beta1 "github.com/eslink/eslink/apis/fn/v1beta1"
 	"github.com/eslink/eslink/function/internal/ecklicense"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // Names of the resources the function requires from Crossplane.
@@ -41,8 +39,8 @@ type clusters struct {
 func requirements(l *link, in *fnv1beta1.Input) *fnv1.Requirements {
 	es := func(ref commonv1alpha1.ElasticsearchReference) *fnv1.ResourceSelector {
 		return &fnv1.ResourceSelector{
-			ApiVersion: eckobject.GroupVersionKind.GroupVersion().String(),
-			Kind:       eckobject.GroupVersionKind.Kind,
+			ApiVersion: linkrules.ElasticsearchGVK.GroupVersion().String(),
+			Kind:       linkrules.ElasticsearchGVK.Kind,
 			Match:      &fnv1.ResourceSelector_MatchName{MatchName: ref.Name},
 			Namespace:  ptr.To(ref.Namespace),
 		}
@@ -149,18 +147,18 @@ func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, entryUID string, n
 	return r, nil
 }
 
-func target(es *unstructured.Unstructured) authorization.Target {
-	return authorization.Target{Namespace: es.GetNamespace(), Name: es.GetName(), Annotations: es.GetAnnotations()}
+func target(es *unstructured.Unstructured) linkrules.Target {
+	return linkrules.Target{Namespace: es.GetNamespace(), Name: es.GetName(), Annotations: es.GetAnnotations()}
 }
 
 func authorize(l *link, c *clusters) error {
-	if err := authorization.Authorize(l.Namespace, target(c.Local), authorization.RoleLocal, nil); err != nil {
+	if err := linkrules.Authorize(l.Namespace, target(c.Local), linkrules.RoleLocal, nil); err != nil {
 		return fieldErrorf("spec.local.elasticsearchRef", "%v", err)
 	}
 	if c.Remote == nil {
 		return nil
 	}
-	if err := authorization.Authorize(l.Namespace, target(c.Remote), authorization.RoleRemote, l.Spec.Access); err != nil {
+	if err := linkrules.Authorize(l.Namespace, target(c.Remote), linkrules.RoleRemote, l.Spec.Access); err != nil {
 		field := "spec.remote.elasticsearchRef"
 		if strings.Contains(err.Error(), "spec.access") {
 			field = "spec.access"
@@ -180,7 +178,7 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 		sides = append(sides, side{"spec.remote.elasticsearchRef", c.Remote})
 	}
 	for _, s := range sides {
-		v, err := eckobject.RunningVersion(s.es)
+		v, err := linkrules.RunningVersion(s.es)
 		if err != nil {
 			return fieldErrorf(s.field, "%v: ECK must report a version before the link can be checked", err)
 		}
@@ -188,20 +186,20 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 		switch l.Flow {
 		case FlowCertificate:
 			// One warning is enough: the fix is the same for both sides.
-			if !v.Less(eckobject.CertificateModelDeprecatedVersion) && len(r.Warnings) == 0 {
+			if !v.Less(linkrules.CertificateModelDeprecatedVersion) && len(r.Warnings) == 0 {
 				r.Warnings = append(r.Warnings, fmt.Sprintf(
 					"the certificate security model is deprecated since Elasticsearch 9.0 and %s runs %s: move the link to securityModel APIKey", name, v))
 			}
 		default:
-			if v.Less(eckobject.MinAPIKeyVersion) {
+			if v.Less(linkrules.MinAPIKeyVersion) {
 				return fieldErrorf(s.field,
 					"Elasticsearch %s runs %s, below %s, the minimum ECK and Elasticsearch enforce for API-key remote clusters (the Elastic documentation says %s): upgrade it or use securityModel Certificate",
-					name, v, short(eckobject.MinAPIKeyVersion), short(eckobject.DocumentedAPIKeyVersion))
+					name, v, short(linkrules.MinAPIKeyVersion), short(linkrules.DocumentedAPIKeyVersion))
 			}
-			if v.Less(eckobject.DocumentedAPIKeyVersion) {
+			if v.Less(linkrules.DocumentedAPIKeyVersion) {
 				r.Warnings = append(r.Warnings, fmt.Sprintf(
 					"Elasticsearch %s runs %s: ECK accepts API-key remote clusters from %s, but the Elastic documentation states %s as the minimum; upgrade to %s or later for a supported setup",
-					name, v, short(eckobject.MinAPIKeyVersion), short(eckobject.DocumentedAPIKeyVersion), short(eckobject.DocumentedAPIKeyVersion)))
+					name, v, short(linkrules.MinAPIKeyVersion), short(linkrules.DocumentedAPIKeyVersion), short(linkrules.DocumentedAPIKeyVersion)))
 			}
 		}
 	}
@@ -209,36 +207,36 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 	// the key. An external remote's version is unknown here; the provider
 	// reports Elasticsearch's rejection on the key instead.
 	if l.Spec.CertificateIdentity != nil && c.Remote != nil {
-		v, _ := eckobject.RunningVersion(c.Remote)
-		if v.Less(eckobject.CertificateIdentityVersion) {
+		v, _ := linkrules.RunningVersion(c.Remote)
+		if v.Less(linkrules.CertificateIdentityVersion) {
 			return fieldErrorf("spec.certificateIdentity",
 				"needs Elasticsearch %s or later on the remote, and %s/%s runs %s: remove spec.certificateIdentity or upgrade the remote",
-				short(eckobject.CertificateIdentityVersion), c.Remote.GetNamespace(), c.Remote.GetName(), v)
+				short(linkrules.CertificateIdentityVersion), c.Remote.GetNamespace(), c.Remote.GetName(), v)
 		}
 	}
 	return nil
 }
 
-func short(v eckobject.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+func short(v linkrules.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
 // checkAliasFree rejects an alias that another link or a hand-written entry
 // already uses on the local cluster. entryUID is this link's observed
 // RemoteClusterEntry, empty before it exists.
 func checkAliasFree(l *link, local *unstructured.Unstructured, entryUID string) error {
 	owners := map[string]string{}
-	if raw := local.GetAnnotations()[eckv1alpha1.AnnotationRemoteClusterOwners]; raw != "" {
+	if raw := local.GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]; raw != "" {
 		if err := json.Unmarshal([]byte(raw), &owners); err != nil {
-			return errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + eckv1alpha1.AnnotationRemoteClusterOwners +
+			return errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + linkrules.AnnotationRemoteClusterOwners +
 				" on Elasticsearch " + local.GetNamespace() + "/" + local.GetName() + " is not a JSON object of alias to uid; ask the platform team to repair it")
 		}
 	}
-	entries, err := eckobject.RemoteClusters(local)
+	entries, err := linkrules.RemoteClusters(local)
 	if err != nil {
 		return err
 	}
 	present := false
 	for _, e := range entries {
-		if eckobject.EntryName(e) == l.Alias {
+		if linkrules.EntryName(e) == l.Alias {
 			present = true
 			break
 		}

@@ -10,6 +10,7 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	fnv1beta1 "github.com/eslink/eslink/apis/fn/v1beta1"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // Flow is the rendering a link gets, as written to status.flow.
@@ -25,10 +26,7 @@ const (
 // aliasPattern is the XRD's pattern for spec.alias. It is checked here too
 // because the alias may come from metadata.name, which the XRD cannot check,
 // and because render runs without the XRD's validation.
-var (
-	aliasPattern  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
-	durationRegex = regexp.MustCompile(`^[0-9]+(nanos|micros|ms|s|m|h|d)$`)
-)
+var aliasPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
 
 const maxAliasLength = 63
 
@@ -193,7 +191,7 @@ func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (Fl
 			return "", fieldErrorf("spec.rotateBefore", "needs spec.expiration: a key that never expires is never rotated")
 		}
 		for _, d := range []struct{ field, value string }{{"spec.expiration", s.Expiration}, {"spec.rotateBefore", s.RotateBefore}} {
-			if d.value != "" && !durationRegex.MatchString(d.value) {
+			if d.value != "" && !linkrules.IsDuration(d.value) {
 				return "", fieldErrorf(d.field, "%q is not an Elasticsearch duration: use a number and a unit, such as 30d or 12h", d.value)
 			}
 		}

@@ -25,9 +25,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/test/render"
 )
 
@@ -220,7 +220,7 @@ func metav1IsControlledBy(obj, owner *unstructured.Unstructured) bool {
 
 func (c *Composer) required(ctx context.Context) ([]any, error) {
 	l := &unstructured.UnstructuredList{}
-	l.SetGroupVersionKind(eckobject.GroupVersionKind.GroupVersion().WithKind("ElasticsearchList"))
+	l.SetGroupVersionKind(linkrules.ElasticsearchGVK.GroupVersion().WithKind("ElasticsearchList"))
 	if err := c.Kube.List(ctx, l); err != nil {
 		return nil, fmt.Errorf("cannot list Elasticsearch objects: %w", err)
 	}

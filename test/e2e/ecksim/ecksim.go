@@ -25,7 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // Cluster is how the simulator reaches one cluster's Elasticsearch API.
@@ -76,14 +76,14 @@ type expected struct {
 // Reconcile runs one pass over all Elasticsearch objects.
 func (s *Simulator) Reconcile(ctx context.Context) error {
 	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(eckobject.GroupVersionKind.GroupVersion().WithKind("ElasticsearchList"))
+	list.SetGroupVersionKind(linkrules.ElasticsearchGVK.GroupVersion().WithKind("ElasticsearchList"))
 	if err := s.Kube.List(ctx, list); err != nil {
 		return fmt.Errorf("cannot list Elasticsearch objects: %w", err)
 	}
 	want := map[string][]expected{} // remote -> expected keys
 	for i := range list.Items {
 		local := &list.Items[i]
-		entries, err := eckobject.RemoteClusters(local)
+		entries, err := linkrules.RemoteClusters(local)
 		if err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func (s *Simulator) Reconcile(ctx context.Context) error {
 				ns = local.GetNamespace()
 			}
 			remote := ns + "/" + name
-			want[remote] = append(want[remote], expected{alias: eckobject.EntryName(e), local: local, remote: remote, apiKey: apiKey})
+			want[remote] = append(want[remote], expected{alias: linkrules.EntryName(e), local: local, remote: remote, apiKey: apiKey})
 		}
 	}
 	remotes := make([]string, 0, len(s.Clusters))

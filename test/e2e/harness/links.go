@@ -15,8 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/apis/eckobject"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/test/e2e/composer"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -131,7 +131,7 @@ func (h *Harness) WaitGone(ctx context.Context, obj *unstructured.Unstructured, 
 
 // Elasticsearch returns the ECK object ns/name.
 func (h *Harness) Elasticsearch(ctx context.Context, ns, name string) (*unstructured.Unstructured, error) {
-	es := eckobject.New()
+	es := linkrules.NewElasticsearch()
 	err := h.Kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, es)
 	return es, err
 }
@@ -142,13 +142,13 @@ func (h *Harness) RemoteClusterAliases(ctx context.Context, ns, name string) ([]
 	if err != nil {
 		return nil, err
 	}
-	entries, err := eckobject.RemoteClusters(es)
+	entries, err := linkrules.RemoteClusters(es)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]string, 0, len(entries))
 	for _, e := range entries {
-		out = append(out, eckobject.EntryName(e))
+		out = append(out, linkrules.EntryName(e))
 	}
 	return out, nil
 }

@@ -19,10 +19,9 @@ import (
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
-	"github.com/eslink/eslink/apis/authorization"
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -51,7 +50,7 @@ type Request struct {
 
 // A Denied error says the managed resource's namespace may not use the
 // target cluster. Nothing was read or sent.
-type Denied struct{ *authorization.DeniedError }
+type Denied struct{ *linkrules.DeniedError }
 
 // IsDenied reports whether err is an authorization denial.
 func IsDenied(err error) bool {
@@ -204,19 +203,19 @@ func (r *Resolver) fromClusterProviderConfig(ctx context.Context, req Request) (
 // user is a superuser, so a cluster that did not grant the namespace must
 // never be reached with it.
 func (r *Resolver) fromECK(ctx context.Context, req Request, base, urlOverride string, target types.NamespacedName) (*resolved, error) {
-	es := eckobject.New()
+	es := linkrules.NewElasticsearch()
 	if err := r.kube.Get(ctx, target, es); err != nil {
 		if kerrors.IsNotFound(err) {
 			return nil, fmt.Errorf("cannot get Elasticsearch %s: not found; check spec.forProvider.elasticsearchRef or the provider config's spec.eck.elasticsearchRef", target)
 		}
 		return nil, fmt.Errorf("cannot get Elasticsearch %s: %w", target, err)
 	}
-	t := authorization.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations()}
-	if err := authorization.Authorize(req.Namespace, t, authorization.RoleRemote, nil); err != nil {
+	t := linkrules.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations()}
+	if err := linkrules.Authorize(req.Namespace, t, linkrules.RoleRemote, nil); err != nil {
 		return nil, denied(err)
 	}
 	for i := range req.Access {
-		if err := authorization.Authorize(req.Namespace, t, authorization.RoleRemote, &req.Access[i]); err != nil {
+		if err := linkrules.Authorize(req.Namespace, t, linkrules.RoleRemote, &req.Access[i]); err != nil {
 			return nil, denied(err)
 		}
 	}
@@ -249,7 +248,7 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, base, urlOverride s
 }
 
 func denied(err error) error {
-	var d *authorization.DeniedError
+	var d *linkrules.DeniedError
 	if errors.As(err, &d) {
 		return &Denied{DeniedError: d}
 	}

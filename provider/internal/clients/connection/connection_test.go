@@ -16,10 +16,9 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/eslink/eslink/apis"
-	"github.com/eslink/eslink/apis/authorization"
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -34,7 +33,7 @@ func secret(ns, name string, data map[string]string) *corev1.Secret {
 }
 
 func eckCluster(ns, name string, annotations map[string]string) client.Object {
-	es := eckobject.New()
+	es := linkrules.NewElasticsearch()
 	es.SetNamespace(ns)
 	es.SetName(name)
 	es.SetAnnotations(annotations)
@@ -120,7 +119,7 @@ func TestResolve(t *testing.T) {
 		"EndpointBasicWithCA": {req: Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "url")}},
 		"EndpointFingerprint": {req: Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "pinned")}},
 		"ClusterECKGranted": {
-			annotations: map[string]string{authorization.AnnotationAllowedNamespaces: "team-a"},
+			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "team-a"},
 			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("logs-*")},
 		},
 		"ClusterECKSameNamespaceDefault": {
@@ -134,12 +133,12 @@ func TestResolve(t *testing.T) {
 			wantErr: "namespace team-a is not allowed to link ns2/cluster2", wantDenied: true, noSecretRead: true,
 		},
 		"ClusterECKIndexPatternDenied": {
-			annotations: map[string]string{authorization.AnnotationAllowedNamespaces: "*", authorization.AnnotationAllowedIndexPatterns: "logs-*"},
+			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationAllowedIndexPatterns: "logs-*"},
 			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("metrics-*")},
 			wantErr:     `index pattern "metrics-*"`, wantDenied: true, noSecretRead: true,
 		},
 		"ClusterECKAccessKindDenied": {
-			annotations: map[string]string{authorization.AnnotationAllowedNamespaces: "*", authorization.AnnotationAllowedAccess: "search"},
+			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationAllowedAccess: "search"},
 			req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2,
 				Access: []commonv1alpha1.LinkAccess{{Replication: &commonv1alpha1.ECKReplicationAccess{Names: []string{"a"}}}}},
 			wantErr: "access kind replication is not allowed", wantDenied: true, noSecretRead: true,

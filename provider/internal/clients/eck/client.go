@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // ConflictBackoff paces retries after a resourceVersion conflict. Twenty
@@ -44,13 +44,13 @@ func (e *NotFoundError) Error() string {
 // for.
 type VersionError struct {
 	Name    types.NamespacedName
-	Running eckobject.Version
+	Running linkrules.Version
 	Feature string
 }
 
 func (e *VersionError) Error() string {
 	return fmt.Sprintf("Elasticsearch %s runs %s, below %s, the minimum ECK's webhook accepts for %s (Elastic's documentation states %s); upgrade the cluster first",
-		e.Name, e.Running, eckobject.MinAPIKeyVersion, e.Feature, eckobject.DocumentedAPIKeyVersion)
+		e.Name, e.Running, linkrules.MinAPIKeyVersion, e.Feature, linkrules.DocumentedAPIKeyVersion)
 }
 
 // Client reads and changes ECK Elasticsearch objects.
@@ -77,7 +77,7 @@ func Ref(ref commonv1alpha1.ElasticsearchReference, ns string) types.NamespacedN
 // Get reads an Elasticsearch object. A missing object is a *NotFoundError
 // naming field, the reference that pointed at it.
 func (c *Client) Get(ctx context.Context, name types.NamespacedName, field string) (*unstructured.Unstructured, error) {
-	es := eckobject.New()
+	es := linkrules.NewElasticsearch()
 	if err := c.kube.Get(ctx, name, es); err != nil {
 		if kerrors.IsNotFound(err) {
 			return nil, &NotFoundError{Field: field, Name: name}
@@ -124,12 +124,12 @@ func (c *Client) Mutate(ctx context.Context, name types.NamespacedName, field st
 // RequireAPIKeyVersion returns a *VersionError when es runs a version ECK's
 // webhook rejects feature for. ECK checks the lower of spec and status
 // version during an upgrade, and so does this.
-func RequireAPIKeyVersion(es *unstructured.Unstructured, feature string) (eckobject.Version, error) {
-	v, err := eckobject.RunningVersion(es)
+func RequireAPIKeyVersion(es *unstructured.Unstructured, feature string) (linkrules.Version, error) {
+	v, err := linkrules.RunningVersion(es)
 	if err != nil {
 		return v, err
 	}
-	if v.Less(eckobject.MinAPIKeyVersion) {
+	if v.Less(linkrules.MinAPIKeyVersion) {
 		return v, &VersionError{Name: types.NamespacedName{Namespace: es.GetNamespace(), Name: es.GetName()}, Running: v, Feature: feature}
 	}
 	return v, nil

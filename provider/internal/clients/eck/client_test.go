@@ -17,8 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
-	"github.com/eslink/eslink/apis/authorization"
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 func TestMutate(t *testing.T) {
@@ -99,11 +98,11 @@ func TestMutate(t *testing.T) {
 			if tc.missing {
 				return
 			}
-			es := eckobject.New()
+			es := linkrules.NewElasticsearch()
 			if err := kube.Get(context.Background(), name, es); err != nil {
 				t.Fatal(err)
 			}
-			got, _ := eckobject.RemoteClusters(es)
+			got, _ := linkrules.RemoteClusters(es)
 			if diff := cmp.Diff(tc.wantEntries, got); diff != "" {
 				t.Errorf("Mutate: entries -want +got:\n%s", diff)
 			}
@@ -150,11 +149,11 @@ func TestBlockedCondition(t *testing.T) {
 		wantOK     bool
 	}{
 		"NotFound":  {err: &NotFoundError{Name: types.NamespacedName{Namespace: "a", Name: "b"}}, wantReason: ReasonTargetNotFound, wantOK: true},
-		"Denied":    {err: &authorization.DeniedError{Reason: "no"}, wantReason: ReasonNotAuthorized, wantOK: true},
+		"Denied":    {err: &linkrules.DeniedError{Reason: "no"}, wantReason: ReasonNotAuthorized, wantOK: true},
 		"Version":   {err: &VersionError{}, wantReason: ReasonVersionUnsupported, wantOK: true},
 		"Conflict":  {err: &ConflictError{}, wantReason: ReasonEntryConflict, wantOK: true},
 		"Invalid":   {err: &InvalidSpecError{Msg: "x"}, wantReason: ReasonInvalidSpec, wantOK: true},
-		"Wrapped":   {err: fmt.Errorf("cannot write: %w", &authorization.DeniedError{Reason: "no"}), wantReason: ReasonNotAuthorized, wantOK: true},
+		"Wrapped":   {err: fmt.Errorf("cannot write: %w", &linkrules.DeniedError{Reason: "no"}), wantReason: ReasonNotAuthorized, wantOK: true},
 		"Transient": {err: errors.New("connection refused")},
 	}
 	for name, tc := range cases {

@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/eslink/eslink/apis/authorization"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // Reasons of the Ready condition when a change is blocked. The Synced
@@ -29,7 +29,7 @@ func BlockedCondition(err error) (xpv2.Condition, bool) {
 		nf *NotFoundError
 		ve *VersionError
 		ce *ConflictError
-		de *authorization.DeniedError
+		de *linkrules.DeniedError
 		ie *InvalidSpecError
 	)
 	switch {

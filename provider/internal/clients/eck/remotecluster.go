@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // RemoteClusters is spec.remoteClusters of an ECK Elasticsearch object,
@@ -15,7 +16,7 @@ import (
 var RemoteClusters = OwnedList{
 	Path:             []string{"spec", "remoteClusters"},
 	KeyField:         "name",
-	OwnersAnnotation: eckv1alpha1.AnnotationRemoteClusterOwners,
+	OwnersAnnotation: linkrules.AnnotationRemoteClusterOwners,
 	What:             "remote cluster alias",
 }
 

@@ -6,21 +6,20 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // ServerClaims returns the claims on es's remote cluster server: uid of each
 // RemoteClusterServer to its "namespace/name".
 func ServerClaims(es *unstructured.Unstructured) (map[string]string, error) {
 	claims := map[string]string{}
-	raw, ok := es.GetAnnotations()[eckv1alpha1.AnnotationRemoteClusterServerClaims]
+	raw, ok := es.GetAnnotations()[linkrules.AnnotationRemoteClusterServerClaims]
 	if !ok || raw == "" {
 		return claims, nil
 	}
 	if err := json.Unmarshal([]byte(raw), &claims); err != nil {
 		return nil, fmt.Errorf("annotation %s on Elasticsearch %s is not a JSON object of uid to namespace/name: repair or remove it by hand",
-			eckv1alpha1.AnnotationRemoteClusterServerClaims, objectName(es))
+			linkrules.AnnotationRemoteClusterServerClaims, objectName(es))
 	}
 	return claims, nil
 }
@@ -42,7 +41,7 @@ func ClaimServer(es *unstructured.Unstructured, uid, owner string) (bool, error)
 		}
 		changed = true
 	}
-	if !eckobject.RemoteClusterServerEnabled(es) {
+	if !linkrules.RemoteClusterServerEnabled(es) {
 		if err := unstructured.SetNestedField(es.Object, true, "spec", "remoteClusterServer", "enabled"); err != nil {
 			return false, fmt.Errorf("cannot set spec.remoteClusterServer.enabled of Elasticsearch %s: %w", objectName(es), err)
 		}
@@ -68,7 +67,7 @@ func ReleaseServer(es *unstructured.Unstructured, uid string, disable bool) (boo
 		}
 		changed = true
 	}
-	if disable && len(claims) == 0 && eckobject.RemoteClusterServerEnabled(es) {
+	if disable && len(claims) == 0 && linkrules.RemoteClusterServerEnabled(es) {
 		if err := unstructured.SetNestedField(es.Object, false, "spec", "remoteClusterServer", "enabled"); err != nil {
 			return false, fmt.Errorf("cannot set spec.remoteClusterServer.enabled of Elasticsearch %s: %w", objectName(es), err)
 		}
@@ -80,18 +79,18 @@ func ReleaseServer(es *unstructured.Unstructured, uid string, disable bool) (boo
 func setClaims(es *unstructured.Unstructured, claims map[string]string) error {
 	annotations := es.GetAnnotations()
 	if len(claims) == 0 {
-		delete(annotations, eckv1alpha1.AnnotationRemoteClusterServerClaims)
+		delete(annotations, linkrules.AnnotationRemoteClusterServerClaims)
 		es.SetAnnotations(annotations)
 		return nil
 	}
 	b, err := json.Marshal(claims)
 	if err != nil {
-		return fmt.Errorf("cannot encode annotation %s: %w", eckv1alpha1.AnnotationRemoteClusterServerClaims, err)
+		return fmt.Errorf("cannot encode annotation %s: %w", linkrules.AnnotationRemoteClusterServerClaims, err)
 	}
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	annotations[eckv1alpha1.AnnotationRemoteClusterServerClaims] = string(b)
+	annotations[linkrules.AnnotationRemoteClusterServerClaims] = string(b)
 	es.SetAnnotations(annotations)
 	return nil
 }

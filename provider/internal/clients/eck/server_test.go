@@ -6,11 +6,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
-const claimsKey = eckv1alpha1.AnnotationRemoteClusterServerClaims
+const claimsKey = linkrules.AnnotationRemoteClusterServerClaims
 
 type serverState struct {
 	Server map[string]any
@@ -18,7 +17,7 @@ type serverState struct {
 }
 
 func server(claims string, server map[string]any) *unstructured.Unstructured {
-	es := eckobject.New()
+	es := linkrules.NewElasticsearch()
 	es.SetNamespace("ns2")
 	es.SetName("c2")
 	if claims != "" {

@@ -18,7 +18,7 @@ import (
 	es8 "github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // versionTTL bounds how long a cached server version is trusted, so that a
@@ -46,7 +46,7 @@ type Client struct {
 	now func() time.Time
 
 	mu        sync.Mutex
-	version   eckobject.Version
+	version   linkrules.Version
 	versionAt time.Time
 }
 
@@ -85,7 +85,7 @@ func (c *Client) URL() string { return c.url }
 // Version returns the server version, cached for an hour. It fails with
 // ReasonVersion when the server is older than 8.10, the first version with
 // cross-cluster API keys.
-func (c *Client) Version(ctx context.Context) (eckobject.Version, error) {
+func (c *Client) Version(ctx context.Context) (linkrules.Version, error) {
 	c.mu.Lock()
 	if !c.versionAt.IsZero() && c.now().Sub(c.versionAt) < versionTTL {
 		v := c.version
@@ -97,7 +97,7 @@ func (c *Client) Version(ctx context.Context) (eckobject.Version, error) {
 	const op = "read the Elasticsearch version"
 	res, err := c.es.Info(c.es.Info.WithContext(ctx))
 	if err != nil {
-		return eckobject.Version{}, classifyTransport(c.url, op, err)
+		return linkrules.Version{}, classifyTransport(c.url, op, err)
 	}
 	var info struct {
 		Version struct {
@@ -105,15 +105,15 @@ func (c *Client) Version(ctx context.Context) (eckobject.Version, error) {
 		} `json:"version"`
 	}
 	if err := decode(res, c.url, op, &info); err != nil {
-		return eckobject.Version{}, err
+		return linkrules.Version{}, err
 	}
-	v, err := eckobject.ParseVersion(info.Version.Number)
+	v, err := linkrules.ParseVersion(info.Version.Number)
 	if err != nil {
-		return eckobject.Version{}, fmt.Errorf("cannot %s at %s: %w", op, c.url, err)
+		return linkrules.Version{}, fmt.Errorf("cannot %s at %s: %w", op, c.url, err)
 	}
-	if v.Less(eckobject.MinAPIKeyVersion) {
+	if v.Less(linkrules.MinAPIKeyVersion) {
 		return v, &Error{Reason: ReasonVersion, Message: fmt.Sprintf(
-			"Elasticsearch %s at %s is below %s, the minimum for cross-cluster API keys; upgrade the cluster", v, c.url, eckobject.MinAPIKeyVersion)}
+			"Elasticsearch %s at %s is below %s, the minimum for cross-cluster API keys; upgrade the cluster", v, c.url, linkrules.MinAPIKeyVersion)}
 	}
 	c.mu.Lock()
 	c.version, c.versionAt = v, c.now()
@@ -123,8 +123,8 @@ func (c *Client) Version(ctx context.Context) (eckobject.Version, error) {
 
 // SupportsCertificateIdentity reports whether the server accepts
 // certificate_identity (9.3+).
-func SupportsCertificateIdentity(v eckobject.Version) bool {
-	return !v.Less(eckobject.CertificateIdentityVersion)
+func SupportsCertificateIdentity(v linkrules.Version) bool {
+	return !v.Less(linkrules.CertificateIdentityVersion)
 }
 
 // GetAPIKey returns the key with id, whatever its state. A missing key is an

@@ -28,9 +28,9 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
-	"github.com/eslink/eslink/apis/eckobject"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
@@ -146,7 +146,7 @@ type external struct {
 	kube      client.Client
 	publisher managed.LocalConnectionPublisher
 	es        *elasticsearch.Client
-	version   eckobject.Version
+	version   linkrules.Version
 	record    event.Recorder
 	log       logging.Logger
 	now       func() time.Time
@@ -402,7 +402,7 @@ func (e *external) checkCertificateIdentity(ci *string) error {
 	if ci != nil && !elasticsearch.SupportsCertificateIdentity(e.version) {
 		return &elasticsearch.Error{Reason: elasticsearch.ReasonVersion, Message: fmt.Sprintf(
 			"spec.forProvider.certificateIdentity needs Elasticsearch %s or later, but %s runs %s: remove the field or upgrade",
-			eckobject.CertificateIdentityVersion, e.es.URL(), e.version)}
+			linkrules.CertificateIdentityVersion, e.es.URL(), e.version)}
 	}
 	return nil
 }

@@ -3,8 +3,6 @@ package crossclusterapikey
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strconv"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -14,30 +12,9 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
-
-var durationRE = regexp.MustCompile(`^([0-9]+)(nanos|micros|ms|s|m|h|d)$`)
-
-// parseDuration parses an Elasticsearch time value such as 7d.
-func parseDuration(field, s string) (time.Duration, error) {
-	m := durationRE.FindStringSubmatch(s)
-	if m == nil {
-		return 0, fmt.Errorf("%s %q is not an Elasticsearch duration: use a number and one of nanos, micros, ms, s, m, h, d, such as 7d", field, s)
-	}
-	n, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%s %q is out of range", field, s)
-	}
-	unit := map[string]time.Duration{
-		"nanos": time.Nanosecond, "micros": time.Microsecond, "ms": time.Millisecond,
-		"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour,
-	}[m[2]]
-	if n > int64(1<<62)/int64(unit) {
-		return 0, fmt.Errorf("%s %q is out of range", field, s)
-	}
-	return time.Duration(n) * unit, nil
-}
 
 // rotationDue reports whether the key is within spec.forProvider.rotateBefore
 // of its expiration. key may be nil, then the observed status is used.
@@ -46,7 +23,7 @@ func rotationDue(cr *esv1alpha1.CrossClusterAPIKey, key *elasticsearch.APIKey, n
 	if rb == nil {
 		return false, nil
 	}
-	before, err := parseDuration("spec.forProvider.rotateBefore", *rb)
+	before, err := linkrules.ParseDuration("spec.forProvider.rotateBefore", *rb)
 	if err != nil {
 		return false, err
 	}

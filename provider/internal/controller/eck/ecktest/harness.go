@@ -35,7 +35,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/eslink/eslink/apis"
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/test/controlplane"
 )
 
@@ -127,7 +127,7 @@ type countingClient struct {
 }
 
 func (c *countingClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if u, ok := obj.(*unstructured.Unstructured); ok && u.GroupVersionKind() == eckobject.GroupVersionKind {
+	if u, ok := obj.(*unstructured.Unstructured); ok && u.GroupVersionKind() == linkrules.ElasticsearchGVK {
 		c.log.ESReads.Add(1)
 	}
 	return c.Client.Get(ctx, key, obj, opts...)
@@ -269,7 +269,7 @@ func (h *Harness) Namespace(t *testing.T, prefix string) string {
 // accepts, with the given annotations and extra spec fields.
 func (h *Harness) Elasticsearch(t *testing.T, ns, name, version string, annotations map[string]string, spec map[string]any) *unstructured.Unstructured {
 	t.Helper()
-	es := eckobject.New()
+	es := linkrules.NewElasticsearch()
 	es.SetNamespace(ns)
 	es.SetName(name)
 	es.SetAnnotations(annotations)
@@ -290,7 +290,7 @@ func (h *Harness) Elasticsearch(t *testing.T, ns, name, version string, annotati
 // GetES reads the ECK object ns/name.
 func (h *Harness) GetES(t *testing.T, ns, name string) *unstructured.Unstructured {
 	t.Helper()
-	es := eckobject.New()
+	es := linkrules.NewElasticsearch()
 	if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, es); err != nil {
 		t.Fatal(err)
 	}

@@ -13,20 +13,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/eslink/eslink/apis/authorization"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 )
 
 // fakeES builds an Elasticsearch object for the fake client.
 func fakeES(ns, name, version string, annotations map[string]string, entries ...map[string]any) *unstructured.Unstructured {
-	es := eckobject.New()
+	es := linkrules.NewElasticsearch()
 	es.SetNamespace(ns)
 	es.SetName(name)
 	es.SetAnnotations(annotations)
 	_ = unstructured.SetNestedField(es.Object, version, "spec", "version")
-	_ = eckobject.SetRemoteClusters(es, entries)
+	_ = linkrules.SetRemoteClusters(es, entries)
 	return es
 }
 
@@ -41,9 +40,9 @@ func unitEntry(deleting bool) *v1alpha1.RemoteClusterEntry {
 }
 
 var (
-	grantAll  = map[string]string{authorization.AnnotationAllowedNamespaces: "*"}
-	owned     = map[string]string{authorization.AnnotationAllowedNamespaces: "*", v1alpha1.AnnotationRemoteClusterOwners: `{"logs":"u1"}`}
-	ownedElse = map[string]string{authorization.AnnotationAllowedNamespaces: "*", v1alpha1.AnnotationRemoteClusterOwners: `{"logs":"u2"}`}
+	grantAll  = map[string]string{linkrules.AnnotationAllowedNamespaces: "*"}
+	owned     = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationRemoteClusterOwners: `{"logs":"u1"}`}
+	ownedElse = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationRemoteClusterOwners: `{"logs":"u2"}`}
 )
 
 func desiredEntry(t *testing.T) map[string]any {
@@ -108,7 +107,7 @@ func TestObserve(t *testing.T) {
 		},
 		"DeletingOwned": {
 			// No grant needed to remove our own entry.
-			objs:     []client.Object{fakeES("ns1", "c1", "9.3.2", map[string]string{v1alpha1.AnnotationRemoteClusterOwners: `{"logs":"u1"}`}, want)},
+			objs:     []client.Object{fakeES("ns1", "c1", "9.3.2", map[string]string{linkrules.AnnotationRemoteClusterOwners: `{"logs":"u1"}`}, want)},
 			deleting: true,
 			want:     managed.ExternalObservation{ResourceExists: true},
 		},
@@ -152,9 +151,9 @@ func TestCreateAndDelete(t *testing.T) {
 	hand := map[string]any{"name": "by-hand", "elasticsearchRef": map[string]any{"name": "x", "namespace": "ns2"}}
 	other := map[string]any{"name": "other", "elasticsearchRef": map[string]any{"name": "c2", "namespace": "ns2"}}
 	ann := func(owners string) map[string]string {
-		m := map[string]string{authorization.AnnotationAllowedNamespaces: "*"}
+		m := map[string]string{linkrules.AnnotationAllowedNamespaces: "*"}
 		if owners != "" {
-			m[v1alpha1.AnnotationRemoteClusterOwners] = owners
+			m[linkrules.AnnotationRemoteClusterOwners] = owners
 		}
 		return m
 	}
@@ -164,12 +163,12 @@ func TestCreateAndDelete(t *testing.T) {
 	).Build()
 	e := &external{es: eck.NewClient(kube)}
 	state := func() ([]map[string]any, string) {
-		es := eckobject.New()
+		es := linkrules.NewElasticsearch()
 		if err := kube.Get(context.Background(), types.NamespacedName{Namespace: "ns1", Name: "c1"}, es); err != nil {
 			t.Fatal(err)
 		}
-		entries, _ := eckobject.RemoteClusters(es)
-		return entries, es.GetAnnotations()[v1alpha1.AnnotationRemoteClusterOwners]
+		entries, _ := linkrules.RemoteClusters(es)
+		return entries, es.GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]
 	}
 
 	if _, err := e.Create(context.Background(), unitEntry(false)); err != nil {

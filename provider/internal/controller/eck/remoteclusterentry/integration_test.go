@@ -18,10 +18,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/eslink/eslink/apis/authorization"
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 )
 
@@ -88,7 +87,7 @@ func (h *harness) waitGone(t *testing.T, ns, name string) {
 
 func (h *harness) remoteClusters(t *testing.T, ns, name string) []map[string]any {
 	t.Helper()
-	entries, err := eckobject.RemoteClusters(h.GetES(t, ns, name))
+	entries, err := linkrules.RemoteClusters(h.GetES(t, ns, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,41 +122,41 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}{
 		"SameNamespace": {sameNamespace: true, access: search("logs-*")},
 		"GrantedNamespace": {
-			localAnn:  ann(authorization.AnnotationAllowedNamespaces, "team-x, {ns}"),
-			remoteAnn: ann(authorization.AnnotationAllowedNamespaces, "{ns}"),
+			localAnn:  ann(linkrules.AnnotationAllowedNamespaces, "team-x, {ns}"),
+			remoteAnn: ann(linkrules.AnnotationAllowedNamespaces, "{ns}"),
 			access:    search("logs-*"),
 		},
 		"Wildcard": {
-			localAnn:  ann(authorization.AnnotationAllowedNamespaces, "*"),
-			remoteAnn: ann(authorization.AnnotationAllowedNamespaces, "*"),
+			localAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			remoteAnn: ann(linkrules.AnnotationAllowedNamespaces, "*"),
 			access:    both,
 		},
 		"LocalNotGranted": {
-			localAnn:   ann(authorization.AnnotationAllowedNamespaces, "team-x"),
-			remoteAnn:  ann(authorization.AnnotationAllowedNamespaces, "*"),
+			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "team-x"),
+			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*"),
 			access:     search("logs-*"),
 			wantDenied: "as local cluster",
 		},
 		"RemoteNotGranted": {
-			localAnn:   ann(authorization.AnnotationAllowedNamespaces, "*"),
+			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
 			access:     search("logs-*"),
 			wantDenied: "as remote cluster",
 		},
 		"IndexPatternOutsideGrant": {
-			localAnn:   ann(authorization.AnnotationAllowedNamespaces, "*"),
-			remoteAnn:  ann(authorization.AnnotationAllowedNamespaces, "*", authorization.AnnotationAllowedIndexPatterns, "logs-*"),
+			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedIndexPatterns, "logs-*"),
 			access:     search("logs-app-*", "metrics-*"),
 			wantDenied: `index pattern "metrics-*" in spec.access.search.names is outside what remote`,
 		},
 		"DisallowedAccessKind": {
-			localAnn:   ann(authorization.AnnotationAllowedNamespaces, "*"),
-			remoteAnn:  ann(authorization.AnnotationAllowedNamespaces, "*", authorization.AnnotationAllowedAccess, "search"),
+			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedAccess, "search"),
 			access:     both,
 			wantDenied: "access kind replication is not allowed on remote",
 		},
 		"CertificateModelNotGranted": {
-			localAnn:   ann(authorization.AnnotationAllowedNamespaces, "*"),
-			remoteAnn:  ann(authorization.AnnotationAllowedNamespaces, "team-x"),
+			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "team-x"),
 			wantDenied: "as remote cluster",
 		},
 	}
@@ -269,7 +268,7 @@ func TestEntryLifecycle(t *testing.T) {
 		got := h.remoteClusters(t, ns, "c1")
 		names := make([]string, len(got))
 		for i, e := range got {
-			names[i] = eckobject.EntryName(e)
+			names[i] = linkrules.EntryName(e)
 		}
 		// Hand-written entries first, then owned ones by alias.
 		if diff := cmp.Diff([]string{"by-hand", "archive", "dls", "logs"}, names); diff != "" {
@@ -347,11 +346,11 @@ func TestEntryLifecycle(t *testing.T) {
 			h.waitGone(t, ns, name)
 		}
 		es := h.GetES(t, ns, "c1")
-		got, _ := eckobject.RemoteClusters(es)
+		got, _ := linkrules.RemoteClusters(es)
 		if diff := cmp.Diff([]map[string]any{handEntry(ns)}, got); diff != "" {
 			t.Errorf("spec.remoteClusters after deletes: -want +got:\n%s", diff)
 		}
-		if a, ok := es.GetAnnotations()[v1alpha1.AnnotationRemoteClusterOwners]; ok {
+		if a, ok := es.GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]; ok {
 			t.Errorf("ownership annotation left behind: %s", a)
 		}
 	})
@@ -434,7 +433,7 @@ func TestConcurrentEntries(t *testing.T) {
 			owners[alias(i)] = string(mg.UID)
 		}
 		es := h.GetES(t, ns, "c1")
-		got, _ := eckobject.RemoteClusters(es)
+		got, _ := linkrules.RemoteClusters(es)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("spec.remoteClusters: -want +got:\n%s", diff)
 		}
@@ -518,7 +517,7 @@ func TestConcurrentEntries(t *testing.T) {
 		}
 		run(ops)
 		checkEndState(t)
-		if a, ok := h.GetES(t, ns, "c1").GetAnnotations()[v1alpha1.AnnotationRemoteClusterOwners]; ok {
+		if a, ok := h.GetES(t, ns, "c1").GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]; ok {
 			t.Errorf("ownership annotation left behind: %s", a)
 		}
 	})

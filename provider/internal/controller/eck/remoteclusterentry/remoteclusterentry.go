@@ -16,10 +16,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/apis/authorization"
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
 )
@@ -95,7 +94,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry)
 
 	exists := own == eck.Owned && entry != nil
 	mg.Status.AtProvider.Present = exists
-	if v, err := eckobject.RunningVersion(local); err == nil {
+	if v, err := linkrules.RunningVersion(local); err == nil {
 		mg.Status.AtProvider.Version = v.String()
 	}
 	if exists {
@@ -153,7 +152,7 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) err
 func (e *external) desired(ctx context.Context, mg *v1alpha1.RemoteClusterEntry, local *unstructured.Unstructured) (map[string]any, error) {
 	p := mg.Spec.ForProvider
 	ns := mg.GetNamespace()
-	if err := eck.Authorize(ns, local, authorization.RoleLocal, nil); err != nil {
+	if err := eck.Authorize(ns, local, linkrules.RoleLocal, nil); err != nil {
 		return nil, err
 	}
 	remote, err := e.es.Get(ctx, eck.RemoteRef(p, ns), fieldRemote)
@@ -164,7 +163,7 @@ func (e *external) desired(ctx context.Context, mg *v1alpha1.RemoteClusterEntry,
 	if p.APIKey != nil {
 		access = &p.APIKey.Access
 	}
-	if err := eck.Authorize(ns, remote, authorization.RoleRemote, access); err != nil {
+	if err := eck.Authorize(ns, remote, linkrules.RoleRemote, access); err != nil {
 		return nil, err
 	}
 	if p.APIKey != nil {

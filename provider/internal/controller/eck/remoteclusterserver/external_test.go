@@ -12,14 +12,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/eslink/eslink/apis/authorization"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 )
 
 func fakeES(version string, enabled bool, annotations map[string]string) *unstructured.Unstructured {
-	es := eckobject.New()
+	es := linkrules.NewElasticsearch()
 	es.SetNamespace("ns2")
 	es.SetName("c2")
 	es.SetAnnotations(annotations)
@@ -31,8 +30,8 @@ func fakeES(version string, enabled bool, annotations map[string]string) *unstru
 }
 
 func TestObserve(t *testing.T) {
-	grant := authorization.AnnotationAllowedNamespaces
-	claim := v1alpha1.AnnotationRemoteClusterServerClaims
+	grant := linkrules.AnnotationAllowedNamespaces
+	claim := linkrules.AnnotationRemoteClusterServerClaims
 	cases := map[string]struct {
 		es          *unstructured.Unstructured
 		deleting    bool

@@ -16,9 +16,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/apis/authorization"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/apis/eckobject"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
 )
@@ -77,11 +76,11 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterServer
 		return managed.ExternalObservation{}, blocked(mg, err)
 	}
 
-	enabled := eckobject.RemoteClusterServerEnabled(es)
+	enabled := linkrules.RemoteClusterServerEnabled(es)
 	_, claimed := claims[uid]
 	mg.Status.AtProvider.Enabled = enabled
 	mg.Status.AtProvider.Claims = len(claims)
-	if v, err := eckobject.RunningVersion(es); err == nil {
+	if v, err := linkrules.RunningVersion(es); err == nil {
 		mg.Status.AtProvider.Version = v.String()
 	}
 	exists := claimed && enabled
@@ -137,7 +136,7 @@ func (e *external) claim(ctx context.Context, mg *v1alpha1.RemoteClusterServer) 
 // check refuses a claim the namespace is not granted, or one ECK's webhook
 // would reject for the cluster's version.
 func check(mg *v1alpha1.RemoteClusterServer, es *unstructured.Unstructured) error {
-	if err := eck.Authorize(mg.GetNamespace(), es, authorization.RoleRemote, nil); err != nil {
+	if err := eck.Authorize(mg.GetNamespace(), es, linkrules.RoleRemote, nil); err != nil {
 		return err
 	}
 	_, err := eck.RequireAPIKeyVersion(es, "spec.remoteClusterServer")

@@ -1,4 +1,4 @@
-package v1alpha1
+package linkrules
 
 // Annotations the provider keeps on the ECK Elasticsearch objects it patches.
 // They record ownership so that each managed resource changes only its own

@@ -1,4 +1,4 @@
-package eckobject
+package linkrules
 
 import (
 	"testing"
@@ -46,7 +46,7 @@ func TestRunningVersion(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			es := New()
+			es := NewElasticsearch()
 			es.SetName("c1")
 			if tc.spec != "" {
 				_ = unstructured.SetNestedField(es.Object, tc.spec, "spec", "version")
@@ -66,7 +66,7 @@ func TestRunningVersion(t *testing.T) {
 }
 
 func TestRemoteClustersRoundTrip(t *testing.T) {
-	es := New()
+	es := NewElasticsearch()
 	entries := []map[string]any{
 		{"name": "a", "elasticsearchRef": map[string]any{"name": "c2", "namespace": "ns2"}, "futureField": "kept"},
 		{"name": "b"},

@@ -1,8 +1,4 @@
-// Package eckobject reads and writes the parts of ECK's Elasticsearch object
-// (elasticsearch.k8s.elastic.co/v1) that eslink uses. ECK's Go types are under
-// the Elastic License, so the schema is re-expressed here over unstructured
-// objects, which also keeps every field eslink does not know intact.
-package eckobject
+package linkrules
 
 import (
 	"fmt"
@@ -13,8 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// GroupVersionKind of ECK's Elasticsearch.
-var GroupVersionKind = schema.GroupVersionKind{Group: "elasticsearch.k8s.elastic.co", Version: "v1", Kind: "Elasticsearch"}
+// ElasticsearchGVK of ECK's Elasticsearch.
+var ElasticsearchGVK = schema.GroupVersionKind{Group: "elasticsearch.k8s.elastic.co", Version: "v1", Kind: "Elasticsearch"}
 
 // MinAPIKeyVersion is the minimum Elasticsearch version ECK's webhook accepts
 // for remoteClusterServer and remoteClusters[].apiKey (ECK's
@@ -34,9 +30,9 @@ var CertificateIdentityVersion = Version{Major: 9, Minor: 3}
 var CertificateModelDeprecatedVersion = Version{Major: 9}
 
 // New returns an empty Elasticsearch object with its GVK set.
-func New() *unstructured.Unstructured {
+func NewElasticsearch() *unstructured.Unstructured {
 	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(GroupVersionKind)
+	u.SetGroupVersionKind(ElasticsearchGVK)
 	return u
 }
 

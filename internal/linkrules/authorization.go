@@ -1,9 +1,4 @@
-// Package authorization decides whether a link in one namespace may touch an
-// ECK Elasticsearch object, from annotations that the platform team puts on
-// that object. The function checks it to explain a denial on the link; the
-// provider enforces it, because its managed resources can be created without
-// the function.
-package authorization
+package linkrules
 
 import (
 	"fmt"
