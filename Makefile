@@ -73,6 +73,12 @@ bench: render-engine ## Benchmark RunFunction and one engine render against func
 	@$(GO) test ./function/fn -run '^$$' -bench '^BenchmarkRunFunction$$' -benchmem -count 1
 	@$(GO) test ./test/bench -run '^$$' -bench '^BenchmarkRender$$' -benchtime 20x -benchmem -count 1
 
+SCALE_ARGS ?=
+.PHONY: scale
+scale: deps controlplane ## Benchmark the provider with 500 and 1000 links on 5 remotes (takes minutes; SCALE_ARGS=-v shows progress).
+	@echo "==> scale: API server, fake Elasticsearch clusters, simulated ECK, provider process"
+	@$(GO) run ./test/scale $(SCALE_ARGS)
+
 .PHONY: demo
 demo: deps controlplane render-engine ## Run one link end to end on loopback and print what happened.
 	@echo "==> demo: API server, fake Elasticsearch clusters, provider, function, render engine"

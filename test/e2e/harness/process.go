@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// build compiles one of eslink's commands into bin/e2e, the way an operator
-// would build the image, so the end-to-end run exercises the real binaries.
-func build(ctx context.Context, root, pkg, out string) error {
+// Build compiles one of eslink's commands (pkg, relative to root) into out,
+// the way an operator would build the image, so a run exercises the real
+// binaries.
+func Build(ctx context.Context, root, pkg, out string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -21,14 +22,16 @@ func build(ctx context.Context, root, pkg, out string) error {
 	return nil
 }
 
-// process is a running binary whose output goes to a log file.
-type process struct {
+// Process is a running binary whose output goes to a log file.
+type Process struct {
 	cmd  *exec.Cmd
 	done chan error
 	log  string
 }
 
-func start(ctx context.Context, logDir, name, bin string, args ...string) (*process, error) {
+// StartProcess starts bin with args, its output in logDir/name.log. The
+// process is killed when ctx is done; Stop ends it gracefully.
+func StartProcess(ctx context.Context, logDir, name, bin string, args ...string) (*Process, error) {
 	logPath := filepath.Join(logDir, name+".log")
 	f, err := os.Create(logPath) // A file in the harness's own temp dir.
 	if err != nil {
@@ -41,7 +44,7 @@ func start(ctx context.Context, logDir, name, bin string, args ...string) (*proc
 		_ = f.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)
 	}
-	p := &process{cmd: cmd, done: make(chan error, 1), log: logPath}
+	p := &Process{cmd: cmd, done: make(chan error, 1), log: logPath}
 	go func() {
 		p.done <- cmd.Wait()
 		_ = f.Close()
@@ -49,7 +52,14 @@ func start(ctx context.Context, logDir, name, bin string, args ...string) (*proc
 	return p, nil
 }
 
-func (p *process) stop() {
+// Pid is the process id, for reading its resource use from /proc.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Log is the path of the process's output.
+func (p *Process) Log() string { return p.log }
+
+// Stop interrupts the process and waits for it, killing it after 15s.
+func (p *Process) Stop() {
 	if p == nil || p.cmd.Process == nil {
 		return
 	}
@@ -62,8 +72,8 @@ func (p *process) stop() {
 	}
 }
 
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
+// FreePort asks the kernel for a free loopback port.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("cannot find a free port: %w", err)
@@ -73,7 +83,7 @@ func freePort() (int, error) {
 }
 
 // waitForPort waits until addr accepts connections or the process exits.
-func waitForPort(ctx context.Context, p *process, addr string) error {
+func waitForPort(ctx context.Context, p *Process, addr string) error {
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {

@@ -171,12 +171,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &statusRecorder{ResponseWriter: w}
 	dropped := false
+	user := ""
 	defer func() {
 		st := rec.status
 		if dropped {
 			st = 0
 		}
-		s.logRequest(Request{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Status: st})
+		s.logRequest(Request{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Status: st, User: user})
 	}()
 
 	latency, faultStatus, drop := s.takeFaults(r.Method, r.URL.Path)
@@ -242,6 +243,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.who = who
+	user = who.user.Name
 	res, herr := rt.handle(c)
 	if herr == nil {
 		herr = c.checkParams(rt)

@@ -11,7 +11,11 @@ type Request struct {
 	Endpoint string
 	// Status is the HTTP status sent, 0 when the connection was dropped.
 	Status int
-	Time   time.Time
+	// User is the name of the authenticated user (the owner of the API key
+	// used), empty when authentication failed or never ran. It tells apart
+	// the clients sharing one fake, e.g. the provider and a simulated ECK.
+	User string
+	Time time.Time
 }
 
 type reqlog struct {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
+	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
+)
+
+// linkObjects returns the managed resources eslink's function composes for
+// link i, as function/fn/compose.go renders them: a flow 1 link (ECK creates
+// the key) is a RemoteClusterServer on the remote, a RemoteClusterEntry with
+// apiKey on the local cluster and an observe-only CrossClusterAPIKey; a
+// flow 3 link (every ownedEvery-th) is a RemoteClusterServer and a
+// CrossClusterAPIKey the provider owns, with a connection Secret. Links are
+// spread round-robin over the namespaces and the remote/local pairs.
+func linkObjects(c *config, i int) []client.Object {
+	ns := teamNamespace(i % c.namespaces)
+	r := i % c.remotes
+	name := fmt.Sprintf("link-%04d", i)
+	remote := commonv1alpha1.ElasticsearchReference{Namespace: clusterNamespace, Name: remoteName(r)}
+	local := commonv1alpha1.ElasticsearchReference{Namespace: clusterNamespace, Name: localName(r)}
+	search := commonv1alpha1.SearchAccess{Names: []string{indexPattern}}
+	pc := &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: remoteName(r)}
+
+	server := &eckv1alpha1.RemoteClusterServer{}
+	server.SetNamespace(ns)
+	server.SetName(name)
+	server.Spec.ForProvider.ElasticsearchRef = remote
+
+	key := &esv1alpha1.CrossClusterAPIKey{}
+	key.SetNamespace(ns)
+	key.SetName(name)
+	key.Spec.ProviderConfigReference = pc
+	key.Spec.ForProvider.ElasticsearchRef = &remote
+	key.Spec.ForProvider.Access = &esv1alpha1.CrossClusterAccess{Search: []commonv1alpha1.SearchAccess{search}}
+
+	if c.ownedEvery > 0 && i%c.ownedEvery == c.ownedEvery-1 {
+		key.Spec.ForProvider.Name = fmt.Sprintf("eslink-%s-%s-%s", ns, name, name)
+		key.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: name + "-api-key"}
+		return []client.Object{server, key}
+	}
+
+	entry := &eckv1alpha1.RemoteClusterEntry{}
+	entry.SetNamespace(ns)
+	entry.SetName(name)
+	entry.Spec.ForProvider = eckv1alpha1.RemoteClusterEntryParameters{
+		ElasticsearchRef:       local,
+		Alias:                  name,
+		RemoteElasticsearchRef: remote,
+		APIKey:                 &eckv1alpha1.RemoteClusterAPIKey{Access: commonv1alpha1.LinkAccess{Search: &search}},
+	}
+	// The name ECK gives the key it creates for the entry.
+	key.Spec.ForProvider.Name = fmt.Sprintf("eck-%s-%s-%s", clusterNamespace, localName(r), name)
+	key.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve}
+	return []client.Object{server, entry, key}
+}
