@@ -68,7 +68,7 @@ func buildProvider(ctx context.Context) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(root, "bin", "scale", "provider")
-	if err := harness.Build(ctx, root, "./provider/cmd/provider", bin); err != nil {
+	if err := harness.BuildBinary(ctx, "./provider/cmd/provider", bin); err != nil {
 		return "", err
 	}
 	return bin, nil
@@ -123,12 +123,12 @@ func start(ctx context.Context, c *config, providerBin string) (e *env, err erro
 	}
 	pctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
-	if e.provider, err = harness.StartProcess(pctx, e.logDir, "provider", providerBin,
+	if e.provider, err = harness.StartProcess(pctx, e.logDir, "provider", providerBin, nil,
 		"--kubeconfig", kcPath, "--poll", c.poll.String(), "--max-reconcile-rate", strconv.Itoa(c.maxReconcileRate),
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0"); err != nil {
 		return nil, err
 	}
-	c.progress("provider running, pid %d, log %s", e.provider.Pid(), e.provider.Log())
+	c.progress("provider running, pid %d", e.provider.Pid())
 
 	e.eck = &ecksim.Simulator{Kube: e.kube, Interval: c.eckInterval, Clusters: map[string]*ecksim.Cluster{}}
 	if c.verbose {

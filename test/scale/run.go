@@ -32,7 +32,11 @@ func run(ctx context.Context, c *config, providerBin string, n int) (result, err
 	}
 	defer e.stop()
 	fail := func(err error) (result, error) {
-		return res, fmt.Errorf("%w (provider log %s)", err, e.provider.Log())
+		log := e.provider.Log()
+		if len(log) > 8000 {
+			log = log[len(log)-8000:]
+		}
+		return res, fmt.Errorf("%w\nend of the provider's log:\n%s", err, log)
 	}
 
 	var objs []client.Object

@@ -76,8 +76,8 @@ type Harness struct {
 	LogDir   string
 
 	cancel   context.CancelFunc
-	provider *Process
-	function *Process
+	provider *process
+	function *process
 	loops    chan struct{}
 }
 
@@ -112,10 +112,10 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 
 	binDir := filepath.Join(root, "bin", "e2e")
 	providerBin, functionBin := filepath.Join(binDir, "provider"), filepath.Join(binDir, "function")
-	if err := Build(ctx, root, "./provider/cmd/provider", providerBin); err != nil {
+	if err := build(ctx, root, "./provider/cmd/provider", providerBin); err != nil {
 		return nil, err
 	}
-	if err := Build(ctx, root, "./function", functionBin); err != nil {
+	if err := build(ctx, root, "./function", functionBin); err != nil {
 		return nil, err
 	}
 	o.progress("built the provider and the function into %s", binDir)
@@ -163,7 +163,7 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	}
 	o.progress("ECK Elasticsearch objects %s/%s and %s/%s created with status as ECK writes it; provider config eck points at %s", LocalNamespace, LocalName, RemoteNamespace, RemoteName, h.Remote.URL)
 
-	kc, err := Kubeconfig(h.Env.Config)
+	kc, err := kubeconfig(h.Env.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -173,11 +173,11 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	}
 	pctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	metricsPort, err := FreePort()
+	metricsPort, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	h.provider, err = StartProcess(pctx, logDir, "provider", providerBin,
+	h.provider, err = start(pctx, logDir, "provider", providerBin,
 		"--kubeconfig", kcPath, "--poll", "2s", "--debug",
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metricsPort), "--health-probe-bind-address", "0")
 	if err != nil {
@@ -185,12 +185,12 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	}
 	o.progress("provider running (log %s)", h.provider.log)
 
-	fnPort, err := FreePort()
+	fnPort, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	fnAddr := "127.0.0.1:" + strconv.Itoa(fnPort)
-	h.function, err = StartProcess(pctx, logDir, "function", functionBin, "--insecure", "--address", fnAddr)
+	h.function, err = start(pctx, logDir, "function", functionBin, "--insecure", "--address", fnAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -216,8 +216,8 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	h.ECK = &ecksim.Simulator{
 		Kube: h.Kube, Interval: o.Interval, Log: o.Log,
 		Clusters: map[string]*ecksim.Cluster{
-			LocalNamespace + "/" + LocalName:   ECKCluster(h.Local),
-			RemoteNamespace + "/" + RemoteName: ECKCluster(h.Remote),
+			LocalNamespace + "/" + LocalName:   h.simCluster(h.Local),
+			RemoteNamespace + "/" + RemoteName: h.simCluster(h.Remote),
 		},
 	}
 	go func() {
@@ -237,8 +237,8 @@ func (h *Harness) Stop() {
 		h.cancel()
 		<-h.loops
 	}
-	h.provider.Stop()
-	h.function.Stop()
+	h.provider.stop()
+	h.function.stop()
 	if h.Local != nil {
 		h.Local.Close()
 	}
@@ -259,9 +259,7 @@ func (h *Harness) ProviderLog() string {
 	return string(b)
 }
 
-// ECKCluster is how the simulated ECK reaches fake s: over TLS trusting its
-// CA, as the elastic user.
-func ECKCluster(s *esfake.Server) *ecksim.Cluster {
+func (h *Harness) simCluster(s *esfake.Server) *ecksim.Cluster {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(s.CACertPEM)
 	return &ecksim.Cluster{

@@ -8,10 +8,10 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
-// Kubeconfig writes the control plane's admin credentials in the form the
+// kubeconfig writes the control plane's admin credentials in the form the
 // provider binary reads with --kubeconfig, so it runs out of cluster exactly
 // as an operator would run it against a remote API server.
-func Kubeconfig(cfg *rest.Config) ([]byte, error) {
+func kubeconfig(cfg *rest.Config) ([]byte, error) {
 	c := clientcmdapi.NewConfig()
 	c.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
 	c.AuthInfos["admin"] = &clientcmdapi.AuthInfo{

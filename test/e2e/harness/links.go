@@ -168,7 +168,7 @@ type Key struct {
 
 // Keys asks fake es for the keys with the given name, as a client would.
 func Keys(ctx context.Context, es *esfake.Server, name string) ([]Key, error) {
-	c := ECKCluster(es)
+	c := (&Harness{}).simCluster(es)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, es.URL+"/_security/api_key?name="+url.QueryEscape(name), nil)
 	if err != nil {
 		return nil, err

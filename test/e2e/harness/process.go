@@ -10,10 +10,9 @@ import (
 	"time"
 )
 
-// Build compiles one of eslink's commands (pkg, relative to root) into out,
-// the way an operator would build the image, so a run exercises the real
-// binaries.
-func Build(ctx context.Context, root, pkg, out string) error {
+// build compiles one of eslink's commands into bin/e2e, the way an operator
+// would build the image, so the end-to-end run exercises the real binaries.
+func build(ctx context.Context, root, pkg, out string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -22,29 +21,35 @@ func Build(ctx context.Context, root, pkg, out string) error {
 	return nil
 }
 
-// Process is a running binary whose output goes to a log file.
-type Process struct {
+// process is a running binary whose output goes to a log file.
+type process struct {
 	cmd  *exec.Cmd
 	done chan error
 	log  string
 }
 
-// StartProcess starts bin with args, its output in logDir/name.log. The
-// process is killed when ctx is done; Stop ends it gracefully.
-func StartProcess(ctx context.Context, logDir, name, bin string, args ...string) (*Process, error) {
+func start(ctx context.Context, logDir, name, bin string, args ...string) (*process, error) {
+	return startEnv(ctx, logDir, name, bin, nil, args...)
+}
+
+// startEnv is start with variables added to the test's environment.
+func startEnv(ctx context.Context, logDir, name, bin string, env []string, args ...string) (*process, error) {
 	logPath := filepath.Join(logDir, name+".log")
 	f, err := os.Create(logPath) // A file in the harness's own temp dir.
 	if err != nil {
 		return nil, fmt.Errorf("cannot create log for %s: %w", name, err)
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)
 	}
-	p := &Process{cmd: cmd, done: make(chan error, 1), log: logPath}
+	p := &process{cmd: cmd, done: make(chan error, 1), log: logPath}
 	go func() {
 		p.done <- cmd.Wait()
 		_ = f.Close()
@@ -52,14 +57,7 @@ func StartProcess(ctx context.Context, logDir, name, bin string, args ...string)
 	return p, nil
 }
 
-// Pid is the process id, for reading its resource use from /proc.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
-// Log is the path of the process's output.
-func (p *Process) Log() string { return p.log }
-
-// Stop interrupts the process and waits for it, killing it after 15s.
-func (p *Process) Stop() {
+func (p *process) stop() {
 	if p == nil || p.cmd.Process == nil {
 		return
 	}
@@ -72,8 +70,8 @@ func (p *Process) Stop() {
 	}
 }
 
-// FreePort asks the kernel for a free loopback port.
-func FreePort() (int, error) {
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("cannot find a free port: %w", err)
@@ -83,7 +81,7 @@ func FreePort() (int, error) {
 }
 
 // waitForPort waits until addr accepts connections or the process exits.
-func waitForPort(ctx context.Context, p *Process, addr string) error {
+func waitForPort(ctx context.Context, p *process, addr string) error {
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
