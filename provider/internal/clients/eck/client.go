@@ -10,6 +10,7 @@ package eck
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -56,14 +57,30 @@ func (e *VersionError) Error() string {
 // Client reads and changes ECK Elasticsearch objects.
 type Client struct {
 	kube    client.Client
+	live    client.Reader
 	backoff wait.Backoff
 }
 
-// NewClient returns a Client that uses kube. Reads must not come from a
-// stale cache: controller-runtime serves unstructured objects live unless
-// told otherwise, which keeps conflicts rare.
-func NewClient(kube client.Client) *Client {
-	return &Client{kube: kube, backoff: ConflictBackoff}
+// NewClient returns a Client that reads through kube, which may serve from
+// the manager's cache so that a poll does not reach the API server, and
+// writes through it. Mutate reads through live, the API server itself: a
+// read-modify-write of a cached copy that lags behind the last write would
+// only conflict.
+func NewClient(kube client.Client, live client.Reader) *Client {
+	return &Client{kube: kube, live: live, backoff: ConflictBackoff}
+}
+
+// writing serialises this process's writes to one Elasticsearch object.
+// Hundreds of resources may own entries of one object; racing them would
+// make all but one conflict and retry on every round, so they queue here
+// instead, and a conflict means someone outside the provider wrote.
+var writing sync.Map // types.NamespacedName -> *sync.Mutex
+
+func lock(name types.NamespacedName) func() {
+	m, _ := writing.LoadOrStore(name, &sync.Mutex{})
+	mu := m.(*sync.Mutex) //nolint:forcetypeassert // Only mutexes are stored.
+	mu.Lock()
+	return mu.Unlock
 }
 
 // Ref resolves a reference held by a managed resource in namespace ns.
@@ -77,8 +94,12 @@ func Ref(ref commonv1alpha1.ElasticsearchReference, ns string) types.NamespacedN
 // Get reads an Elasticsearch object. A missing object is a *NotFoundError
 // naming field, the reference that pointed at it.
 func (c *Client) Get(ctx context.Context, name types.NamespacedName, field string) (*unstructured.Unstructured, error) {
+	return get(ctx, c.kube, name, field)
+}
+
+func get(ctx context.Context, r client.Reader, name types.NamespacedName, field string) (*unstructured.Unstructured, error) {
 	es := linkrules.NewElasticsearch()
-	if err := c.kube.Get(ctx, name, es); err != nil {
+	if err := r.Get(ctx, name, es); err != nil {
 		if kerrors.IsNotFound(err) {
 			return nil, &NotFoundError{Field: field, Name: name}
 		}
@@ -97,9 +118,10 @@ type MutateFn func(es *unstructured.Unstructured) (bool, error)
 // it is retried on a fresh read. Nothing is written when fn changes nothing.
 // It returns the object as last read or written.
 func (c *Client) Mutate(ctx context.Context, name types.NamespacedName, field string, fn MutateFn) (*unstructured.Unstructured, error) {
+	defer lock(name)()
 	var out *unstructured.Unstructured
 	err := retry.RetryOnConflict(c.backoff, func() error {
-		es, err := c.Get(ctx, name, field)
+		es, err := get(ctx, c.live, name, field)
 		if err != nil {
 			return err
 		}

@@ -12,16 +12,26 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // Setup adds a controller for kind gvk, whose objects are of type T, with
-// connector c.
-func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, obj T, c managed.TypedExternalConnector[T]) error {
+// connector c. The controller watches the ECK Elasticsearch objects its
+// resources read (deps), so a change reaches them at once instead of at the
+// next poll or after an error's backoff.
+func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, obj T, c managed.TypedExternalConnector[T], deps Dependencies[T]) error {
 	name := managed.ControllerName(gvk.GroupKind().String())
+	log := o.Logger.WithValues("controller", name)
+	onElasticsearch, err := watchDependencies(mgr, gvk, obj, deps, log)
+	if err != nil {
+		return err
+	}
 
 	opts := []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[T](c),
-		managed.WithLogger(o.Logger.WithValues("controller", name)),
+		managed.WithLogger(log),
 		managed.WithPollInterval(o.PollInterval),
 		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)), // crossplane-runtime's recorder takes the legacy events API.
 		// An entry or claim is keyed by its owner's uid, never by an id the
@@ -43,7 +53,7 @@ func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schem
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
-		WithEventFilter(resource.DesiredStateChanged()).
-		For(obj).
+		For(obj, builder.WithPredicates(resource.DesiredStateChanged())).
+		Watches(linkrules.NewElasticsearch(), onElasticsearch).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }

@@ -206,6 +206,13 @@ func newScheme(t *testing.T) *runtime.Scheme {
 // writers really race.
 func Start(t *testing.T, workers int, setups ...func(ctrl.Manager, controller.Options) error) *Harness {
 	t.Helper()
+	return StartPolling(t, workers, PollInterval, setups...)
+}
+
+// StartPolling is Start with the controllers polling every poll; a poll
+// longer than the test shows what the watches alone achieve.
+func StartPolling(t *testing.T, workers int, poll time.Duration, setups ...func(ctrl.Manager, controller.Options) error) *Harness {
+	t.Helper()
 	env := ControlPlane(t)
 	s := newScheme(t)
 	kube, err := client.New(env.Config, client.Options{Scheme: s})
@@ -232,7 +239,7 @@ func Start(t *testing.T, workers int, setups ...func(ctrl.Manager, controller.Op
 	o := controller.Options{
 		Logger:                  logging.NewNopLogger(),
 		GlobalRateLimiter:       ratelimiter.NewGlobal(1000),
-		PollInterval:            PollInterval,
+		PollInterval:            poll,
 		MaxConcurrentReconciles: workers,
 		Features:                &feature.Flags{},
 	}

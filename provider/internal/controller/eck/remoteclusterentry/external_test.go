@@ -123,7 +123,8 @@ func TestObserve(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			e := &external{es: eck.NewClient(fake.NewClientBuilder().WithObjects(tc.objs...).Build())}
+			kube := fake.NewClientBuilder().WithObjects(tc.objs...).Build()
+			e := &external{es: eck.NewClient(kube, kube)}
 			mg := unitEntry(tc.deleting)
 			got, err := e.Observe(context.Background(), mg)
 			if tc.wantReason != "" {
@@ -161,7 +162,7 @@ func TestCreateAndDelete(t *testing.T) {
 		fakeES("ns1", "c1", "9.3.2", ann(`{"other":"u2"}`), hand, other),
 		fakeES("ns2", "c2", "9.3.2", grantAll),
 	).Build()
-	e := &external{es: eck.NewClient(kube)}
+	e := &external{es: eck.NewClient(kube, kube)}
 	state := func() ([]map[string]any, string) {
 		es := linkrules.NewElasticsearch()
 		if err := kube.Get(context.Background(), types.NamespacedName{Namespace: "ns1", Name: "c1"}, es); err != nil {

@@ -14,7 +14,6 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
@@ -33,17 +32,30 @@ const (
 // Setup adds a controller that reconciles RemoteClusterEntry managed
 // resources.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterEntryGroupVersionKind, &v1alpha1.RemoteClusterEntry{}, &connector{kube: mgr.GetClient()})
+	c := &connector{es: eck.NewClient(mgr.GetClient(), mgr.GetAPIReader())}
+	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterEntryGroupVersionKind, &v1alpha1.RemoteClusterEntry{}, c, dependencies)
+}
+
+// dependencies are the local cluster, the entry it owns there, and the
+// remote cluster, whose grants it checks.
+func dependencies(mg *v1alpha1.RemoteClusterEntry) []ecksetup.Dependency {
+	p := mg.Spec.ForProvider
+	local := eck.Ref(p.ElasticsearchRef, mg.GetNamespace())
+	return []ecksetup.Dependency{
+		{Name: local},
+		{Name: local, Part: eck.RemoteClusterPart(p.Alias)},
+		{Name: eck.RemoteRef(p, mg.GetNamespace())},
+	}
 }
 
 type connector struct {
-	kube client.Client
+	es *eck.Client
 }
 
 // Connect needs no credentials: the provider changes ECK objects with its
 // own Kubernetes identity, which is why every change is authorized first.
 func (c *connector) Connect(_ context.Context, _ *v1alpha1.RemoteClusterEntry) (managed.TypedExternalClient[*v1alpha1.RemoteClusterEntry], error) {
-	return &external{es: eck.NewClient(c.kube)}, nil
+	return &external{es: c.es}, nil
 }
 
 type external struct {

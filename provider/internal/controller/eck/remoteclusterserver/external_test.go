@@ -84,7 +84,8 @@ func TestObserve(t *testing.T) {
 			if tc.es != nil {
 				b = b.WithObjects([]client.Object{tc.es}...)
 			}
-			e := &external{es: eck.NewClient(b.Build())}
+			kube := b.Build()
+			e := &external{es: eck.NewClient(kube, kube)}
 			mg := newServer("team", "srv", ref("ns2", "c2"), false)
 			mg.UID = "u1"
 			if tc.deleting {

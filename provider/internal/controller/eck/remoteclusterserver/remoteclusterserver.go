@@ -14,7 +14,6 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
@@ -27,17 +26,24 @@ const fieldTarget = "spec.forProvider.elasticsearchRef"
 // Setup adds a controller that reconciles RemoteClusterServer managed
 // resources.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterServerGroupVersionKind, &v1alpha1.RemoteClusterServer{}, &connector{kube: mgr.GetClient()})
+	c := &connector{es: eck.NewClient(mgr.GetClient(), mgr.GetAPIReader())}
+	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterServerGroupVersionKind, &v1alpha1.RemoteClusterServer{}, c, dependencies)
+}
+
+// dependencies are the target cluster and this resource's claim on it.
+func dependencies(mg *v1alpha1.RemoteClusterServer) []ecksetup.Dependency {
+	target := eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace())
+	return []ecksetup.Dependency{{Name: target}, {Name: target, Part: eck.ServerClaimPart(string(mg.GetUID()))}}
 }
 
 type connector struct {
-	kube client.Client
+	es *eck.Client
 }
 
 // Connect needs no credentials: the provider changes ECK objects with its
 // own Kubernetes identity, which is why every change is authorized first.
 func (c *connector) Connect(_ context.Context, _ *v1alpha1.RemoteClusterServer) (managed.TypedExternalClient[*v1alpha1.RemoteClusterServer], error) {
-	return &external{es: eck.NewClient(c.kube)}, nil
+	return &external{es: c.es}, nil
 }
 
 type external struct {
