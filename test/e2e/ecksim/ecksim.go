@@ -4,7 +4,8 @@
 // cross-cluster API key on the remote named eck-<ns>-<name>-<alias> with its
 // metadata, updates it when the access changes, puts the encoded key in the
 // local cluster's keystore and the seeds in its cluster settings, and
-// invalidates keys whose entry is gone (reference/eck.md §2-4). It talks to
+// invalidates keys whose entry is gone (reference/eck.md §2-4). Like ECK, it
+// records each key's id in the local cluster's keystore Secret. It talks to
 // the clusters' REST APIs exactly as ECK does, so the provider sees the same
 // keys it would see next to a real ECK.
 package ecksim
@@ -22,7 +23,10 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/internal/linkrules"
@@ -159,7 +163,7 @@ func (s *Simulator) reconcileRemote(ctx context.Context, remote string, want []e
 				return fmt.Errorf("cannot create key %s: %w", name, err)
 			}
 			s.logf("created cross-cluster API key %s on %s", name, remote)
-			s.deliver(ctx, w, remote, created.Encoded)
+			s.deliver(ctx, w, remote, created.ID, created.Encoded)
 		case k.Metadata["elasticsearch.k8s.elastic.co/config-hash"] != hash:
 			if _, err := s.call(ctx, rc, http.MethodPut, "/_security/cross_cluster/api_key/"+k.ID,
 				map[string]any{"access": access, "metadata": meta}, nil); err != nil {
@@ -181,9 +185,17 @@ func (s *Simulator) reconcileRemote(ctx context.Context, remote string, want []e
 	return nil
 }
 
-// deliver puts the key in the local cluster's keystore and the seeds in its
-// persistent settings, as ECK does after a restart.
-func (s *Simulator) deliver(ctx context.Context, w expected, remote, encoded string) {
+// deliver records the key in the local cluster's keystore Secret, puts it
+// in the keystore and the seeds in the persistent settings, as ECK does
+// after a restart.
+func (s *Simulator) deliver(ctx context.Context, w expected, remote, id, encoded string) {
+	ns, name, _ := strings.Cut(remote, "/")
+	if err := s.updateKeystoreSecret(ctx, w.local.GetNamespace(), w.local.GetName(), func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte) {
+		records[w.alias] = linkrules.ECKRemoteAPIKey{Namespace: ns, Name: name, ID: id}
+		data["cluster.remote."+w.alias+".credentials"] = []byte(encoded)
+	}); err != nil {
+		s.logf("cannot record key %s in the keystore Secret of %s/%s: %v", id, w.local.GetNamespace(), w.local.GetName(), err)
+	}
 	local := s.Clusters[w.local.GetNamespace()+"/"+w.local.GetName()]
 	if local == nil {
 		return
@@ -191,7 +203,6 @@ func (s *Simulator) deliver(ctx context.Context, w expected, remote, encoded str
 	if local.SetKeystoreEntry != nil {
 		local.SetKeystoreEntry("cluster.remote."+w.alias+".credentials", encoded)
 	}
-	ns, name, _ := strings.Cut(remote, "/")
 	seed := fmt.Sprintf("%s-es-remote-cluster.%s.svc:9443", name, ns)
 	body := map[string]any{"persistent": map[string]any{"cluster": map[string]any{"remote": map[string]any{w.alias: map[string]any{"seeds": []string{seed}}}}}}
 	if _, err := s.call(ctx, local, http.MethodPut, "/_cluster/settings", body, nil); err != nil {
@@ -207,6 +218,12 @@ func (s *Simulator) forget(ctx context.Context, k esKey) {
 		return
 	}
 	alias := strings.TrimPrefix(k.Name, fmt.Sprintf("eck-%s-%s-", ns, name))
+	if err := s.updateKeystoreSecret(ctx, ns, name, func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte) {
+		delete(records, alias)
+		delete(data, "cluster.remote."+alias+".credentials")
+	}); err != nil {
+		s.logf("cannot remove alias %s from the keystore Secret of %s/%s: %v", alias, ns, name, err)
+	}
 	if local.RemoveKeystoreEntry != nil {
 		local.RemoveKeystoreEntry("cluster.remote." + alias + ".credentials")
 	}
@@ -214,6 +231,50 @@ func (s *Simulator) forget(ctx context.Context, k esKey) {
 	if _, err := s.call(ctx, local, http.MethodPut, "/_cluster/settings", body, nil); err != nil {
 		s.logf("cannot remove seeds for %s on %s/%s: %v", alias, ns, name, err)
 	}
+}
+
+// updateKeystoreSecret changes ECK's keystore Secret of the local cluster
+// ns/name (<name>-es-remote-api-keys, reference/eck.md §3): the alias
+// records of its annotation and its data. It is deleted when empty.
+func (s *Simulator) updateKeystoreSecret(ctx context.Context, ns, name string, change func(map[string]linkrules.ECKRemoteAPIKey, map[string][]byte)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sec := &corev1.Secret{}
+		key := client.ObjectKey{Namespace: ns, Name: name + linkrules.ECKRemoteAPIKeysSecretSuffix}
+		err := s.Kube.Get(ctx, key, sec)
+		exists := err == nil
+		if err != nil && !kerrors.IsNotFound(err) {
+			return err
+		}
+		records, err := linkrules.ECKRemoteAPIKeys(sec.GetAnnotations())
+		if err != nil {
+			return err
+		}
+		if sec.Data == nil {
+			sec.Data = map[string][]byte{}
+		}
+		change(records, sec.Data)
+		if len(records) == 0 {
+			if exists {
+				return client.IgnoreNotFound(s.Kube.Delete(ctx, sec))
+			}
+			return nil
+		}
+		b, err := json.Marshal(records)
+		if err != nil {
+			return err
+		}
+		sec.Name, sec.Namespace = key.Name, key.Namespace
+		sec.Annotations = map[string]string{linkrules.AnnotationECKRemoteAPIKeys: string(b)}
+		sec.Labels = map[string]string{
+			linkrules.LabelECKClusterName:    name,
+			linkrules.LabelECKType:           linkrules.ECKTypeRemoteAPIKeys,
+			"eck.k8s.elastic.co/credentials": "true",
+		}
+		if exists {
+			return s.Kube.Update(ctx, sec)
+		}
+		return s.Kube.Create(ctx, sec)
+	})
 }
 
 // toESAccess turns ECK's single search and replication objects into the

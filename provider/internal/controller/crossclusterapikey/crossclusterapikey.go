@@ -74,12 +74,11 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
 	}
 	r := managed.NewReconciler(mgr, resource.ManagedKind(esv1alpha1.CrossClusterAPIKeyGroupVersionKind), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
-		Named(name).
-		WithOptions(o.ForControllerRuntime()).
-		WithEventFilter(resource.DesiredStateChanged()).
-		For(&esv1alpha1.CrossClusterAPIKey{}).
-		Complete(ratelimiter.NewReconciler(name, xperrors.WithSilentRequeueOnConflict(r), o.GlobalRateLimiter))
+	b, err := watch(mgr, ctrl.NewControllerManagedBy(mgr).Named(name).WithOptions(o.ForControllerRuntime()), o.Logger.WithValues("controller", name))
+	if err != nil {
+		return err
+	}
+	return b.Complete(ratelimiter.NewReconciler(name, xperrors.WithSilentRequeueOnConflict(r), o.GlobalRateLimiter))
 }
 
 // usageTracker records usage of either kind of provider config.
