@@ -10,6 +10,8 @@ import (
 	"os"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -25,6 +27,8 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 
 	"github.com/eslink/eslink/apis"
+	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/provider/internal/clients/kube"
 	providercontroller "github.com/eslink/eslink/provider/internal/controller"
 )
 
@@ -63,6 +67,20 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	return o, nil
 }
 
+// cacheOptions scope the informers to what the provider reads. The only
+// Secrets it watches are ECK's keystore Secrets, by label and metadata only
+// (the crossclusterapikey controller's watch): their data holds encoded keys.
+// Managed fields are dropped from cached objects, which never read them.
+func cacheOptions(sync time.Duration) cache.Options {
+	return cache.Options{
+		SyncPeriod:       &sync,
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{linkrules.LabelECKType: linkrules.ECKTypeRemoteAPIKeys})},
+		},
+	}
+}
+
 func main() {
 	o, err := parseFlags(flag.CommandLine, os.Args[1:])
 	if err != nil {
@@ -96,6 +114,10 @@ func run(o *options) error {
 		return fmt.Errorf("cannot add provider types to scheme: %w", err)
 	}
 
+	// Crossplane providers allow five API requests per reconcile per
+	// second; client-go's default of 20 per second would hold thousands of
+	// resources back.
+	cfg = ratelimiter.LimitRESTConfig(cfg, o.maxReconcileRate)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		LeaderElection:          o.leaderElection,
@@ -103,10 +125,17 @@ func run(o *options) error {
 		LeaderElectionNamespace: o.leaderElectionNamespace,
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddress},
 		HealthProbeBindAddress:  o.healthAddress,
-		Cache:                   cache.Options{SyncPeriod: &o.syncInterval},
-		// ECK's Elasticsearch objects are read as unstructured; caching them
-		// keeps a poll from reaching the API server.
-		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		Cache:                   cacheOptions(o.syncInterval),
+		Client: client.Options{Cache: &client.CacheOptions{
+			// ECK's Elasticsearch objects are read as unstructured; caching
+			// them keeps a poll from reaching the API server.
+			Unstructured: true,
+			// Secrets are read from the API server: caching them would
+			// hold every Secret of every team, keys and passwords included,
+			// in the provider's memory, and it reads only a few.
+			DisableFor: []client.Object{&corev1.Secret{}},
+		}},
+		NewClient: kube.NewClient,
 	})
 	if err != nil {
 		return fmt.Errorf("cannot create controller manager: %w", err)
