@@ -68,9 +68,10 @@ fuzz: ## Run the fake Elasticsearch fuzz target for a bounded time.
 	@$(GO) test ./test/fakeelasticsearch/esfake -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME)
 
 .PHONY: bench
-bench: render-engine ## Benchmark RunFunction and one engine render against function-patch-and-transform v0.10.7.
+bench: render-engine ## Benchmark RunFunction, over gRPC and through the engine, against function-patch-and-transform v0.10.7.
 	@hack/build-pandt.sh
 	@$(GO) test ./function/fn -run '^$$' -bench '^BenchmarkRunFunction$$' -benchmem -count 1
+	@$(GO) test ./test/bench -run '^$$' -bench '^BenchmarkFunctionCost$$' -benchtime 3000x -count 1
 	@$(GO) test ./test/bench -run '^$$' -bench '^BenchmarkRender$$' -benchtime 20x -benchmem -count 1
 
 SCALE_ARGS ?=

@@ -237,10 +237,14 @@ func setStatus(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse, st l
 	if err != nil {
 		return err
 	}
+	status, _ := dxr.Resource.Object["status"].(map[string]any)
+	if status == nil {
+		status = make(map[string]any, len(m))
+		dxr.Resource.Object["status"] = status
+	}
+	// Set field by field: earlier steps' status fields stay.
 	for k, v := range m {
-		if err := dxr.Resource.SetValue("status."+k, v); err != nil {
-			return err
-		}
+		status[k] = v
 	}
 	dxr.Ready = resource.ReadyFalse
 	if ready {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/crossplane/function-sdk-go/resource"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
@@ -75,7 +77,8 @@ func parseLink(oxr *resource.Composite, in *fnv1beta1.Input) (*link, error) {
 		}
 		l.Namespace, l.Name = ref.Namespace, ref.Name
 	}
-	if err := xr.GetValueInto("spec", &l.Spec); err != nil {
+	spec, _ := xr.Object["spec"].(map[string]any)
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &l.Spec); err != nil {
 		return nil, fieldErrorf("spec", "cannot read the link's spec: %v", err)
 	}
 	s := &l.Spec

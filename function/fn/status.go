@@ -60,9 +60,9 @@ func observe(l *link, rendered map[resource.Name]bool, observed map[resource.Nam
 			o.block(false, "Creating", fmt.Sprintf("%s is being created", describe(l, name)))
 			continue
 		}
-		ready := oc.Resource.GetCondition(xpv2.TypeReady)
+		ready := conditionOf(oc.Resource.Object, xpv2.TypeReady)
 		o.Ready[name] = ready.Status == corev1.ConditionTrue
-		if synced := oc.Resource.GetCondition(xpv2.TypeSynced); synced.Status == corev1.ConditionFalse {
+		if synced := conditionOf(oc.Resource.Object, xpv2.TypeSynced); synced.Status == corev1.ConditionFalse {
 			o.block(true, "ReconcileError", fmt.Sprintf("%s cannot be reconciled: %s", describe(l, name), redact(condText(synced))))
 		} else if !o.Ready[name] {
 			msg := describe(l, name) + " is not ready yet"
@@ -78,7 +78,7 @@ func observe(l *link, rendered map[resource.Name]bool, observed map[resource.Nam
 		o.Status.RemoteClusterServer = serverPending
 		var at eckv1alpha1.RemoteClusterServerObservation
 		if oc, ok := observed[nameServer]; ok {
-			_ = oc.Resource.GetValueInto("status.atProvider", &at)
+			atProviderInto(oc.Resource.Object, &at)
 		}
 		if at.Enabled {
 			o.Status.RemoteClusterServer = serverEnabled
@@ -92,7 +92,7 @@ func observe(l *link, rendered map[resource.Name]bool, observed map[resource.Nam
 	if rendered[nameEntry] {
 		var at eckv1alpha1.RemoteClusterEntryObservation
 		if oc, ok := observed[nameEntry]; ok {
-			_ = oc.Resource.GetValueInto("status.atProvider", &at)
+			atProviderInto(oc.Resource.Object, &at)
 		}
 		if at.Present {
 			o.Status.RemoteClusterEntry = entryPresent
@@ -116,7 +116,7 @@ func observe(l *link, rendered map[resource.Name]bool, observed map[resource.Nam
 func (o *observation) observeKey(l *link, observed map[resource.Name]resource.ObservedComposed) {
 	var at esv1alpha1.CrossClusterAPIKeyObservation
 	if oc, ok := observed[nameKey]; ok {
-		_ = oc.Resource.GetValueInto("status.atProvider", &at)
+		atProviderInto(oc.Resource.Object, &at)
 	}
 	remote := "the remote"
 	if l.Remote != nil {

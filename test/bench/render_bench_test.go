@@ -121,7 +121,7 @@ func BenchmarkRender(b *testing.B) {
 		in := render.Input{
 			XR:          link,
 			Composition: repoFile(b, "package/configuration/namespaced/composition.yaml"),
-			Functions:   []render.Function{{Name: "function-eslink", Address: startFunction(b, buildESLink(b))}},
+			Functions:   []render.Function{{Name: "function-eslink", Address: address(startFunction(b, buildESLink(b)))}},
 			Required:    []any{clusters},
 		}
 		perOp["eslink"] = benchRender(b, in)
@@ -130,7 +130,7 @@ func BenchmarkRender(b *testing.B) {
 		in := render.Input{
 			XR:          link,
 			Composition: pandtComposition,
-			Functions:   []render.Function{{Name: "function-patch-and-transform", Address: startFunction(b, pandtBinary(b))}},
+			Functions:   []render.Function{{Name: "function-patch-and-transform", Address: address(startFunction(b, pandtBinary(b)))}},
 		}
 		perOp["patch-and-transform"] = benchRender(b, in)
 	})
@@ -173,6 +173,8 @@ func buildESLink(b *testing.B) string {
 	return bin
 }
 
+func address(addr string, _ int) string { return addr }
+
 // pandtBinary is function-patch-and-transform as built by
 // hack/build-pandt.sh.
 func pandtBinary(b *testing.B) string {
@@ -186,8 +188,8 @@ func pandtBinary(b *testing.B) string {
 
 // startFunction runs a function binary on a free loopback port without
 // TLS, as the engine's Development runtime expects, and stops it when the
-// benchmark ends.
-func startFunction(b *testing.B, bin string) string {
+// benchmark ends. It returns the address and the process id.
+func startFunction(b *testing.B, bin string) (string, int) {
 	b.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -208,7 +210,7 @@ func startFunction(b *testing.B, bin string) string {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			_ = c.Close()
-			return addr
+			return addr, cmd.Process.Pid
 		}
 		if time.Now().After(deadline) {
 			b.Fatal(fmt.Errorf("%s did not listen on %s: %w", filepath.Base(bin), addr, err))
