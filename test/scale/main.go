@@ -36,6 +36,7 @@ type config struct {
 	readyTimeout     time.Duration
 	deleteTimeout    time.Duration
 	verbose          bool
+	providerBin      string
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (*config, error) {
@@ -50,6 +51,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*config, error) {
 	fs.DurationVar(&c.eckInterval, "eck-interval", time.Second, "How often the simulated ECK reconciles.")
 	fs.DurationVar(&c.readyTimeout, "ready-timeout", 30*time.Minute, "How long to wait for all managed resources to be Ready.")
 	fs.DurationVar(&c.deleteTimeout, "delete-timeout", 15*time.Minute, "How long to wait for all managed resources to be gone.")
+	fs.StringVar(&c.providerBin, "provider", "", "A provider binary to run instead of building ./provider/cmd/provider, e.g. an older build to compare with.")
 	fs.BoolVar(&c.verbose, "v", false, "Report progress and the API writes of the window by resource on stderr.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -94,9 +96,12 @@ func main() {
 }
 
 func runAll(ctx context.Context, c *config) error {
-	provider, err := buildProvider(ctx)
-	if err != nil {
-		return err
+	provider := c.providerBin
+	if provider == "" {
+		var err error
+		if provider, err = buildProvider(ctx); err != nil {
+			return err
+		}
 	}
 	for _, n := range c.links {
 		r, err := run(ctx, c, provider, n)

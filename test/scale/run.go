@@ -68,8 +68,8 @@ func run(ctx context.Context, c *config, providerBin string, n int) (result, err
 		}
 		return r.total == len(objs) && r.ready == r.total, nil
 	}); err != nil {
-		return fail(fmt.Errorf("not all managed resources Ready after %s: %d of %d; not Ready by kind and reason: %s",
-			c.readyTimeout, last.ready, len(objs), last.notReady()))
+		return fail(fmt.Errorf("not all managed resources Ready (%w) after %s: %d of %d; not Ready by kind and reason: %s",
+			err, time.Since(t0).Round(time.Second), last.ready, len(objs), last.notReady()))
 	}
 	res.readyS = time.Since(t0).Seconds()
 	c.progress("all %d Ready after %.1fs", len(objs), res.readyS)
@@ -99,7 +99,7 @@ func run(ctx context.Context, c *config, providerBin string, n int) (result, err
 		last = r
 		return err == nil && r.total == 0, err
 	}); err != nil {
-		return fail(fmt.Errorf("managed resources left %s after deleting: %d; by kind and reason: %s", c.deleteTimeout, last.total, last.notReady()))
+		return fail(fmt.Errorf("managed resources left (%w) %s after deleting: %d; by kind and reason: %s", err, time.Since(t1).Round(time.Second), last.total, last.notReady()))
 	}
 	res.deleteS = time.Since(t1).Seconds()
 	c.progress("all deleted after %.1fs", res.deleteS)
