@@ -35,6 +35,7 @@ import (
 type options struct {
 	debug                   bool
 	pollInterval            time.Duration
+	eckPollInterval         time.Duration
 	syncInterval            time.Duration
 	maxReconcileRate        int
 	leaderElection          bool
@@ -47,6 +48,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	o := &options{}
 	fs.BoolVar(&o.debug, "debug", false, "Log at debug level.")
 	fs.DurationVar(&o.pollInterval, "poll", time.Minute, "How often each managed resource is checked for drift from the external system.")
+	fs.DurationVar(&o.eckPollInterval, "eck-poll", 10*time.Minute, "How often RemoteClusterServers and RemoteClusterEntries are checked although nothing changed: they watch the ECK Elasticsearch objects they depend on, so this is a backstop.")
 	fs.DurationVar(&o.syncInterval, "sync", time.Hour, "How often all watched resources are re-listed from the API server.")
 	fs.IntVar(&o.maxReconcileRate, "max-reconcile-rate", 10, "Maximum number of reconciles per second across all controllers.")
 	fs.BoolVar(&o.leaderElection, "leader-election", false, "Use leader election, so that only one replica reconciles.")
@@ -59,6 +61,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	switch {
 	case o.pollInterval <= 0:
 		return nil, fmt.Errorf("--poll must be positive, got %s", o.pollInterval)
+	case o.eckPollInterval <= 0:
+		return nil, fmt.Errorf("--eck-poll must be positive, got %s", o.eckPollInterval)
 	case o.syncInterval <= 0:
 		return nil, fmt.Errorf("--sync must be positive, got %s", o.syncInterval)
 	case o.maxReconcileRate < 1:
@@ -157,10 +161,10 @@ func run(o *options) error {
 		Features:                &feature.Flags{},
 	}
 	co.Features.Enable(feature.EnableBetaManagementPolicies)
-	if err := providercontroller.Setup(mgr, co); err != nil {
+	if err := providercontroller.Setup(mgr, co, o.eckPollInterval); err != nil {
 		return fmt.Errorf("cannot set up controllers: %w", err)
 	}
-	log.Info("Starting provider", "poll", o.pollInterval, "max-reconcile-rate", o.maxReconcileRate, "leader-election", o.leaderElection)
+	log.Info("Starting provider", "poll", o.pollInterval, "eck-poll", o.eckPollInterval, "max-reconcile-rate", o.maxReconcileRate, "leader-election", o.leaderElection)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		return fmt.Errorf("cannot run controller manager: %w", err)
 	}
