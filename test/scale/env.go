@@ -57,6 +57,7 @@ type env struct {
 	eck      *ecksim.Simulator
 	provider *harness.Process
 	logDir   string
+	keepLogs bool
 	cancel   context.CancelFunc
 	eckDone  chan struct{}
 }
@@ -79,7 +80,7 @@ func buildProvider(ctx context.Context) (string, error) {
 func start(ctx context.Context, c *config, providerBin string) (e *env, err error) {
 	// envtest logs through controller-runtime; this program reports itself.
 	ctrllog.SetLogger(logr.Discard())
-	e = &env{}
+	e = &env{keepLogs: c.keepLogs}
 	defer func() {
 		if err != nil {
 			e.stop()
@@ -169,7 +170,11 @@ func (e *env) stop() {
 	if e.cp != nil {
 		_ = e.cp.Stop()
 	}
-	if e.logDir != "" {
+	switch {
+	case e.logDir == "":
+	case e.keepLogs:
+		fmt.Fprintf(os.Stderr, "scale: the provider's log is in %s\n", e.logDir)
+	default:
 		_ = os.RemoveAll(e.logDir)
 	}
 }

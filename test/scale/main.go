@@ -37,6 +37,7 @@ type config struct {
 	deleteTimeout    time.Duration
 	verbose          bool
 	providerBin      string
+	keepLogs         bool
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (*config, error) {
@@ -52,6 +53,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*config, error) {
 	fs.DurationVar(&c.readyTimeout, "ready-timeout", 30*time.Minute, "How long to wait for all managed resources to be Ready.")
 	fs.DurationVar(&c.deleteTimeout, "delete-timeout", 15*time.Minute, "How long to wait for all managed resources to be gone.")
 	fs.StringVar(&c.providerBin, "provider", "", "A provider binary to run instead of building ./provider/cmd/provider, e.g. an older build to compare with.")
+	fs.BoolVar(&c.keepLogs, "keep-logs", false, "Keep the provider's log after the run and say where it is.")
 	fs.BoolVar(&c.verbose, "v", false, "Report progress and the API writes of the window by resource on stderr.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
