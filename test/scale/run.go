@@ -63,7 +63,7 @@ func run(ctx context.Context, c *config, providerBin string, n int) (result, err
 		}
 		last = r
 		if time.Since(lastReport) > 10*time.Second {
-			c.progress("%d of %d Ready after %s", r.ready, r.total, time.Since(t0).Round(time.Second))
+			c.progress("%s after %s", r, time.Since(t0).Round(time.Second))
 			lastReport = time.Now()
 		}
 		return r.total == len(objs) && r.ready == r.total, nil
@@ -198,7 +198,12 @@ func each(ctx context.Context, objs []client.Object, fn func(context.Context, cl
 // others by kind, Ready reason and Synced message.
 type readiness struct {
 	total, ready int
+	byKind       map[string]int // Ready ones
 	others       map[string]int
+}
+
+func (r readiness) String() string {
+	return fmt.Sprintf("%d of %d Ready (%s)", r.ready, r.total, breakdown(r.byKind))
 }
 
 func (r readiness) notReady() string {
@@ -218,13 +223,14 @@ func (r readiness) notReady() string {
 }
 
 func ready(ctx context.Context, kube client.Client) (readiness, error) {
-	r := readiness{others: map[string]int{}}
+	r := readiness{byKind: map[string]int{}, others: map[string]int{}}
 	count := func(kind string, items []resource.Managed) {
 		for _, mg := range items {
 			r.total++
 			rc := mg.GetCondition(xpv2.TypeReady)
 			if rc.Status == "True" {
 				r.ready++
+				r.byKind[kind]++
 				continue
 			}
 			sc := mg.GetCondition(xpv2.TypeSynced)
