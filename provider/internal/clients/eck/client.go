@@ -10,14 +10,12 @@ package eck
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
@@ -70,19 +68,6 @@ func NewClient(kube client.Client, live client.Reader) *Client {
 	return &Client{kube: kube, live: live, backoff: ConflictBackoff}
 }
 
-// writing serialises this process's writes to one Elasticsearch object.
-// Hundreds of resources may own entries of one object; racing them would
-// make all but one conflict and retry on every round, so they queue here
-// instead, and a conflict means someone outside the provider wrote.
-var writing sync.Map // types.NamespacedName -> *sync.Mutex
-
-func lock(name types.NamespacedName) func() {
-	m, _ := writing.LoadOrStore(name, &sync.Mutex{})
-	mu := m.(*sync.Mutex) //nolint:forcetypeassert // Only mutexes are stored.
-	mu.Lock()
-	return mu.Unlock
-}
-
 // Ref resolves a reference held by a managed resource in namespace ns.
 func Ref(ref commonv1alpha1.ElasticsearchReference, ns string) types.NamespacedName {
 	if ref.Namespace != "" {
@@ -111,37 +96,6 @@ func get(ctx context.Context, r client.Reader, name types.NamespacedName, field 
 // A MutateFn changes es in place and reports whether it changed anything.
 // It runs on a fresh read each attempt, so it must decide from es alone.
 type MutateFn func(es *unstructured.Unstructured) (bool, error)
-
-// Mutate applies fn to the current Elasticsearch object and writes it back
-// with Update, which carries the resourceVersion read: a concurrent writer
-// makes it fail with a conflict instead of losing that writer's change, and
-// it is retried on a fresh read. Nothing is written when fn changes nothing.
-// It returns the object as last read or written.
-func (c *Client) Mutate(ctx context.Context, name types.NamespacedName, field string, fn MutateFn) (*unstructured.Unstructured, error) {
-	defer lock(name)()
-	var out *unstructured.Unstructured
-	err := retry.RetryOnConflict(c.backoff, func() error {
-		es, err := get(ctx, c.live, name, field)
-		if err != nil {
-			return err
-		}
-		changed, err := fn(es)
-		if err != nil || !changed {
-			out = es
-			return err
-		}
-		if err := c.kube.Update(ctx, es); err != nil {
-			// Wrapped with %w, so RetryOnConflict still sees a conflict.
-			return fmt.Errorf("cannot update Elasticsearch %s: %w", name, err)
-		}
-		out = es
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
 
 // RequireAPIKeyVersion returns a *VersionError when es runs a version ECK's
 // webhook rejects feature for. ECK checks the lower of spec and status

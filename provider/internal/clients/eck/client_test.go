@@ -79,7 +79,7 @@ func TestMutate(t *testing.T) {
 				b = b.WithObjects(object("", entry("hand", "c9")))
 			}
 			kube := b.Build()
-			c := &Client{kube: kube, backoff: wait.Backoff{Steps: 3}}
+			c := &Client{kube: kube, live: kube, backoff: wait.Backoff{Steps: 3}}
 			if tc.conflicts < 100 {
 				c.backoff = ConflictBackoff
 			}

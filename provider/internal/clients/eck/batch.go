@@ -1,0 +1,150 @@
+package eck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+)
+
+// writeTimeout bounds one write of an object, conflicts retried included.
+const writeTimeout = time.Minute
+
+// Mutate applies fn to the current Elasticsearch object and writes it back
+// with Update, which carries the resourceVersion read: a concurrent writer
+// makes it fail with a conflict instead of losing that writer's change, and
+// it is retried on a fresh read. Nothing is written when fn changes nothing.
+// It returns the object as last read or written, which the caller must not
+// change.
+//
+// Hundreds of resources may own entries of one object. Writing each on its
+// own would make them queue for the object, or conflict and retry on every
+// round if they raced; instead the changes waiting for one object are
+// applied together, each to the result of the ones before, in one Update.
+// A change whose fn fails is left out and its caller gets the error; when
+// the combined Update fails otherwise, each change is written on its own, so
+// that one change the API server rejects does not fail the others.
+func (c *Client) Mutate(ctx context.Context, name types.NamespacedName, field string, fn MutateFn) (*unstructured.Unstructured, error) {
+	w := &write{fn: fn, field: field, done: make(chan writeResult, 1)}
+	v, _ := queues.LoadOrStore(name, &queue{})
+	q := v.(*queue) //nolint:forcetypeassert // Only queues are stored.
+	q.mu.Lock()
+	q.waiting = append(q.waiting, w)
+	start := !q.draining
+	q.draining = true
+	q.mu.Unlock()
+	if start {
+		go c.drain(name, q)
+	}
+	select {
+	case r := <-w.done:
+		return r.es, r.err
+	case <-ctx.Done():
+		// The change may still be written: every MutateFn writes a
+		// desired state, so writing it late is harmless.
+		return nil, fmt.Errorf("cannot update Elasticsearch %s: %w", name, ctx.Err())
+	}
+}
+
+// queues holds the writes waiting for each object, across the process's
+// controllers.
+var queues sync.Map // types.NamespacedName -> *queue
+
+type queue struct {
+	mu       sync.Mutex
+	waiting  []*write
+	draining bool
+}
+
+type write struct {
+	fn    MutateFn
+	field string
+	done  chan writeResult
+}
+
+type writeResult struct {
+	es  *unstructured.Unstructured
+	err error
+}
+
+// drain writes what is waiting for the object until nothing is.
+func (c *Client) drain(name types.NamespacedName, q *queue) {
+	for {
+		q.mu.Lock()
+		ws := q.waiting
+		q.waiting = nil
+		if len(ws) == 0 {
+			q.draining = false
+			q.mu.Unlock()
+			return
+		}
+		q.mu.Unlock()
+		c.write(name, ws)
+	}
+}
+
+// write applies ws to the object in one Update and tells each its result.
+func (c *Client) write(name types.NamespacedName, ws []*write) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	results := make([]writeResult, len(ws))
+	changed := 0
+	err := retry.RetryOnConflict(c.backoff, func() error {
+		changed = 0
+		es, err := get(ctx, c.live, name, "")
+		if err != nil {
+			return err
+		}
+		for i, w := range ws {
+			// Each change applies to a copy, so that one that fails
+			// half-way leaves nothing behind.
+			next := es.DeepCopy()
+			ch, err := w.fn(next)
+			results[i] = writeResult{err: err}
+			if err != nil {
+				continue
+			}
+			es = next
+			if ch {
+				changed++
+			}
+		}
+		if changed > 0 {
+			if err := c.kube.Update(ctx, es); err != nil {
+				// Wrapped with %w, so RetryOnConflict still sees a conflict.
+				return fmt.Errorf("cannot update Elasticsearch %s: %w", name, err)
+			}
+		}
+		for i := range results {
+			results[i].es = es
+		}
+		return nil
+	})
+	var nf *NotFoundError
+	switch {
+	case err == nil:
+	case errors.As(err, &nf):
+		for i, w := range ws {
+			results[i] = writeResult{err: &NotFoundError{Field: w.field, Name: name}}
+		}
+	case changed > 1:
+		for _, w := range ws {
+			c.write(name, []*write{w})
+		}
+		return
+	default:
+		for i := range results {
+			if results[i].err == nil {
+				results[i] = writeResult{err: err}
+			}
+		}
+	}
+	for i, w := range ws {
+		w.done <- results[i]
+	}
+}

@@ -1,0 +1,107 @@
+package eck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/eslink/eslink/internal/linkrules"
+)
+
+// TestMutateCombinesWaitingWrites: writes that wait while one is in flight
+// go out together in one Update, each on the result of the others, and one
+// whose change fails gets its error without holding back the rest.
+func TestMutateCombinesWaitingWrites(t *testing.T) {
+	name := types.NamespacedName{Namespace: "ns1", Name: "combined"}
+	es := object("")
+	es.SetName(name.Name)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	updates := 0
+	kube := fake.NewClientBuilder().WithObjects(es).WithInterceptorFuncs(interceptor.Funcs{
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			mu.Lock()
+			updates++
+			first := updates == 1
+			mu.Unlock()
+			if first {
+				<-release
+			}
+			return c.Update(ctx, obj, opts...)
+		},
+	}).Build()
+	c := NewClient(kube, kube)
+
+	const n = 10
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	mutate := func(i int) {
+		defer wg.Done()
+		alias := fmt.Sprintf("alias-%d", i)
+		_, errs[i] = c.Mutate(context.Background(), name, "spec.forProvider.elasticsearchRef", func(es *unstructured.Unstructured) (bool, error) {
+			if i == n-1 {
+				return true, errors.New("denied")
+			}
+			return RemoteClusters.Put(es, alias, fmt.Sprintf("uid-%d", i), entry(alias, "c2"))
+		})
+	}
+	wg.Add(1)
+	go mutate(0)
+	// The first write is in flight; the others queue behind it.
+	waitQueued(t, name, 0)
+	for i := 1; i < n; i++ {
+		wg.Add(1)
+		go mutate(i)
+	}
+	waitQueued(t, name, n-1)
+	close(release)
+	wg.Wait()
+
+	for i, err := range errs {
+		if want := i == n-1; (err != nil) != want {
+			t.Errorf("write %d: err = %v, want an error: %t", i, err, want)
+		}
+	}
+	if updates != 2 {
+		t.Errorf("%d updates, want 2: the first write, then the %d that waited together", updates, n-1)
+	}
+	got := linkrules.NewElasticsearch()
+	if err := kube.Get(context.Background(), name, got); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := linkrules.RemoteClusters(got)
+	if len(entries) != n-1 {
+		t.Errorf("%d entries written, want %d", len(entries), n-1)
+	}
+}
+
+// waitQueued waits until n writes wait for the object.
+func waitQueued(t *testing.T, name types.NamespacedName, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, ok := queues.Load(name)
+		if ok {
+			q := v.(*queue) //nolint:forcetypeassert // Only queues are stored.
+			q.mu.Lock()
+			got, draining := len(q.waiting), q.draining
+			q.mu.Unlock()
+			if got == n && draining {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes never waited for %s", n, name)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
