@@ -87,53 +87,56 @@ type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 func index(mgr ctrl.Manager) error {
 	ctx := context.Background()
 	fi := mgr.GetFieldIndexer()
-	if err := fi.IndexField(ctx, &esv1alpha1.CrossClusterAPIKey{}, indexTarget, func(o client.Object) []string {
+	for _, i := range indexes {
+		if err := fi.IndexField(ctx, i.obj, i.field, i.fn); err != nil {
+			return fmt.Errorf("cannot index %T by %s: %w", i.obj, i.field, err)
+		}
+	}
+	return nil
+}
+
+// indexes are the field indexes the watches look up.
+var indexes = []struct {
+	obj   client.Object
+	field string
+	fn    client.IndexerFunc
+}{
+	{&esv1alpha1.CrossClusterAPIKey{}, indexTarget, func(o client.Object) []string {
 		cr, ok := o.(*esv1alpha1.CrossClusterAPIKey)
 		if !ok || cr.Spec.ForProvider.ElasticsearchRef == nil {
 			return nil
 		}
 		return []string{eck.Ref(*cr.Spec.ForProvider.ElasticsearchRef, cr.GetNamespace()).String()}
-	}); err != nil {
-		return fmt.Errorf("cannot index CrossClusterAPIKeys by Elasticsearch object: %w", err)
-	}
-	if err := fi.IndexField(ctx, &esv1alpha1.CrossClusterAPIKey{}, indexConfig, func(o client.Object) []string {
+	}},
+	{&esv1alpha1.CrossClusterAPIKey{}, indexConfig, func(o client.Object) []string {
 		cr, ok := o.(*esv1alpha1.CrossClusterAPIKey)
 		if !ok || cr.GetProviderConfigReference() == nil {
 			return nil
 		}
 		r := cr.GetProviderConfigReference()
 		return []string{configKey(r.Kind, cr.GetNamespace(), r.Name)}
-	}); err != nil {
-		return fmt.Errorf("cannot index CrossClusterAPIKeys by provider config: %w", err)
-	}
-	if err := fi.IndexField(ctx, &esv1alpha1.CrossClusterAPIKey{}, indexName, func(o client.Object) []string {
+	}},
+	{&esv1alpha1.CrossClusterAPIKey{}, indexName, func(o client.Object) []string {
 		cr, ok := o.(*esv1alpha1.CrossClusterAPIKey)
 		if !ok {
 			return nil
 		}
 		return []string{cr.Spec.ForProvider.Name}
-	}); err != nil {
-		return fmt.Errorf("cannot index CrossClusterAPIKeys by key name: %w", err)
-	}
-	if err := fi.IndexField(ctx, &v1alpha1.ProviderConfig{}, indexTarget, func(o client.Object) []string {
+	}},
+	{&v1alpha1.ProviderConfig{}, indexTarget, func(o client.Object) []string {
 		pc, ok := o.(*v1alpha1.ProviderConfig)
 		if !ok || pc.Spec.ECK == nil || pc.Spec.ECK.ElasticsearchRef == nil {
 			return nil
 		}
 		return []string{eck.Ref(*pc.Spec.ECK.ElasticsearchRef, pc.GetNamespace()).String()}
-	}); err != nil {
-		return fmt.Errorf("cannot index ProviderConfigs by Elasticsearch object: %w", err)
-	}
-	if err := fi.IndexField(ctx, &v1alpha1.ClusterProviderConfig{}, indexTarget, func(o client.Object) []string {
+	}},
+	{&v1alpha1.ClusterProviderConfig{}, indexTarget, func(o client.Object) []string {
 		pc, ok := o.(*v1alpha1.ClusterProviderConfig)
 		if !ok || pc.Spec.ECK == nil || pc.Spec.ECK.ElasticsearchRef == nil {
 			return nil
 		}
 		return []string{eck.Ref(*pc.Spec.ECK.ElasticsearchRef, "").String()}
-	}); err != nil {
-		return fmt.Errorf("cannot index ClusterProviderConfigs by Elasticsearch object: %w", err)
-	}
-	return nil
+	}},
 }
 
 // configKey names a provider config; a ProviderConfig is namespaced, in
