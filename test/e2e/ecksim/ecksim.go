@@ -16,11 +16,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -111,12 +113,61 @@ func (s *Simulator) Reconcile(ctx context.Context) error {
 		remotes = append(remotes, k)
 	}
 	sort.Strings(remotes)
-	for _, r := range remotes {
-		if err := s.reconcileRemote(ctx, r, want[r]); err != nil {
-			return fmt.Errorf("remote %s: %w", r, err)
+	// ECK reconciles several clusters at once (--max-concurrent-reconciles,
+	// 3 by default) and saves each client's keystore Secret once per
+	// reconcile.
+	ks := &keystoreChanges{byLocal: map[string][]keystoreChange{}}
+	errs := make([]error, len(remotes))
+	sem := make(chan struct{}, 3)
+	var wg sync.WaitGroup
+	for i, r := range remotes {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := s.reconcileRemote(ctx, r, want[r], ks); err != nil {
+				errs[i] = fmt.Errorf("remote %s: %w", r, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(append(errs, s.saveKeystores(ctx, ks))...)
+}
+
+// keystoreChanges are the changes to the local clusters' keystore Secrets
+// that one pass makes, keyed by namespace/name of the local cluster.
+type keystoreChanges struct {
+	mu      sync.Mutex
+	byLocal map[string][]keystoreChange
+}
+
+type keystoreChange func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte)
+
+func (k *keystoreChanges) add(ns, name string, c keystoreChange) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.byLocal[ns+"/"+name] = append(k.byLocal[ns+"/"+name], c)
+}
+
+// saveKeystores writes each changed keystore Secret once.
+func (s *Simulator) saveKeystores(ctx context.Context, k *keystoreChanges) error {
+	locals := make([]string, 0, len(k.byLocal))
+	for l := range k.byLocal {
+		locals = append(locals, l)
+	}
+	sort.Strings(locals)
+	var errs []error
+	for _, l := range locals {
+		ns, name, _ := strings.Cut(l, "/")
+		if err := s.updateKeystoreSecret(ctx, ns, name, func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte) {
+			for _, c := range k.byLocal[l] {
+				c(records, data)
+			}
+		}); err != nil {
+			errs = append(errs, fmt.Errorf("cannot save the keystore Secret of %s: %w", l, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 type esKey struct {
@@ -125,7 +176,7 @@ type esKey struct {
 	Metadata map[string]any `json:"metadata"`
 }
 
-func (s *Simulator) reconcileRemote(ctx context.Context, remote string, want []expected) error {
+func (s *Simulator) reconcileRemote(ctx context.Context, remote string, want []expected, ks *keystoreChanges) error {
 	rc := s.Clusters[remote]
 	var got struct {
 		APIKeys []esKey `json:"api_keys"`
@@ -163,7 +214,7 @@ func (s *Simulator) reconcileRemote(ctx context.Context, remote string, want []e
 				return fmt.Errorf("cannot create key %s: %w", name, err)
 			}
 			s.logf("created cross-cluster API key %s on %s", name, remote)
-			s.deliver(ctx, w, remote, created.ID, created.Encoded)
+			s.deliver(ctx, w, remote, created.ID, created.Encoded, ks)
 		case k.Metadata["elasticsearch.k8s.elastic.co/config-hash"] != hash:
 			if _, err := s.call(ctx, rc, http.MethodPut, "/_security/cross_cluster/api_key/"+k.ID,
 				map[string]any{"access": access, "metadata": meta}, nil); err != nil {
@@ -180,7 +231,7 @@ func (s *Simulator) reconcileRemote(ctx context.Context, remote string, want []e
 			return fmt.Errorf("cannot invalidate key %s: %w", name, err)
 		}
 		s.logf("invalidated cross-cluster API key %s on %s: its entry is gone", name, remote)
-		s.forget(ctx, k)
+		s.forget(ctx, k, ks)
 	}
 	return nil
 }
@@ -188,14 +239,12 @@ func (s *Simulator) reconcileRemote(ctx context.Context, remote string, want []e
 // deliver records the key in the local cluster's keystore Secret, puts it
 // in the keystore and the seeds in the persistent settings, as ECK does
 // after a restart.
-func (s *Simulator) deliver(ctx context.Context, w expected, remote, id, encoded string) {
+func (s *Simulator) deliver(ctx context.Context, w expected, remote, id, encoded string, ks *keystoreChanges) {
 	ns, name, _ := strings.Cut(remote, "/")
-	if err := s.updateKeystoreSecret(ctx, w.local.GetNamespace(), w.local.GetName(), func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte) {
+	ks.add(w.local.GetNamespace(), w.local.GetName(), func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte) {
 		records[w.alias] = linkrules.ECKRemoteAPIKey{Namespace: ns, Name: name, ID: id}
 		data["cluster.remote."+w.alias+".credentials"] = []byte(encoded)
-	}); err != nil {
-		s.logf("cannot record key %s in the keystore Secret of %s/%s: %v", id, w.local.GetNamespace(), w.local.GetName(), err)
-	}
+	})
 	local := s.Clusters[w.local.GetNamespace()+"/"+w.local.GetName()]
 	if local == nil {
 		return
@@ -210,7 +259,7 @@ func (s *Simulator) deliver(ctx context.Context, w expected, remote, id, encoded
 	}
 }
 
-func (s *Simulator) forget(ctx context.Context, k esKey) {
+func (s *Simulator) forget(ctx context.Context, k esKey, ks *keystoreChanges) {
 	ns, _ := k.Metadata["elasticsearch.k8s.elastic.co/namespace"].(string)
 	name, _ := k.Metadata["elasticsearch.k8s.elastic.co/name"].(string)
 	local := s.Clusters[ns+"/"+name]
@@ -218,12 +267,10 @@ func (s *Simulator) forget(ctx context.Context, k esKey) {
 		return
 	}
 	alias := strings.TrimPrefix(k.Name, fmt.Sprintf("eck-%s-%s-", ns, name))
-	if err := s.updateKeystoreSecret(ctx, ns, name, func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte) {
+	ks.add(ns, name, func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte) {
 		delete(records, alias)
 		delete(data, "cluster.remote."+alias+".credentials")
-	}); err != nil {
-		s.logf("cannot remove alias %s from the keystore Secret of %s/%s: %v", alias, ns, name, err)
-	}
+	})
 	if local.RemoveKeystoreEntry != nil {
 		local.RemoveKeystoreEntry("cluster.remote." + alias + ".credentials")
 	}
