@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -189,6 +190,13 @@ func (e *env) seed(ctx context.Context, c *config) error {
 	for _, ns := range append([]string{clusterNamespace}, teams...) {
 		if err := e.kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return fmt.Errorf("cannot create namespace %s: %w", ns, err)
+		}
+	}
+	filler := bytes.Repeat([]byte("x"), 8<<10)
+	for i := range c.otherSecrets {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: teams[i%len(teams)], Name: fmt.Sprintf("other-%05d", i)}, Data: map[string][]byte{"release": filler}}
+		if err := e.kube.Create(ctx, s); err != nil {
+			return fmt.Errorf("cannot create Secret %s/%s: %w", s.Namespace, s.Name, err)
 		}
 	}
 	for r := 0; r < c.remotes; r++ {

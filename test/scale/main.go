@@ -29,6 +29,7 @@ type config struct {
 	remotes          int
 	namespaces       int
 	ownedEvery       int
+	otherSecrets     int
 	poll             time.Duration
 	windowPolls      int
 	maxReconcileRate int
@@ -46,6 +47,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*config, error) {
 	fs.IntVar(&c.remotes, "remotes", 5, "Remote clusters; each has its own local cluster, and links are spread over the pairs.")
 	fs.IntVar(&c.namespaces, "namespaces", 10, "Namespaces the links are spread over.")
 	fs.IntVar(&c.ownedEvery, "owned-every", 10, "Every n-th link is a flow 3 link whose key the provider owns (0: none); the others are flow 1 links.")
+	fs.IntVar(&c.otherSecrets, "other-secrets", 0, "Secrets of 8 KiB that are none of eslink's business (Helm releases, certificates), spread over the namespaces, as a cluster shared by many teams holds.")
 	fs.DurationVar(&c.poll, "poll", 30*time.Second, "The provider's --poll.")
 	fs.IntVar(&c.windowPolls, "window-polls", 3, "Length of the steady-state window, in poll intervals (at least 3).")
 	fs.IntVar(&c.maxReconcileRate, "max-reconcile-rate", 100, "The provider's --max-reconcile-rate.")
@@ -70,6 +72,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (*config, error) {
 		return nil, fmt.Errorf("--remotes must be at least 1, got %d", c.remotes)
 	case c.namespaces < 1:
 		return nil, fmt.Errorf("--namespaces must be at least 1, got %d", c.namespaces)
+	case c.otherSecrets < 0:
+		return nil, fmt.Errorf("--other-secrets must not be negative, got %d", c.otherSecrets)
 	case c.ownedEvery < 0:
 		return nil, fmt.Errorf("--owned-every must not be negative, got %d", c.ownedEvery)
 	case c.poll < time.Second:
