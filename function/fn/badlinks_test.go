@@ -109,6 +109,24 @@ eckOperatorNamespace: elastic-system
 			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  keyManagement: ECK\n  expiration: 30d")},
 			msg:    "link ns1/orders-to-logs: spec.expiration: needs keyManagement Provider: ECK cannot expire, rotate or bind keys; change spec.keyManagement to Provider or remove spec.expiration",
 		},
+		"RotateBeforeLongerThanExpiration": {
+			reason: "rotateBefore not shorter than expiration would rotate continuously; it names spec.rotateBefore.",
+			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  keyManagement: Provider\n  expiration: 1d\n  rotateBefore: 2d")},
+			msg:    "link ns1/orders-to-logs: spec.rotateBefore: 2d must be shorter than spec.expiration 1d: the key would be due for replacement as soon as it is created",
+		},
+		"ExpirationBelowMinimum": {
+			reason: "A key must serve at least the platform's minimum lifetime (1d by default), so rotations stay rare.",
+			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  keyManagement: Provider\n  expiration: 12h")},
+			msg:    "link ns1/orders-to-logs: spec.expiration: 12h is shorter than the minimum key lifetime 24h0m0s that the platform (the default) sets: lengthen it",
+		},
+		"RotationMoreOftenThanInputMinimum": {
+			reason: "The function input sets the minimum key lifetime; a rotation interval below it names both fields.",
+			req: linkRequest{
+				xr:    edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  keyManagement: Provider\n  expiration: 2h\n  rotateBefore: 90m"),
+				input: "apiVersion: fn.eslink.io/v1beta1\nkind: Input\nminimumKeyLifetime: 1h\n",
+			},
+			msg: "link ns1/orders-to-logs: spec.rotateBefore: spec.expiration 2h minus spec.rotateBefore 90m leaves 30m0s between rotations, less than the minimum key lifetime 1h0m0s that the platform (function input minimumKeyLifetime) sets: lengthen spec.expiration or shorten spec.rotateBefore",
+		},
 		"DefaultECKKeyWithCertificateIdentity": {
 			reason: "ECK is the default key management for ECK remotes, so certificateIdentity asks for keyManagement Provider.",
 			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  certificateIdentity: '^CN=x$'")},

@@ -179,6 +179,29 @@ func TestInvalidLinksAreRejected(t *testing.T) {
 			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "30 days" },
 			want:   []string{"spec.expiration"},
 		},
+		"RotateBeforeLongerThanExpiration": {
+			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "1d"; s["rotateBefore"] = "2d" },
+			want:   []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
+		},
+		"RotateBeforeEqualToExpiration": {
+			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "24h"; s["rotateBefore"] = "1d" },
+			want:   []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
+		},
+		"RotateBeforeInMillisecondsAgainstSeconds": {
+			// "ms" ends with "s": 2500ms is longer than 2s.
+			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "2s"; s["rotateBefore"] = "2500ms" },
+			want:   []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
+		},
+		"RotateBeforeShorter": {
+			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "30d"; s["rotateBefore"] = "168h" },
+		},
+		"RotateBeforeInNanosShorter": {
+			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "1s"; s["rotateBefore"] = "999999999nanos" },
+		},
+		"RotateBeforeWithoutExpiration": {
+			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["rotateBefore"] = "1d" },
+			want:   []string{"spec.rotateBefore", "rotateBefore needs expiration"},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -241,6 +264,58 @@ func TestTargetsAreImmutable(t *testing.T) {
 			err := env.Client.Update(t.Context(), obj)
 			if err == nil || !strings.Contains(err.Error(), "elasticsearchRef is immutable") {
 				t.Errorf("moving %s to another cluster: got %v, want an immutability error", name, err)
+			}
+		})
+	}
+}
+
+// TestKeyDurationsAreChecked: the key's own CRD carries the same rule as the
+// link, for keys written without the function.
+func TestKeyDurationsAreChecked(t *testing.T) {
+	env := controlplane.New(t)
+	key := func(expiration, rotateBefore string) *unstructured.Unstructured {
+		fp := map[string]any{
+			"name":   "k",
+			"access": map[string]any{"search": []any{map[string]any{"names": []any{"logs-*"}}}},
+		}
+		if expiration != "" {
+			fp["expiration"] = expiration
+		}
+		if rotateBefore != "" {
+			fp["rotateBefore"] = rotateBefore
+		}
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "elasticsearch.m.eslink.io/v1alpha1", "kind": "CrossClusterAPIKey",
+			"metadata": map[string]any{"generateName": "durations-", "namespace": "default"},
+			"spec":     map[string]any{"forProvider": fp},
+		}}
+	}
+	cases := map[string]struct {
+		expiration, rotateBefore string
+		want                     []string
+	}{
+		"Shorter":       {expiration: "30d", rotateBefore: "7d"},
+		"Longer":        {expiration: "1d", rotateBefore: "2d", want: []string{"spec.forProvider.rotateBefore", "rotateBefore must be shorter than expiration"}},
+		"MillisVsMicro": {expiration: "1ms", rotateBefore: "1000micros", want: []string{"spec.forProvider.rotateBefore", "rotateBefore must be shorter than expiration"}},
+		"NoExpiration":  {rotateBefore: "1d", want: []string{"spec.forProvider.rotateBefore", "rotateBefore needs expiration"}},
+		"TooLong":       {expiration: "123456789012345678901234567890123d", want: []string{"spec.forProvider.expiration", "Too long"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := env.Client.Create(t.Context(), key(tc.expiration, tc.rotateBefore))
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("valid key rejected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("invalid key accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
 			}
 		})
 	}

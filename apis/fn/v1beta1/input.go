@@ -49,4 +49,15 @@ type Input struct {
 	// restarts that cluster. Defaults to false.
 	// +optional
 	DisableRemoteClusterServerOnDelete bool `json:"disableRemoteClusterServerOnDelete,omitempty"`
+
+	// MinimumKeyLifetime is how long a provider-managed key must serve
+	// before it is replaced: a link's expiration minus its rotateBefore may
+	// not be shorter. Every rotation restarts the local cluster unless it
+	// reloads secure settings in place, so keep rotations rare. An
+	// Elasticsearch duration; defaults to 1d. Set the provider's
+	// --min-key-lifetime to the same value.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
+	MinimumKeyLifetime string `json:"minimumKeyLifetime,omitempty"`
 }

@@ -93,7 +93,8 @@ type RemoteCluster struct {
 // +kubebuilder:validation:XValidation:rule="self.securityModel != 'Certificate' || !has(self.access)",message="access is not allowed with securityModel Certificate: the certificate model grants what the remote's roles allow; remove access or use APIKey"
 // +kubebuilder:validation:XValidation:rule="self.securityModel != 'Certificate' || !has(self.remote.external)",message="securityModel Certificate needs an ECK remote (remote.elasticsearchRef)"
 // +kubebuilder:validation:XValidation:rule="!has(self.keyManagement) || self.keyManagement != 'ECK' || (!has(self.expiration) && !has(self.rotateBefore) && !has(self.certificateIdentity))",message="expiration, rotateBefore and certificateIdentity need keyManagement Provider: ECK cannot expire, rotate or bind keys"
-// +kubebuilder:validation:XValidation:rule="!has(self.rotateBefore) || has(self.expiration)",message="rotateBefore needs expiration"
+// +kubebuilder:validation:XValidation:rule="!has(self.rotateBefore) || has(self.expiration)",message="rotateBefore needs expiration: a key that never expires is never rotated",fieldPath=".rotateBefore"
+// +kubebuilder:validation:XValidation:rule="!has(self.rotateBefore) || !has(self.expiration) || !self.expiration.matches('^[0-9]+(nanos|micros|ms|s|m|h|d)$') || !self.rotateBefore.matches('^[0-9]+(nanos|micros|ms|s|m|h|d)$') || double(self.rotateBefore.find('^[0-9]+')) * {'nanos': 0.000000001, 'micros': 0.000001, 'ms': 0.001, 's': 1.0, 'm': 60.0, 'h': 3600.0, 'd': 86400.0}[self.rotateBefore.find('[a-z]+$')] < double(self.expiration.find('^[0-9]+')) * {'nanos': 0.000000001, 'micros': 0.000001, 'ms': 0.001, 's': 1.0, 'm': 60.0, 'h': 3600.0, 'd': 86400.0}[self.expiration.find('[a-z]+$')]",message="rotateBefore must be shorter than expiration: the key would be due for replacement as soon as it is created",fieldPath=".rotateBefore"
 type XRemoteClusterLinkSpec struct {
 	// Alias is the remote cluster alias on the local cluster
 	// (cluster.remote.<alias>), used in queries as <alias>:<index>.
@@ -126,14 +127,18 @@ type XRemoteClusterLinkSpec struct {
 	Access *commonv1alpha1.LinkAccess `json:"access,omitempty"`
 
 	// Expiration is the key's lifetime as an Elasticsearch duration such as
-	// 30d. keyManagement Provider only.
+	// 30d; at least the platform's minimum key lifetime (1d unless the
+	// platform team sets another). keyManagement Provider only.
 	// +optional
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
 	Expiration string `json:"expiration,omitempty"`
 
-	// RotateBefore replaces the key this long before it expires.
-	// keyManagement Provider only.
+	// RotateBefore replaces the key this long before it expires. Shorter
+	// than expiration, and expiration minus rotateBefore at least the
+	// platform's minimum key lifetime. keyManagement Provider only.
 	// +optional
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
 	RotateBefore string `json:"rotateBefore,omitempty"`
 
