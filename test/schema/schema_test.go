@@ -180,23 +180,43 @@ func TestInvalidLinksAreRejected(t *testing.T) {
 			want:   []string{"spec.expiration"},
 		},
 		"RotateBeforeLongerThanExpiration": {
-			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "1d"; s["rotateBefore"] = "2d" },
-			want:   []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
+			mutate: func(s map[string]any) {
+				s["keyManagement"] = "Provider"
+				s["expiration"] = "1d"
+				s["rotateBefore"] = "2d"
+			},
+			want: []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
 		},
 		"RotateBeforeEqualToExpiration": {
-			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "24h"; s["rotateBefore"] = "1d" },
-			want:   []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
+			mutate: func(s map[string]any) {
+				s["keyManagement"] = "Provider"
+				s["expiration"] = "24h"
+				s["rotateBefore"] = "1d"
+			},
+			want: []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
 		},
 		"RotateBeforeInMillisecondsAgainstSeconds": {
 			// "ms" ends with "s": 2500ms is longer than 2s.
-			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "2s"; s["rotateBefore"] = "2500ms" },
-			want:   []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
+			mutate: func(s map[string]any) {
+				s["keyManagement"] = "Provider"
+				s["expiration"] = "2s"
+				s["rotateBefore"] = "2500ms"
+			},
+			want: []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
 		},
 		"RotateBeforeShorter": {
-			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "30d"; s["rotateBefore"] = "168h" },
+			mutate: func(s map[string]any) {
+				s["keyManagement"] = "Provider"
+				s["expiration"] = "30d"
+				s["rotateBefore"] = "168h"
+			},
 		},
 		"RotateBeforeInNanosShorter": {
-			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "1s"; s["rotateBefore"] = "999999999nanos" },
+			mutate: func(s map[string]any) {
+				s["keyManagement"] = "Provider"
+				s["expiration"] = "1s"
+				s["rotateBefore"] = "999999999nanos"
+			},
 		},
 		"RotateBeforeWithoutExpiration": {
 			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["rotateBefore"] = "1d" },
