@@ -37,14 +37,30 @@
 //     after monitor_enrich). Stored keys keep the privileges of the version that
 //     last wrote them, so the first update after SetVersion is not a no-op;
 //   - "search does not support document or field level security if
-//     replication is assigned" from 8.17 (inferred: the 8.15/8.16 YAML suite
-//     still creates such keys).
+//     replication is assigned" from 8.14 (elastic/elasticsearch#108600, a
+//     breaking change of 8.14.0).
+//
+// # Users, roles and privileges
+//
+// Options.Users seed the users; each user's Privileges become the role it
+// names first. PUT/POST/GET/DELETE /_security/role/{name} and
+// /_security/user/{username} manage more, with Elasticsearch's bodies,
+// validation messages and reserved names (superuser; elastic and the other
+// reserved users). Authorization uses the cluster privileges of a user's
+// roles that exist (a missing role grants nothing and shows as unresolved
+// in the 403 message), with implications such as manage_security ⊃
+// manage_api_key ⊃ manage_own_api_key, and cluster action patterns such as
+// cluster:admin/xpack/security/*. Cross-cluster keys need manage_security
+// to create, update and invalidate; only the user (and realm) that created
+// a key may update it (others get the same 404 as for a missing id).
 //
 // # Deliberate simplifications
 //
-// Users have cluster privileges instead of roles; a REST API key holds the
-// cluster privileges of its role descriptors (all of its owner's when it has
-// none) limited by its owner's. JSON syntax error messages are shaped like
+// Only cluster privileges of roles are enforced (index, application and
+// run-as privileges are stored and returned, never checked); the list of
+// known cluster privilege names is shorter than Elasticsearch's. A REST API
+// key holds the cluster privileges of its role descriptors (all of its
+// owner's when it has none) limited by its owner's. JSON syntax error messages are shaped like
 // Jackson's but not identical. Unknown-field errors carry no "did you mean"
 // suffix. Query API aggregations and REST key updates answer 501
 // esfake_unsupported. The 403 message uses the 8.x/9.x "with declared roles

@@ -67,6 +67,16 @@ func (s *Server) routes() []*route {
 		{method: "DELETE", template: "/_security/api_key", params: p(), handle: handleInvalidate},
 		{method: "GET", template: "/_security/_query/api_key", params: queryKeyParams, handle: handleQueryKeys},
 		{method: "POST", template: "/_security/_query/api_key", params: queryKeyParams, handle: handleQueryKeys},
+		{method: "PUT", template: "/_security/role/{name}", params: p("refresh"), handle: withRefresh(handlePutRole)},
+		{method: "POST", template: "/_security/role/{name}", params: p("refresh"), handle: withRefresh(handlePutRole)},
+		{method: "GET", template: "/_security/role", params: p(), handle: handleGetRoles},
+		{method: "GET", template: "/_security/role/{name}", params: p(), handle: handleGetRoles},
+		{method: "DELETE", template: "/_security/role/{name}", params: p("refresh"), handle: withRefresh(handleDeleteRole)},
+		{method: "PUT", template: "/_security/user/{username}", params: p("refresh"), handle: withRefresh(handlePutUser)},
+		{method: "POST", template: "/_security/user/{username}", params: p("refresh"), handle: withRefresh(handlePutUser)},
+		{method: "GET", template: "/_security/user", params: p("with_profile_uid"), handle: handleGetUsers},
+		{method: "GET", template: "/_security/user/{username}", params: p("with_profile_uid"), handle: handleGetUsers},
+		{method: "DELETE", template: "/_security/user/{username}", params: p("refresh"), handle: withRefresh(handleDeleteUser)},
 		{method: "GET", template: "/_cluster/settings", params: p("flat_settings", "include_defaults", "master_timeout", "timeout", "local"), handle: handleGetSettings},
 		{method: "PUT", template: "/_cluster/settings", params: p("flat_settings", "master_timeout", "timeout"), handle: handlePutSettings},
 		{method: "GET", template: "/_remote/info", params: p(), handle: handleRemoteInfo},
@@ -77,6 +87,21 @@ func (s *Server) routes() []*route {
 		r.segs = splitPath(r.template)
 	}
 	return rs
+}
+
+// withRefresh checks the refresh parameter of write APIs the way
+// WriteRequest.RefreshPolicy.parse does; the fake is always refreshed.
+func withRefresh(h func(*call) (reply, *esError)) func(*call) (reply, *esError) {
+	return func(c *call) (reply, *esError) {
+		if v, present := c.query["refresh"]; present && len(v) > 0 {
+			switch v[0] {
+			case "", "true", "false", "wait_for":
+			default:
+				return reply{}, illegalArg("Unknown value for refresh: [%s].", v[0])
+			}
+		}
+		return h(c)
+	}
 }
 
 func getKeyParams(v version) []string {

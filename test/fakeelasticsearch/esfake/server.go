@@ -33,16 +33,26 @@ type Options struct {
 	ClusterName string
 }
 
-// User is a native-realm user. Privileges are cluster privileges (all,
-// manage, monitor, manage_security, manage_api_key, manage_own_api_key,
-// read_security); none means all.
+// User is a user the server starts with (elastic is in the reserved realm,
+// every other name in the native realm). More users and roles can be added
+// through PUT /_security/user and /_security/role.
 type User struct {
-	Name       string
-	Password   string
+	Name     string
+	Password string
+	// Privileges are cluster privileges (all, manage, monitor,
+	// manage_security, manage_api_key, manage_own_api_key, read_security,
+	// or a cluster action pattern); none means all. They become the role
+	// named first in Roles, unless that role is reserved (superuser).
 	Privileges []string
-	// Roles are the role names reported by _authenticate and in 403
-	// messages. Default ["superuser"] for elastic, ["<name>_role"] otherwise.
+	// Roles the user declares. Default ["superuser"] for elastic,
+	// ["<name>_role"] otherwise. Roles that do not exist grant nothing.
 	Roles []string
+
+	// Set through the user API.
+	fullName, email *string
+	metadata        []byte
+	disabled        bool
+	reserved        bool
 }
 
 // Server is a running fake Elasticsearch node.
@@ -73,6 +83,7 @@ type state struct {
 	ver         version
 	license     string
 	users       map[string]*User
+	roles       map[string]*role
 	clock       func() time.Time
 	clusterName string
 	clusterUUID string
@@ -175,23 +186,6 @@ func newState(opts Options) (*state, error) {
 	if len(users) == 0 {
 		users = []User{{Name: "elastic", Password: "changeme"}}
 	}
-	um := make(map[string]*User, len(users))
-	for _, u := range users {
-		if u.Name == "" {
-			return nil, errors.New("options: user with empty name")
-		}
-		if len(u.Privileges) == 0 {
-			u.Privileges = []string{"all"}
-		}
-		if len(u.Roles) == 0 {
-			if u.Name == "elastic" {
-				u.Roles = []string{"superuser"}
-			} else {
-				u.Roles = []string{u.Name + "_role"}
-			}
-		}
-		um[u.Name] = &u
-	}
 	clock := opts.Clock
 	if clock == nil {
 		clock = time.Now
@@ -201,13 +195,16 @@ func newState(opts Options) (*state, error) {
 		name = "eslink-fake"
 	}
 	st := &state{
-		ver: ver, license: lic, users: um, clock: clock, clusterName: name,
+		ver: ver, license: lic, clock: clock, clusterName: name,
 		clusterUUID: randomID(16), nodeID: randomID(16),
 		keys:       map[string]*apiKey{},
 		persistent: map[string]any{}, transient: map[string]any{},
 		keystoreDisk:     map[string]string{"keystore.seed": randomID(15)},
 		keystoreActive:   map[string]string{},
 		keystoreModified: clock(),
+	}
+	if err := st.seedSecurity(users); err != nil {
+		return nil, err
 	}
 	st.loadKeystore()
 	return st, nil
