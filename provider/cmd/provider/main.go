@@ -25,7 +25,9 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 
 	"github.com/eslink/eslink/apis"
+	"github.com/eslink/eslink/internal/linkrules"
 	providercontroller "github.com/eslink/eslink/provider/internal/controller"
+	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
 )
 
 type options struct {
@@ -37,6 +39,7 @@ type options struct {
 	leaderElectionNamespace string
 	metricsAddress          string
 	healthAddress           string
+	minKeyLifetime          time.Duration
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
@@ -49,6 +52,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election lease; defaults to the pod's namespace in a cluster.")
 	fs.StringVar(&o.metricsAddress, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
 	fs.StringVar(&o.healthAddress, "health-probe-bind-address", ":8081", "Address of the health and readiness probes; 0 disables them.")
+	fs.DurationVar(&o.minKeyLifetime, "min-key-lifetime", linkrules.DefaultMinKeyLifetime,
+		"How long a cross-cluster API key the provider owns must serve before it is replaced: a key's expiration minus its rotateBefore may not be shorter. Keep it equal to the function input's minimumKeyLifetime.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -59,6 +64,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 		return nil, fmt.Errorf("--sync must be positive, got %s", o.syncInterval)
 	case o.maxReconcileRate < 1:
 		return nil, fmt.Errorf("--max-reconcile-rate must be at least 1, got %d", o.maxReconcileRate)
+	case o.minKeyLifetime <= 0:
+		return nil, fmt.Errorf("--min-key-lifetime must be positive, got %s", o.minKeyLifetime)
 	}
 	return o, nil
 }
@@ -128,10 +135,10 @@ func run(o *options) error {
 		Features:                &feature.Flags{},
 	}
 	co.Features.Enable(feature.EnableBetaManagementPolicies)
-	if err := providercontroller.Setup(mgr, co); err != nil {
+	if err := providercontroller.Setup(mgr, co, crossclusterapikey.Options{MinKeyLifetime: o.minKeyLifetime}); err != nil {
 		return fmt.Errorf("cannot set up controllers: %w", err)
 	}
-	log.Info("Starting provider", "poll", o.pollInterval, "max-reconcile-rate", o.maxReconcileRate, "leader-election", o.leaderElection)
+	log.Info("Starting provider", "poll", o.pollInterval, "max-reconcile-rate", o.maxReconcileRate, "leader-election", o.leaderElection, "min-key-lifetime", o.minKeyLifetime)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		return fmt.Errorf("cannot run controller manager: %w", err)
 	}

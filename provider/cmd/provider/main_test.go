@@ -17,16 +17,17 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		"Defaults": {
-			want: &options{pollInterval: time.Minute, syncInterval: time.Hour, maxReconcileRate: 10, metricsAddress: ":8080", healthAddress: ":8081"},
+			want: &options{pollInterval: time.Minute, syncInterval: time.Hour, maxReconcileRate: 10, metricsAddress: ":8080", healthAddress: ":8081", minKeyLifetime: 24 * time.Hour},
 		},
 		"All": {
-			args: []string{"--debug", "--poll=10s", "--sync=5m", "--max-reconcile-rate=3", "--leader-election", "--leader-election-namespace=crossplane-system", "--metrics-bind-address=0", "--health-probe-bind-address=:9000"},
+			args: []string{"--debug", "--poll=10s", "--sync=5m", "--max-reconcile-rate=3", "--leader-election", "--leader-election-namespace=crossplane-system", "--metrics-bind-address=0", "--health-probe-bind-address=:9000", "--min-key-lifetime=1m"},
 			want: &options{debug: true, pollInterval: 10 * time.Second, syncInterval: 5 * time.Minute, maxReconcileRate: 3, leaderElection: true,
-				leaderElectionNamespace: "crossplane-system", metricsAddress: "0", healthAddress: ":9000"},
+				leaderElectionNamespace: "crossplane-system", metricsAddress: "0", healthAddress: ":9000", minKeyLifetime: time.Minute},
 		},
 		"ZeroPoll":     {args: []string{"--poll=0s"}, wantErr: "--poll must be positive"},
 		"NegativeSync": {args: []string{"--sync=-1s"}, wantErr: "--sync must be positive"},
 		"ZeroRate":     {args: []string{"--max-reconcile-rate=0"}, wantErr: "--max-reconcile-rate must be at least 1"},
+		"ZeroLifetime": {args: []string{"--min-key-lifetime=0s"}, wantErr: "--min-key-lifetime must be positive"},
 		"UnknownFlag":  {args: []string{"--nope"}, wantErr: "flag provided but not defined"},
 		"BadDuration":  {args: []string{"--poll=soon"}, wantErr: "invalid value"},
 	}

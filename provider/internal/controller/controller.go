@@ -12,11 +12,12 @@ import (
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclusterserver"
 )
 
-// Setup adds the provider's controllers to mgr.
-func Setup(mgr ctrl.Manager, o controller.Options) error {
+// Setup adds the provider's controllers to mgr. keys are the provider's
+// rules for the cross-cluster API keys it owns.
+func Setup(mgr ctrl.Manager, o controller.Options, keys crossclusterapikey.Options) error {
 	for _, setup := range []func(ctrl.Manager, controller.Options) error{
 		config.Setup,
-		crossclusterapikey.Setup,
+		func(mgr ctrl.Manager, o controller.Options) error { return crossclusterapikey.Setup(mgr, o, keys) },
 		remoteclusterserver.Setup,
 		remoteclusterentry.Setup,
 	} {

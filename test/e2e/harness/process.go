@@ -29,12 +29,20 @@ type process struct {
 }
 
 func start(ctx context.Context, logDir, name, bin string, args ...string) (*process, error) {
+	return startEnv(ctx, logDir, name, bin, nil, args...)
+}
+
+// startEnv is start with variables added to the test's environment.
+func startEnv(ctx context.Context, logDir, name, bin string, env []string, args ...string) (*process, error) {
 	logPath := filepath.Join(logDir, name+".log")
 	f, err := os.Create(logPath) // A file in the harness's own temp dir.
 	if err != nil {
 		return nil, fmt.Errorf("cannot create log for %s: %w", name, err)
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {

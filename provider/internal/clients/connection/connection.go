@@ -46,6 +46,28 @@ type Request struct {
 	// Access entries are checked against the target's annotations; empty
 	// checks the namespace only (an observing resource requests nothing).
 	Access []commonv1alpha1.LinkAccess
+	// Cleanup says the managed resource is being deleted: grants are not
+	// checked (cleanup only undoes what the resource owns, proven by uid
+	// tags), the config is still read.
+	//
+	// MINIMAL PASS-THROUGH added on the keys branch (INTERFACES.md): the
+	// boundary branch owns Resolve's cleanup rules; merge in favour of its
+	// implementation.
+	Cleanup bool
+}
+
+// targetGone says that an ECK-mode target Elasticsearch object, or ECK's
+// Secrets for it, no longer exists. MINIMAL PASS-THROUGH added on the keys
+// branch (see Request.Cleanup); the boundary branch owns it.
+type targetGone struct{ error }
+
+func (e *targetGone) Unwrap() error { return e.error }
+
+// IsTargetGone reports whether Resolve failed because the target cluster is
+// gone, so that a deleting resource can say so and let go.
+func IsTargetGone(err error) bool {
+	var g *targetGone
+	return errors.As(err, &g)
 }
 
 // A Denied error says the managed resource's namespace may not use the
@@ -206,17 +228,19 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, base, urlOverride s
 	es := linkrules.NewElasticsearch()
 	if err := r.kube.Get(ctx, target, es); err != nil {
 		if kerrors.IsNotFound(err) {
-			return nil, fmt.Errorf("cannot get Elasticsearch %s: not found; check spec.forProvider.elasticsearchRef or the provider config's spec.eck.elasticsearchRef", target)
+			return nil, &targetGone{fmt.Errorf("cannot get Elasticsearch %s: not found; check spec.forProvider.elasticsearchRef or the provider config's spec.eck.elasticsearchRef", target)}
 		}
 		return nil, fmt.Errorf("cannot get Elasticsearch %s: %w", target, err)
 	}
 	t := linkrules.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations()}
-	if err := linkrules.Authorize(req.Namespace, t, linkrules.RoleRemote, nil); err != nil {
-		return nil, denied(err)
-	}
-	for i := range req.Access {
-		if err := linkrules.Authorize(req.Namespace, t, linkrules.RoleRemote, &req.Access[i]); err != nil {
+	if !req.Cleanup {
+		if err := linkrules.Authorize(req.Namespace, t, linkrules.RoleRemote, nil); err != nil {
 			return nil, denied(err)
+		}
+		for i := range req.Access {
+			if err := linkrules.Authorize(req.Namespace, t, linkrules.RoleRemote, &req.Access[i]); err != nil {
+				return nil, denied(err)
+			}
 		}
 	}
 
@@ -230,6 +254,9 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, base, urlOverride s
 	userSecret := types.NamespacedName{Namespace: target.Namespace, Name: fmt.Sprintf(eckUserSecretFmt, target.Name)}
 	password, userVersion, err := r.secretValue(ctx, userSecret, eckUser, "ECK creates it with the cluster")
 	if err != nil {
+		if errors.Is(err, errSecretNotFound) {
+			return nil, &targetGone{err}
+		}
 		return nil, err
 	}
 	cfg := elasticsearch.Config{URL: u, Username: eckUser, Password: string(password)}
@@ -302,11 +329,13 @@ func (r *Resolver) fromEndpoint(ctx context.Context, id, base string, e v1alpha1
 	return &resolved{cfg: cfg, key: base, version: version}, nil
 }
 
+var errSecretNotFound = errors.New("not found")
+
 func (r *Resolver) secret(ctx context.Context, name types.NamespacedName, why string) (*corev1.Secret, error) {
 	s := &corev1.Secret{}
 	if err := r.kube.Get(ctx, name, s); err != nil {
 		if kerrors.IsNotFound(err) {
-			return nil, fmt.Errorf("cannot get Secret %s: not found (%s)", name, why)
+			return nil, fmt.Errorf("cannot get Secret %s: %w (%s)", name, errSecretNotFound, why)
 		}
 		return nil, fmt.Errorf("cannot get Secret %s: %w", name, err)
 	}

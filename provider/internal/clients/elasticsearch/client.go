@@ -127,6 +127,12 @@ func SupportsCertificateIdentity(v linkrules.Version) bool {
 	return !v.Less(linkrules.CertificateIdentityVersion)
 }
 
+// SupportsUpdateExpiration reports whether the server's cross-cluster key
+// update accepts expiration (8.13+).
+func SupportsUpdateExpiration(v linkrules.Version) bool {
+	return !v.Less(linkrules.UpdateExpirationVersion)
+}
+
 // GetAPIKey returns the key with id, whatever its state. A missing key is an
 // error with ReasonNotFound.
 func (c *Client) GetAPIKey(ctx context.Context, id string) (*APIKey, error) {
@@ -147,8 +153,9 @@ func (c *Client) GetAPIKey(ctx context.Context, id string) (*APIKey, error) {
 	return &out.APIKeys[0], nil
 }
 
-// ActiveCrossClusterKeysByName returns the active (neither invalidated nor
-// expired) cross-cluster keys with exactly this name.
+// ActiveCrossClusterKeysByName returns the cross-cluster keys with exactly
+// this name that Elasticsearch reports active (neither invalidated nor
+// expired, by its clock).
 func (c *Client) ActiveCrossClusterKeysByName(ctx context.Context, name string) ([]APIKey, error) {
 	op := fmt.Sprintf("find API keys named %q", name)
 	// A trailing * would turn the exact match into a prefix search.
@@ -170,21 +177,21 @@ func (c *Client) ActiveCrossClusterKeysByName(ctx context.Context, name string) 
 		return nil, err
 	}
 	keys := make([]APIKey, 0, len(out.APIKeys))
-	now := c.now()
 	for _, k := range out.APIKeys {
-		if k.Type == "cross_cluster" && k.Name == name && k.Active(now) {
+		if k.Type == "cross_cluster" && k.Name == name && !k.Invalidated {
 			keys = append(keys, k)
 		}
 	}
 	return keys, nil
 }
 
-// ActiveCrossClusterKeysByMetadata returns the active cross-cluster keys
-// whose top-level metadata key equals value, through the query API. name,
-// when set, widens the search to keys of that name: the metadata match is
-// then made here, which also works where a dotted metadata key such as
-// eslink.io/uid is not queryable as a field path.
-func (c *Client) ActiveCrossClusterKeysByMetadata(ctx context.Context, key, value, name string) ([]APIKey, error) {
+// CrossClusterKeysByMetadata returns the cross-cluster keys that are not
+// invalidated and whose top-level metadata key equals value, through the
+// query API. Expired keys are included: the caller judges expiry with its
+// own clock. name, when set, widens the search to keys of that name: the
+// metadata match is then made here, which also works where a dotted
+// metadata key such as eslink.io/uid is not queryable as a field path.
+func (c *Client) CrossClusterKeysByMetadata(ctx context.Context, key, value, name string) ([]APIKey, error) {
 	op := fmt.Sprintf("query API keys by metadata %s", key)
 	should := []any{map[string]any{"term": map[string]any{"metadata." + key: value}}}
 	if name != "" {
@@ -216,13 +223,8 @@ func (c *Client) ActiveCrossClusterKeysByMetadata(ctx context.Context, key, valu
 		return nil, err
 	}
 	keys := make([]APIKey, 0, len(out.APIKeys))
-	now := c.now()
 	for _, k := range out.APIKeys {
-		var got string
-		if raw, ok := k.Metadata[key]; !ok || json.Unmarshal(raw, &got) != nil || got != value {
-			continue
-		}
-		if k.Active(now) {
+		if k.MetadataString(key) == value && !k.Invalidated && k.Type == "cross_cluster" {
 			keys = append(keys, k)
 		}
 	}
@@ -274,8 +276,20 @@ func (c *Client) UpdateCrossClusterAPIKey(ctx context.Context, id string, r Upda
 // InvalidateAPIKey invalidates a key by id. A key that is missing or already
 // invalid counts as invalidated.
 func (c *Client) InvalidateAPIKey(ctx context.Context, id string) error {
-	op := fmt.Sprintf("invalidate API key %s", id)
-	body, err := json.Marshal(map[string]any{"ids": []string{id}})
+	return c.InvalidateAPIKeys(ctx, id)
+}
+
+// InvalidateAPIKeys invalidates keys by id in one request. Keys that are
+// missing or already invalid count as invalidated.
+func (c *Client) InvalidateAPIKeys(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	op := fmt.Sprintf("invalidate API key %s", strings.Join(ids, ", "))
+	if len(ids) > 1 {
+		op = fmt.Sprintf("invalidate API keys %s", strings.Join(ids, ", "))
+	}
+	body, err := json.Marshal(map[string]any{"ids": ids})
 	if err != nil {
 		return fmt.Errorf("cannot %s: %w", op, err)
 	}
@@ -301,7 +315,7 @@ func (c *Client) InvalidateAPIKey(ctx context.Context, id string) error {
 		msg := strings.Join(reasons, "; ")
 		if len(out.ErrorDetails) > 0 && out.ErrorDetails[0].Type == "security_exception" {
 			return &Error{Reason: ReasonPrivilege, Status: 200, Type: out.ErrorDetails[0].Type, Message: fmt.Sprintf(
-				"cannot %s: missing privilege on Elasticsearch at %s: %s; the provider's user needs the cluster privileges manage_security and monitor", op, c.url, msg)}
+				"cannot %s: missing privilege on Elasticsearch at %s: %s; %s", op, c.url, msg, privilegeAdvice)}
 		}
 		return &Error{Reason: ReasonServer, Status: 200, Message: fmt.Sprintf("cannot %s on Elasticsearch at %s: %s", op, c.url, msg)}
 	}

@@ -145,12 +145,26 @@ func linkAccess(in *esv1alpha1.CrossClusterAccess) []commonv1alpha1.LinkAccess {
 	return out
 }
 
-// desiredMetadata is the user's metadata under the provider's own tags.
-func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Access) (map[string]json.RawMessage, error) {
-	out := make(map[string]json.RawMessage, len(cr.Spec.ForProvider.Metadata)+5)
+// Metadata key prefixes the user may not set: the provider's own tags, and
+// ECK's, which ECK acts on (it invalidates keys whose ECK metadata names a
+// cluster it does not know) and which observing resources trust.
+var reservedMetadataPrefixes = []string{"eslink.io/", "elasticsearch.k8s.elastic.co/"}
+
+const metadataUID = esv1alpha1.MetadataUID
+
+// desiredMetadata is the user's metadata under the provider's own tags:
+// who owns the key, a hash of its access, the expiration it was set from
+// and, during a handover, the key it replaces.
+func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Access, replaces string) (map[string]json.RawMessage, error) {
+	out := make(map[string]json.RawMessage, len(cr.Spec.ForProvider.Metadata)+7)
 	for k, v := range cr.Spec.ForProvider.Metadata {
 		if len(k) > 0 && k[0] == '_' {
 			return nil, fmt.Errorf("spec.forProvider.metadata key %q begins with an underscore, which Elasticsearch rejects: rename it", k)
+		}
+		for _, p := range reservedMetadataPrefixes {
+			if strings.HasPrefix(k, p) {
+				return nil, fmt.Errorf("spec.forProvider.metadata key %q is reserved (keys beginning with %s belong to the provider or to ECK): remove it", k, p)
+			}
 		}
 		if !json.Valid(v.Raw) {
 			return nil, fmt.Errorf("spec.forProvider.metadata[%q] is not valid JSON", k)
@@ -168,10 +182,13 @@ func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Acc
 		esv1alpha1.MetadataUID:        string(cr.GetUID()),
 		esv1alpha1.MetadataAccessHash: hash,
 	}
+	if e := desiredExpiration(cr); e != "" {
+		tags[esv1alpha1.MetadataExpiration] = e
+	}
+	if replaces != "" {
+		tags[esv1alpha1.MetadataReplaces] = replaces
+	}
 	for k, v := range tags {
-		if _, ok := out[k]; ok {
-			return nil, fmt.Errorf("spec.forProvider.metadata key %q is reserved for the provider: remove it", k)
-		}
 		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("cannot encode metadata key %q: %w", k, err)
