@@ -254,7 +254,7 @@ func TestIntegrationObserveOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	eckKey, err := es.CreateCrossClusterAPIKey(ctx, elasticsearch.CreateRequest{Name: keyName,
-		Access:   elasticsearch.Access{Search: []elasticsearch.SearchAccess{{Names: []string{"logs-*"}}}},
+		Access: elasticsearch.Access{Search: []elasticsearch.SearchAccess{{Names: []string{"logs-*"}}}},
 		Metadata: map[string]json.RawMessage{
 			"elasticsearch.k8s.elastic.co/config-hash": json.RawMessage(`"42"`),
 			eckMetadataNamespace:                       json.RawMessage(`"` + ns + `"`),
