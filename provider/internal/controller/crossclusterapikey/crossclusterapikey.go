@@ -101,6 +101,12 @@ func Setup(mgr ctrl.Manager, o controller.Options, ko Options) error {
 		// every key the resource made by its uid tag, so nothing leaks
 		// and nothing is created twice.
 		managed.WithDeterministicExternalName(true),
+		// Observe needs no grace period after a create to trust that a key
+		// is gone: it reads the key the Secret names by id, which a search
+		// lagging behind the create cannot hide. Without this, a key
+		// deleted within 30s of its creation would hold the finalizer that
+		// long.
+		managed.WithCreationGracePeriod(0),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
 		managed.WithRecorder(recorder),
