@@ -181,7 +181,7 @@ func esAdmin(t *testing.T, srv *esfake.Server, method, path, body string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close() //nolint:errcheck // A test's response body.
+	defer func() { _ = res.Body.Close() }()
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)

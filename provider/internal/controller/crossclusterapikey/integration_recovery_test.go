@@ -140,8 +140,8 @@ func TestIntegrationRotationOnClock(t *testing.T) {
 		k2 = c.secretKey(t, ns, "orders-key")
 		return k2 != "" && k2 != k1, fmt.Sprintf("Secret holds %q", k2)
 	})
-	for _, d := range []time.Duration{41, 60, 79} {
-		clk.Set(start.Add(d * time.Second))
+	for _, d := range []time.Duration{41 * time.Second, 60 * time.Second, 79 * time.Second} {
+		clk.Set(start.Add(d))
 		polls(2)
 	}
 	if n := creates(); n != 2 {
