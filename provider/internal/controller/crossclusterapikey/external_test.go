@@ -929,6 +929,46 @@ func TestObserveOnly(t *testing.T) {
 	}
 }
 
+// TestObserveOnlyLeastPrivilege: observing ECK's keys needs read_security
+// (they belong to ECK's user) and monitor, not manage_security.
+func TestObserveOnlyLeastPrivilege(t *testing.T) {
+	ctx := context.Background()
+	local := linkrules.NewElasticsearch()
+	local.SetNamespace("team-a")
+	local.SetName("cluster1")
+	for _, tc := range []struct {
+		privileges []string
+		ok         bool
+	}{
+		{privileges: []string{"read_security", "monitor"}, ok: true},
+		{privileges: []string{"manage_own_api_key", "monitor"}, ok: false},
+	} {
+		t.Run(strings.Join(tc.privileges, "+"), func(t *testing.T) {
+			h := newHarness(t, esfake.Options{Users: []esfake.User{
+				{Name: "observer", Password: "observer-pass-1", Privileges: tc.privileges},
+				{Name: "elastic", Password: "changeme"},
+			}}, local)
+			eck, err := elasticsearch.New(elasticsearch.Config{URL: h.srv.URL, Username: "elastic", Password: "changeme", CACert: h.srv.CACertPEM})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cr := newKey(xpv2.ManagementActionObserve)
+			cr.Spec.WriteConnectionSecretToReference = nil
+			access, _ := desiredAccess(cr.Spec.ForProvider.Access)
+			k, err := eck.CreateCrossClusterAPIKey(ctx, elasticsearch.CreateRequest{Name: cr.Spec.ForProvider.Name, Access: access,
+				Metadata: map[string]json.RawMessage{eckMetadataNamespace: json.RawMessage(`"team-a"`), eckMetadataName: json.RawMessage(`"cluster1"`)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			obs, err := h.ext.Observe(ctx, cr)
+			found := err == nil && obs.ResourceExists && cr.Status.AtProvider.ID == k.ID
+			if found != tc.ok {
+				t.Errorf("Observe() with %v = %+v, %v, Ready %+v: found ECK's key %v, want %v", tc.privileges, obs, err, readyCondition(cr), found, tc.ok)
+			}
+		})
+	}
+}
+
 // TestObserveOnlyVisibility: an observing resource reports only keys made
 // for a local cluster its namespace may use.
 func TestObserveOnlyVisibility(t *testing.T) {
