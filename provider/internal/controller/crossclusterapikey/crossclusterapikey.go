@@ -112,14 +112,11 @@ type connector struct {
 }
 
 func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (managed.TypedExternalClient[*esv1alpha1.CrossClusterAPIKey], error) {
-	if err := c.usage.Track(ctx, cr); err != nil {
-		setBlocked(cr, ReasonConnectionError, err)
-		return nil, fmt.Errorf("cannot track provider config usage of %s: %w", ref(cr), err)
-	}
 	req := connection.Request{
 		Namespace:        cr.GetNamespace(),
 		ProviderConfig:   cr.GetProviderConfigReference(),
 		ElasticsearchRef: cr.Spec.ForProvider.ElasticsearchRef,
+		Cleanup:          meta.WasDeleted(cr),
 	}
 	if !observeOnly(cr) {
 		req.Access = linkAccess(cr.Spec.ForProvider.Access)
@@ -130,6 +127,13 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		markBlocked(cr, err)
 		return nil, err
 	}
+	// Tracked only once the config allowed the namespace: a usage holds
+	// the config, so a denied namespace must not be able to pin it.
+	if err := c.usage.Track(ctx, cr); err != nil {
+		setBlocked(cr, ReasonConnectionError, err)
+		return nil, fmt.Errorf("cannot track provider config usage of %s: %w", ref(cr), err)
+	}
+	connection.SetTransportCondition(cr, es)
 	// Cached with the client, so steady state sends no GET /.
 	v, err := es.Version(ctx)
 	if err != nil {
