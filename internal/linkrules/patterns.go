@@ -26,9 +26,9 @@ const maxPatternRunes = 1024
 type tokenKind uint8
 
 const (
-	tokenLiteral tokenKind = iota
-	tokenAnyChar           // ?
-	tokenAnyString         // *
+	tokenLiteral   tokenKind = iota
+	tokenAnyChar             // ?
+	tokenAnyString           // *
 )
 
 type token struct {

@@ -211,14 +211,14 @@ func TestResolve(t *testing.T) {
 		},
 		"ClusterURLAllowed": {req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "url")}},
 		"ECKPlainHTTPNeedsOptIn": {
-			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*"},
-			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck-http"), ElasticsearchRef: cluster2},
-			wantErr:     `spec.eck.urlOverride of ClusterProviderConfig eck-http "http://127.0.0.1:1" uses http://, which would send the credentials in clear: use https://, or set spec.eck.allowInsecureHTTP: true`,
+			annotations:  map[string]string{linkrules.AnnotationAllowedNamespaces: "*"},
+			req:          Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck-http"), ElasticsearchRef: cluster2},
+			wantErr:      `spec.eck.urlOverride of ClusterProviderConfig eck-http "http://127.0.0.1:1" uses http://, which would send the credentials in clear: use https://, or set spec.eck.allowInsecureHTTP: true`,
 			noSecretRead: true,
 		},
 		"EndpointPlainHTTPNeedsOptIn": {
-			req:          Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "http")},
-			wantErr:      "set spec.endpoint.allowInsecureHTTP: true", noSecretRead: true,
+			req:     Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "http")},
+			wantErr: "set spec.endpoint.allowInsecureHTTP: true", noSecretRead: true,
 		},
 		"UnparsableURLNotEchoed": {
 			req:     Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "unparsable")},

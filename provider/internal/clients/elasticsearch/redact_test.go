@@ -36,9 +36,12 @@ func TestErrorsNeverEchoSecrets(t *testing.T) {
 			_, err := c.UpdateCrossClusterAPIKey(ctx, "abcdefghijklmnopqrst", UpdateRequest{Access: testAccess()})
 			return err
 		},
-		"Get":        func(c *Client) error { _, err := c.GetAPIKey(ctx, "abcdefghijklmnopqrst"); return err },
-		"ByName":     func(c *Client) error { _, err := c.ActiveCrossClusterKeysByName(ctx, "k"); return err },
-		"ByMetadata": func(c *Client) error { _, err := c.ActiveCrossClusterKeysByMetadata(ctx, "eslink.io/uid", "u", "k"); return err },
+		"Get":    func(c *Client) error { _, err := c.GetAPIKey(ctx, "abcdefghijklmnopqrst"); return err },
+		"ByName": func(c *Client) error { _, err := c.ActiveCrossClusterKeysByName(ctx, "k"); return err },
+		"ByMetadata": func(c *Client) error {
+			_, err := c.ActiveCrossClusterKeysByMetadata(ctx, "eslink.io/uid", "u", "k")
+			return err
+		},
 		"Invalidate": func(c *Client) error { return c.InvalidateAPIKey(ctx, "abcdefghijklmnopqrst") },
 	}
 	credentials := map[string]struct {
