@@ -319,7 +319,7 @@ func (h *Harness) seed(ctx context.Context) error {
 	pc := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "m.eslink.io/v1alpha1", "kind": "ClusterProviderConfig",
 		"metadata": map[string]any{"name": "eck"},
-		"spec":     map[string]any{"eck": map[string]any{"urlOverride": h.Remote.URL}},
+		"spec":     map[string]any{"allowedNamespaces": []any{"*"}, "eck": map[string]any{"urlOverride": h.Remote.URL}},
 	}}
 	if err := h.Kube.Create(ctx, pc); err != nil {
 		return fmt.Errorf("cannot create ClusterProviderConfig eck: %w", err)
