@@ -29,6 +29,7 @@ const (
 	fieldLocal  = "spec.forProvider.elasticsearchRef"
 	fieldRemote = "spec.forProvider.remoteElasticsearchRef"
 	fieldAPIKey = "spec.forProvider.apiKey"
+	fieldAlias  = "spec.forProvider.alias"
 )
 
 // Setup adds a controller that reconciles RemoteClusterEntry managed
@@ -92,7 +93,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry)
 		return managed.ExternalObservation{}, blocked(mg, err)
 	}
 	if own == eck.Foreign {
-		return managed.ExternalObservation{}, blocked(mg, eck.RemoteClusters.Conflict(local, p.Alias, uid))
+		return managed.ExternalObservation{}, blocked(mg, fmt.Errorf("%s: %w", fieldAlias, eck.RemoteClusters.Conflict(local, p.Alias, uid)))
 	}
 	upToDate, err := eck.RemoteClusters.Holds(local, p.Alias, uid, desired)
 	if err != nil {
