@@ -119,8 +119,8 @@ func TestAttacks(t *testing.T) {
 			want: []string{"spec.forProvider.elasticsearchRef: namespace tenant is not allowed to link " + private.String(), nsGrant},
 		},
 		"KeyOnUngrantedRemoteThroughECKConfig": {
-			mr: key(tenantNS, name("key-private"), "steal", eckAny, ptr.To(private.ref()), keySearch("logs-*")),
-			want: []string{"spec.forProvider.elasticsearchRef: namespace tenant is not allowed to link " + private.String(), nsGrant},
+			mr:    key(tenantNS, name("key-private"), "steal", eckAny, ptr.To(private.ref()), keySearch("logs-*")),
+			want:  []string{"spec.forProvider.elasticsearchRef: namespace tenant is not allowed to link " + private.String(), nsGrant},
 			quiet: quietAll,
 		},
 		"KeyThroughAnotherTeamsConfig": {

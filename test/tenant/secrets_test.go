@@ -74,7 +74,9 @@ func TestSecretHygiene(t *testing.T) {
 	for _, f := range []*esfake.Server{wrongPass, echo403, echo500, good} {
 		secret(strings.NewReplacer("https://", "ca-", ".", "-", ":", "-").Replace(f.URL), map[string]string{"ca.crt": string(f.CACertPEM)})
 	}
-	caOf := func(f *esfake.Server) string { return strings.NewReplacer("https://", "ca-", ".", "-", ":", "-").Replace(f.URL) }
+	caOf := func(f *esfake.Server) string {
+		return strings.NewReplacer("https://", "ca-", ".", "-", ":", "-").Replace(f.URL)
+	}
 
 	// A cluster whose ECK Secret lacks the elastic key, and a reference
 	// to one that does not exist.
