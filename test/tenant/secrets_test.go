@@ -71,11 +71,12 @@ func TestSecretHygiene(t *testing.T) {
 	secret("apikey", map[string]string{"api_key": apiKey})
 	secret("not-pem", map[string]string{"ca.crt": notPEM})
 	secret("wrong-ca", map[string]string{"ca.crt": string(echo500.CACertPEM)})
-	for _, f := range []*esfake.Server{wrongPass, echo403, echo500, good} {
-		secret(strings.NewReplacer("https://", "ca-", ".", "-", ":", "-").Replace(f.URL), map[string]string{"ca.crt": string(f.CACertPEM)})
-	}
+	// caOf names the CA Secret of a fake.
 	caOf := func(f *esfake.Server) string {
 		return strings.NewReplacer("https://", "ca-", ".", "-", ":", "-").Replace(f.URL)
+	}
+	for _, f := range []*esfake.Server{wrongPass, echo403, echo500, good} {
+		secret(caOf(f), map[string]string{"ca.crt": string(f.CACertPEM)})
 	}
 
 	// A cluster whose ECK Secret lacks the elastic key, and a reference
