@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
@@ -204,7 +203,7 @@ func TestAttacks(t *testing.T) {
 	}
 	borrowed := &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: tenantNS, Name: "borrowed"},
 		Spec: v1alpha1.ProviderConfigSpec{ECK: &v1alpha1.ECKEndpoint{URLOverride: private.Fake.URL}}}
-	if err := tenant.Create(t.Context(), borrowed); client.IgnoreAlreadyExists(err) != nil {
+	if err := tenant.Create(t.Context(), borrowed); err != nil && !kerrors.IsAlreadyExists(err) {
 		t.Fatalf("tenant creating its own ProviderConfig: %v", err)
 	}
 

@@ -77,8 +77,8 @@ func TestCleanupAfterTargetGone(t *testing.T) {
 	for _, tc := range []struct {
 		mg   resource.Managed
 		what string
-	}{{e, "Elasticsearch " + local.String() + " (spec.forProvider.elasticsearchRef) is gone, and its remote cluster alias gone with it"},
-		{s, "Elasticsearch " + remote.String() + " (spec.forProvider.elasticsearchRef) is gone, and its remote cluster server claim with it"}} {
+	}{{e, "the Elasticsearch object " + local.String() + " (spec.forProvider.elasticsearchRef) is gone, and its remote cluster alias gone with it"},
+		{s, "the Elasticsearch object " + remote.String() + " (spec.forProvider.elasticsearchRef) is gone, and its remote cluster server claim with it"}} {
 		deleteAndWait(t, tenant, tc.mg)
 		ev := events(t, tenantNS, tc.mg.GetName())
 		if !strings.Contains(strings.Join(ev, "\n"), "Warning TargetGone: "+tc.what) {

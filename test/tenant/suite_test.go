@@ -2,8 +2,8 @@ package tenant
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -291,7 +291,7 @@ func writes(fake *esfake.Server) []string {
 	var out []string
 	for _, r := range fake.Requests() {
 		switch {
-		case r.Method == "GET", r.Method == "HEAD", r.Endpoint == "POST /_security/_query/api_key":
+		case r.Method == http.MethodGet, r.Method == http.MethodHead, r.Endpoint == "POST /_security/_query/api_key":
 			continue
 		}
 		out = append(out, r.Method+" "+r.Path)
@@ -389,7 +389,7 @@ func waitReady(t *testing.T, mg resource.Managed) {
 // deleteAndWait deletes mg as c and waits until it is gone.
 func deleteAndWait(t *testing.T, c client.Client, mg resource.Managed) {
 	t.Helper()
-	if err := c.Delete(t.Context(), mg); client.IgnoreNotFound(err) != nil {
+	if err := c.Delete(t.Context(), mg); err != nil && !kerrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
 	waitFor(t, fmt.Sprintf("%T %s/%s to be gone", mg, mg.GetNamespace(), mg.GetName()), func() (bool, string) {
@@ -417,14 +417,4 @@ func events(t *testing.T, ns, name string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// statusJSON is everything a resource reports, for secret scans.
-func statusJSON(t *testing.T, mg resource.Managed) string {
-	t.Helper()
-	b, err := json.Marshal(mg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -67,7 +67,7 @@ const ReasonTargetGone event.Reason = "TargetGone"
 // nothing is left to remove, and waiting would hold the deletion forever.
 func TargetGoneEvent(nf *NotFoundError, what string) event.Event {
 	return event.Warning(ReasonTargetGone, fmt.Errorf(
-		"Elasticsearch %s (%s) is gone, and its %s with it: nothing left to remove, so the resource lets go", nf.Name, nf.Field, what))
+		"the Elasticsearch object %s (%s) is gone, and its %s with it: nothing left to remove, so the resource lets go", nf.Name, nf.Field, what))
 }
 
 // An InvalidSpecError says the managed resource's spec cannot be turned into

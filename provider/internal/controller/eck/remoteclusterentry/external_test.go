@@ -125,7 +125,7 @@ func TestObserve(t *testing.T) {
 		"DeletingLocalGone": {
 			deleting:  true,
 			want:      managed.ExternalObservation{},
-			wantEvent: "Elasticsearch ns1/c1 (spec.forProvider.elasticsearchRef) is gone, and its remote cluster alias logs with it: nothing left to remove, so the resource lets go",
+			wantEvent: "the Elasticsearch object ns1/c1 (spec.forProvider.elasticsearchRef) is gone, and its remote cluster alias logs with it: nothing left to remove, so the resource lets go",
 		},
 		"CertificateModelNotGranted": {
 			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll), remote},

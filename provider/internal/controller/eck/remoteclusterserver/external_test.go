@@ -79,7 +79,7 @@ func TestObserve(t *testing.T) {
 			deleting: true,
 		},
 		"DeletingMissing": {deleting: true,
-			wantEvent: "Warning TargetGone: Elasticsearch ns2/c2 (spec.forProvider.elasticsearchRef) is gone, and its remote cluster server claim with it: nothing left to remove, so the resource lets go"},
+			wantEvent: "Warning TargetGone: the Elasticsearch object ns2/c2 (spec.forProvider.elasticsearchRef) is gone, and its remote cluster server claim with it: nothing left to remove, so the resource lets go"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
