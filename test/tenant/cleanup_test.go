@@ -6,28 +6,36 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
+	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
 )
+
+// linked creates a local and a remote cluster that grant the tenant, in a
+// namespace of their own, and the tenant's entry (alias name) and server
+// claim between them, ready.
+func linked(t *testing.T, name string) (local, remote *cluster, e *eckv1alpha1.RemoteClusterEntry, s *eckv1alpha1.RemoteClusterServer) {
+	t.Helper()
+	ns := adminNamespace(t, name)
+	grant := map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}
+	local = newCluster(t, ns, "local", grant, false)
+	remote = newCluster(t, ns, "remote", grant, false)
+	e = entry(tenantNS, unique(name+"-entry"), name, local, remote, search("logs-*"))
+	s = server(tenantNS, unique(name+"-server"), remote, false)
+	for _, mg := range []resource.Managed{e, s} {
+		if err := tenant.Create(t.Context(), mg); err != nil {
+			t.Fatal(err)
+		}
+		waitReady(t, mg)
+	}
+	return local, remote, e, s
+}
 
 // TestCleanupAfterRevokedGrant is leak 5 for the ECK kinds: a link's entry
 // and server claim, deleted after the platform team revoked the grants
 // that allowed them, are still removed.
 func TestCleanupAfterRevokedGrant(t *testing.T) {
 	t.Parallel()
-	ns := adminNamespace(t, "revoked")
-	grant := map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}
-	local := newCluster(t, ns, "local", grant, false)
-	remote := newCluster(t, ns, "remote", grant, false)
-
-	e := entry(tenantNS, unique("revoked-entry"), "revoked", local, remote, search("logs-*"))
-	s := server(tenantNS, unique("revoked-server"), remote, false)
-	for _, mg := range []resource.Managed{e, s} {
-		if err := tenant.Create(t.Context(), mg); err != nil {
-			t.Fatal(err)
-		}
-	}
-	waitReady(t, e)
-	waitReady(t, s)
+	local, remote, e, s := linked(t, "revoked")
 
 	setGrants(t, local, nil)
 	setGrants(t, remote, nil)
@@ -54,20 +62,7 @@ func TestCleanupAfterRevokedGrant(t *testing.T) {
 // Warning event that says why nothing was removed.
 func TestCleanupAfterTargetGone(t *testing.T) {
 	t.Parallel()
-	ns := adminNamespace(t, "gone")
-	grant := map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}
-	local := newCluster(t, ns, "local", grant, false)
-	remote := newCluster(t, ns, "remote", grant, false)
-
-	e := entry(tenantNS, unique("gone-entry"), "gone", local, remote, search("logs-*"))
-	s := server(tenantNS, unique("gone-server"), remote, false)
-	for _, mg := range []resource.Managed{e, s} {
-		if err := tenant.Create(t.Context(), mg); err != nil {
-			t.Fatal(err)
-		}
-	}
-	waitReady(t, e)
-	waitReady(t, s)
+	local, remote, e, s := linked(t, "gone")
 
 	for _, c := range []*cluster{local, remote} {
 		if err := admin.Delete(t.Context(), getES(t, c)); err != nil {

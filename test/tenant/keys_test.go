@@ -2,13 +2,13 @@ package tenant
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
@@ -64,97 +64,97 @@ func unchanged(t *testing.T, fake *esfake.Server, before esfake.KeySnapshot, wri
 
 // refusesForeignKey waits for the condition that says the resource does
 // not own the key it found.
-func refusesForeignKey(t *testing.T, k *esv1alpha1.CrossClusterAPIKey) {
+func refusesForeignKey(t *testing.T, _ *cluster, k *esv1alpha1.CrossClusterAPIKey) {
 	t.Helper()
-	waitFor(t, "a condition saying the key is not the resource's own", func() (bool, string) {
-		got, ok := fresh(t, k)
-		if !ok {
-			return false, "not found"
-		}
-		ready, synced := got.GetCondition(xpv2.TypeReady), got.GetCondition(xpv2.TypeSynced)
-		if ready.Status != corev1.ConditionFalse || synced.Status != corev1.ConditionFalse {
-			return false, conditions(got)
-		}
-		for _, m := range []string{ready.Message, synced.Message} {
-			if strings.Contains(m, "does not carry") || strings.Contains(m, "does not own") {
-				return true, ""
-			}
-		}
-		return false, conditions(got)
+	waitRefused(t, k, "the key is not the resource's own", func(m string) bool {
+		return strings.Contains(m, "does not carry") || strings.Contains(m, "does not own")
 	})
 }
 
-func TestKeyObserveAndDeleteAnotherTeamsKeyByName(t *testing.T) {
-	t.Parallel()
-	shared := newCluster(t, adminNamespace(t, "keys-by-name"), "shared", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
-	victim, before := victimKey(t, shared, "victim-logs")
-	defer func() { _ = admin.Delete(t.Context(), victim) }()
-	writesBefore := len(writes(shared.Fake))
-
-	steal := key(tenantNS, unique("steal-by-name"), before.Name, shared.Config, ptr.To(shared.ref()), keySearch("logs-*"))
-	steal.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve, xpv2.ManagementActionDelete}
-	steal.Spec.WriteConnectionSecretToReference = nil
-	if err := tenant.Create(t.Context(), steal); err != nil {
-		t.Fatal(err)
-	}
-	refusesForeignKey(t, steal)
-	unchanged(t, shared.Fake, before, writesBefore)
-
-	if err := tenant.Delete(t.Context(), steal); err != nil {
-		t.Fatal(err)
-	}
-	settleDeletion(t, steal)
-	unchanged(t, shared.Fake, before, writesBefore)
+// victimSetup starts a cluster with these grants in a namespace of its own
+// and the victim's key on it, and returns them with the number of writes
+// its fake saw so far.
+func victimSetup(t *testing.T, prefix, keyName string, grants map[string]string) (*cluster, esfake.KeySnapshot, int) {
+	t.Helper()
+	c := newCluster(t, adminNamespace(t, prefix), "shared", grants, true)
+	victim, before := victimKey(t, c, keyName)
+	t.Cleanup(func() { _ = admin.Delete(context.Background(), victim) })
+	return c, before, len(writes(c.Fake))
 }
 
-func TestKeyExternalNameOfAnotherTeamsKey(t *testing.T) {
+// TestKeyAttacks are the attacks of leak 1, each against a key the
+// victim's team owns: the tenant's resource must refuse to act on it, and
+// deleting the resource must leave the key as it was.
+func TestKeyAttacks(t *testing.T) {
 	t.Parallel()
-	shared := newCluster(t, adminNamespace(t, "keys-by-id"), "shared", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
-	victim, before := victimKey(t, shared, "victim-archive")
-	defer func() { _ = admin.Delete(t.Context(), victim) }()
-	writesBefore := len(writes(shared.Fake))
-
-	// An owned key whose external name is the victim's key id, asking for
-	// other access, so an update would show.
-	hijack := key(tenantNS, unique("hijack"), "tenant-archive", shared.Config, ptr.To(shared.ref()), keySearch("logs-tenant-*"))
-	meta.SetExternalName(hijack, before.ID)
-	if err := tenant.Create(t.Context(), hijack); err != nil {
-		t.Fatal(err)
+	bothTeams := map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}
+	cases := map[string]struct {
+		grants map[string]string
+		// attack is the resource the tenant writes against the victim's
+		// key on c.
+		attack func(c *cluster, victim esfake.KeySnapshot) *esv1alpha1.CrossClusterAPIKey
+		// refused waits for the provider's refusal.
+		refused func(t *testing.T, c *cluster, k *esv1alpha1.CrossClusterAPIKey)
+	}{
+		// Observe another team's key by name, with a policy that lets the
+		// resource invalidate it on delete.
+		"ObserveAndDeleteByName": {
+			grants: bothTeams,
+			attack: func(c *cluster, victim esfake.KeySnapshot) *esv1alpha1.CrossClusterAPIKey {
+				k := key(tenantNS, unique("steal-by-name"), victim.Name, c.Config, ptr.To(c.ref()), keySearch("logs-*"))
+				k.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve, xpv2.ManagementActionDelete}
+				k.Spec.WriteConnectionSecretToReference = nil
+				return k
+			},
+			refused: refusesForeignKey,
+		},
+		// Point an owned key's external name at another team's key, asking
+		// for other access, so an update would show.
+		"ExternalNameOfAnotherTeamsKey": {
+			grants: bothTeams,
+			attack: func(c *cluster, victim esfake.KeySnapshot) *esv1alpha1.CrossClusterAPIKey {
+				k := key(tenantNS, unique("hijack"), "tenant-archive", c.Config, ptr.To(c.ref()), keySearch("logs-tenant-*"))
+				meta.SetExternalName(k, victim.ID)
+				return k
+			},
+			refused: refusesForeignKey,
+		},
+		// Cleanup skips the cluster's grants, and is no way around them: a
+		// resource refused on a cluster that does not grant the tenant,
+		// given a finalizer by hand so that its deletion reaches the
+		// cluster, and pointed at the victim's key.
+		"CleanupOfARefusedResource": {
+			grants: map[string]string{linkrules.AnnotationAllowedNamespaces: victimNS},
+			attack: func(c *cluster, victim esfake.KeySnapshot) *esv1alpha1.CrossClusterAPIKey {
+				k := key(tenantNS, unique("cleanup-bypass"), victim.Name, c.Config, ptr.To(c.ref()), keySearch("logs-*"))
+				meta.SetExternalName(k, victim.ID)
+				meta.AddFinalizer(k, "finalizer.managedresource.crossplane.io")
+				return k
+			},
+			refused: func(t *testing.T, c *cluster, k *esv1alpha1.CrossClusterAPIKey) {
+				t.Helper()
+				waitDenied(t, k, "namespace tenant is not allowed to link "+c.String())
+			},
+		},
 	}
-	refusesForeignKey(t, hijack)
-	unchanged(t, shared.Fake, before, writesBefore)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, victim, writesBefore := victimSetup(t, "keys", "victim-"+strings.ToLower(name), tc.grants)
+			k := tc.attack(c, victim)
+			if err := tenant.Create(t.Context(), k); err != nil {
+				t.Fatal(err)
+			}
+			tc.refused(t, c, k)
+			unchanged(t, c.Fake, victim, writesBefore)
 
-	if err := tenant.Delete(t.Context(), hijack); err != nil {
-		t.Fatal(err)
+			if err := tenant.Delete(t.Context(), k); err != nil {
+				t.Fatal(err)
+			}
+			settleDeletion(t, k)
+			unchanged(t, c.Fake, victim, writesBefore)
+		})
 	}
-	settleDeletion(t, hijack)
-	unchanged(t, shared.Fake, before, writesBefore)
-}
-
-// TestKeyCleanupOfARefusedResource checks that cleanup, which skips the
-// cluster's grants, is no way around them: a resource refused on a cluster
-// that does not grant the tenant, given a finalizer by hand so that its
-// deletion reaches the cluster, and pointed at the victim's key, never
-// invalidates it.
-func TestKeyCleanupOfARefusedResource(t *testing.T) {
-	t.Parallel()
-	locked := newCluster(t, adminNamespace(t, "keys-locked"), "locked", map[string]string{linkrules.AnnotationAllowedNamespaces: victimNS}, true)
-	victim, before := victimKey(t, locked, "victim-private")
-	defer func() { _ = admin.Delete(t.Context(), victim) }()
-	writesBefore := len(writes(locked.Fake))
-
-	k := key(tenantNS, unique("cleanup-bypass"), before.Name, locked.Config, ptr.To(locked.ref()), keySearch("logs-*"))
-	meta.SetExternalName(k, before.ID)
-	meta.AddFinalizer(k, "finalizer.managedresource.crossplane.io")
-	if err := tenant.Create(t.Context(), k); err != nil {
-		t.Fatal(err)
-	}
-	waitDenied(t, k, "namespace tenant is not allowed to link "+locked.String())
-	if err := tenant.Delete(t.Context(), k); err != nil {
-		t.Fatal(err)
-	}
-	settleDeletion(t, k)
-	unchanged(t, locked.Fake, before, writesBefore)
 }
 
 // settleDeletion waits until a deleted key resource is gone, or the
@@ -174,16 +174,24 @@ func settleDeletion(t *testing.T, k *esv1alpha1.CrossClusterAPIKey) {
 	})
 }
 
-// TestKeyCleanupAfterRevokedGrant is the key half of leak 5: an owned key
-// is invalidated when its resource is deleted after the grant was revoked.
-func TestKeyCleanupAfterRevokedGrant(t *testing.T) {
-	t.Parallel()
-	remote := newCluster(t, adminNamespace(t, "keys-revoked"), "remote", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}, true)
-	k := key(tenantNS, unique("revoked-key"), "tenant-revoked", remote.Config, ptr.To(remote.ref()), keySearch("logs-*"))
+// tenantKey starts a remote that grants the tenant, in a namespace of its
+// own, and the tenant's own key on it, ready.
+func tenantKey(t *testing.T, prefix string) (*cluster, *esv1alpha1.CrossClusterAPIKey) {
+	t.Helper()
+	remote := newCluster(t, adminNamespace(t, prefix), "remote", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}, true)
+	k := key(tenantNS, unique(prefix), "tenant-"+prefix, remote.Config, ptr.To(remote.ref()), keySearch("logs-*"))
 	if err := tenant.Create(t.Context(), k); err != nil {
 		t.Fatal(err)
 	}
 	waitReady(t, k)
+	return remote, k
+}
+
+// TestKeyCleanupAfterRevokedGrant is the key half of leak 5: an owned key
+// is invalidated when its resource is deleted after the grant was revoked.
+func TestKeyCleanupAfterRevokedGrant(t *testing.T) {
+	t.Parallel()
+	remote, k := tenantKey(t, "keys-revoked")
 	got, _ := fresh(t, k)
 	id := meta.GetExternalName(got)
 
@@ -199,12 +207,7 @@ func TestKeyCleanupAfterRevokedGrant(t *testing.T) {
 // Elasticsearch object is gone: the deletion finishes with a Warning event.
 func TestKeyCleanupAfterTargetGone(t *testing.T) {
 	t.Parallel()
-	remote := newCluster(t, adminNamespace(t, "keys-gone"), "remote", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}, true)
-	k := key(tenantNS, unique("gone-key"), "tenant-gone", remote.Config, ptr.To(remote.ref()), keySearch("logs-*"))
-	if err := tenant.Create(t.Context(), k); err != nil {
-		t.Fatal(err)
-	}
-	waitReady(t, k)
+	remote, k := tenantKey(t, "keys-gone")
 	if err := admin.Delete(t.Context(), getES(t, remote)); err != nil {
 		t.Fatal(err)
 	}

@@ -344,8 +344,16 @@ func conditions(mg resource.Managed) string {
 // grant to ask for). It returns that message.
 func waitDenied(t *testing.T, mg resource.Managed, want ...string) string {
 	t.Helper()
+	return waitRefused(t, mg, strings.Join(want, ", "), func(msg string) bool { return containsAll(msg, want) })
+}
+
+// waitRefused waits until mg is Ready and Synced False, with a condition
+// message that says (described by what) what it should. It returns that
+// message.
+func waitRefused(t *testing.T, mg resource.Managed, what string, says func(string) bool) string {
+	t.Helper()
 	var msg string
-	waitFor(t, fmt.Sprintf("%T %s/%s to be refused", mg, mg.GetNamespace(), mg.GetName()), func() (bool, string) {
+	waitFor(t, fmt.Sprintf("%T %s/%s to be refused, saying %s", mg, mg.GetNamespace(), mg.GetName(), what), func() (bool, string) {
 		got, ok := fresh(t, mg)
 		if !ok {
 			return false, "not found"
@@ -355,7 +363,7 @@ func waitDenied(t *testing.T, mg resource.Managed, want ...string) string {
 			return false, conditions(got)
 		}
 		for _, m := range []string{ready.Message, synced.Message} {
-			if containsAll(m, want) {
+			if says(m) {
 				msg = m
 				return true, ""
 			}

@@ -93,22 +93,10 @@ func newEnv(t *testing.T, esAnnotations map[string]string) *env {
 				URL: srv.URL, CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"},
 				TLS: &v1alpha1.TLS{CertificateFingerprint: srv.CertFingerprint},
 			}}},
-		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "userinfo"},
-			Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{
-				URL: "https://admin:admin-pass-1@127.0.0.1:1", CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"},
-			}}},
-		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "unparsable"},
-			Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{
-				URL: "https://admin:admin-pass-1%zz@127.0.0.1:1", CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"},
-			}}},
-		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "query"},
-			Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{
-				URL: "https://127.0.0.1:1/?password=admin-pass-1", CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"},
-			}}},
-		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "http"},
-			Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{
-				URL: "http://127.0.0.1:1", CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"},
-			}}},
+		urlConfig("userinfo", "https://admin:admin-pass-1@127.0.0.1:1"),
+		urlConfig("unparsable", "https://admin:admin-pass-1%zz@127.0.0.1:1"),
+		urlConfig("query", "https://127.0.0.1:1/?password=admin-pass-1"),
+		urlConfig("http", "http://127.0.0.1:1"),
 		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "apikey"},
 			Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{
 				URL: srv.URL, CredentialsType: v1alpha1.CredentialsAPIKey, CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"},
@@ -124,6 +112,13 @@ func newEnv(t *testing.T, esAnnotations map[string]string) *env {
 		},
 	}).Build()
 	return &env{srv: srv, kube: kube, secretReads: &reads}
+}
+
+// urlConfig is a namespaced URL-mode config of team-a with basic
+// credentials and no CA.
+func urlConfig(name, url string) *v1alpha1.ProviderConfig {
+	return &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: name},
+		Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{URL: url, CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"}}}}
 }
 
 func pc(kind, name string) *xpv2.ProviderConfigReference {
