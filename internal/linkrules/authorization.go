@@ -185,6 +185,9 @@ func AuthorizeAccess(ns string, target Target, entries []AccessEntry) error {
 	if err := AuthorizeNamespace(ns, target, RoleRemote); err != nil {
 		return err
 	}
+	if len(entries) == 0 {
+		return nil
+	}
 	g, err := readGrants(target)
 	if err != nil {
 		return err
@@ -227,13 +230,13 @@ func allowedAccess(target Target) []string {
 type grants struct {
 	target Target
 	access []string
-	// patterns is nil when the remote does not restrict index names.
-	patterns           []string
-	restrictsPatterns  bool
-	regexes            []string
-	anyCharWildcards   bool
-	restrictedIndices  bool
-	patternsAnnotation string
+	// patterns apply only when restrictsPatterns: an annotation that lists
+	// nothing allows nothing.
+	patterns          []string
+	restrictsPatterns bool
+	regexes           []string
+	anyCharWildcards  bool
+	restrictedIndices bool
 }
 
 func readGrants(target Target) (*grants, error) {
@@ -247,7 +250,6 @@ func readGrants(target Target) (*grants, error) {
 	if raw, ok := a[AnnotationAllowedIndexPatterns]; ok {
 		g.restrictsPatterns = true
 		g.patterns = splitList(raw)
-		g.patternsAnnotation = strings.Join(g.patterns, ",")
 	}
 	if raw, ok := a[AnnotationAllowedIndexRegexes]; ok && strings.TrimSpace(raw) != "" {
 		if err := json.Unmarshal([]byte(raw), &g.regexes); err != nil {
@@ -307,7 +309,7 @@ func (g *grants) authorizeName(field, name string) error {
 	}
 	return denied(field,
 		"index pattern %q is outside what remote %s grants (%s: [%s]): request a name or pattern within one of them, or ask the platform team to grant a pattern that covers it",
-		name, g.target, AnnotationAllowedIndexPatterns, g.patternsAnnotation)
+		name, g.target, AnnotationAllowedIndexPatterns, strings.Join(g.patterns, ","))
 }
 
 // ConfigAllowsNamespace returns a *DeniedError unless a provider config
