@@ -44,7 +44,12 @@ func TestRenderExamples(t *testing.T) {
 		t.Fatalf("the render tests need Crossplane's engine: %v", err)
 	}
 	addr := render.ServeFunction(t, fn.New())
-	clusters := append(readObjects(t, "examples/clusters/cluster1.yaml"), readObjects(t, "examples/clusters/cluster2.yaml")...)
+	// The clusters and the cluster-wide provider configs a platform team
+	// would have applied; the function requires both.
+	var clusters []*unstructured.Unstructured
+	for _, f := range []string{"examples/clusters/cluster1.yaml", "examples/clusters/cluster2.yaml", "examples/providerconfig/cluster-eck.yaml"} {
+		clusters = append(clusters, readObjects(t, f)...)
+	}
 
 	eckFlow := map[string]string{
 		"remote-cluster-server": "RemoteClusterServer",
@@ -110,7 +115,7 @@ func renderExample(t *testing.T, tc exampleCase, addr string, clusters []*unstru
 		IncludeResults: true,
 	}
 	for _, c := range clusters {
-		if c.GetKind() == "Elasticsearch" {
+		if k := c.GetKind(); k == "Elasticsearch" || k == "ClusterProviderConfig" {
 			in.Required = append(in.Required, c)
 		}
 	}

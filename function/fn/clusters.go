@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -15,22 +16,33 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	fnv1beta1 "github.com/eslink/eslink/apis/fn/v1beta1"
+	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
 	"github.com/eslink/eslink/function/internal/ecklicense"
 	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // Names of the resources the function requires from Crossplane.
 const (
-	requiredLocal    = "local-elasticsearch"
-	requiredRemote   = "remote-elasticsearch"
-	requiredLicenses = "eck-operator-licenses"
+	requiredLocal          = "local-elasticsearch"
+	requiredRemote         = "remote-elasticsearch"
+	requiredLicenses       = "eck-operator-licenses"
+	requiredProviderConfig = "remote-provider-config"
 )
+
+// providerConfigGVK is the cluster-scoped provider config the function
+// reads, to explain on the link a config that does not allow its
+// namespace. A namespaced ProviderConfig is the link's own namespace's.
+var providerConfigGVK = schema.GroupVersionKind{Group: "m.eslink.io", Version: "v1alpha1", Kind: "ClusterProviderConfig"}
 
 // clusters are the required resources, once Crossplane resolved them all.
 type clusters struct {
 	Local    *unstructured.Unstructured
 	Remote   *unstructured.Unstructured // nil for an external remote
 	Licenses []*unstructured.Unstructured
+	// ProviderConfig is the ClusterProviderConfig the key resource uses,
+	// nil when the flow has no key, the config is namespaced, or it does
+	// not exist.
+	ProviderConfig *unstructured.Unstructured
 }
 
 // requirements asks for the link's Elasticsearch objects and, when the
@@ -49,6 +61,13 @@ func requirements(l *link, in *fnv1beta1.Input) *fnv1.Requirements {
 	if l.Remote != nil {
 		rs[requiredRemote] = es(*l.Remote)
 	}
+	if pc, ok := clusterProviderConfig(l, in); ok {
+		rs[requiredProviderConfig] = &fnv1.ResourceSelector{
+			ApiVersion: providerConfigGVK.GroupVersion().String(),
+			Kind:       providerConfigGVK.Kind,
+			Match:      &fnv1.ResourceSelector_MatchName{MatchName: pc.Name},
+		}
+	}
 	if needsECKLicense(l, in) {
 		rs[requiredLicenses] = &fnv1.ResourceSelector{
 			ApiVersion: "v1",
@@ -60,6 +79,16 @@ func requirements(l *link, in *fnv1beta1.Input) *fnv1.Requirements {
 		}
 	}
 	return &fnv1.Requirements{Resources: rs}
+}
+
+// clusterProviderConfig returns the ClusterProviderConfig the link's key
+// resource will use, if it uses one.
+func clusterProviderConfig(l *link, in *fnv1beta1.Input) (linkv1alpha1.ProviderConfigReference, bool) {
+	if !composesKey(l) {
+		return linkv1alpha1.ProviderConfigReference{}, false
+	}
+	pc := remoteProviderConfig(l, in)
+	return pc, pc.Kind == providerConfigGVK.Kind
 }
 
 // needsECKLicense is true for the flows where ECK does the work on the
@@ -98,6 +127,16 @@ func getClusters(req *fnv1.RunFunctionRequest, l *link, in *fnv1beta1.Input) (*c
 		}
 		allResolved = allResolved && resolved
 	}
+	if pc, ok := clusterProviderConfig(l, in); ok {
+		rs, resolved, err := request.GetRequiredResource(req, requiredProviderConfig)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read required ClusterProviderConfig %s: %w", pc.Name, err)
+		}
+		if len(rs) > 0 {
+			c.ProviderConfig = rs[0].Resource
+		}
+		allResolved = allResolved && resolved
+	}
 	if needsECKLicense(l, in) {
 		rs, ok, err := request.GetRequiredResource(req, requiredLicenses)
 		if err != nil {
@@ -127,6 +166,9 @@ func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, entryUID string, n
 	if err := authorize(l, c); err != nil {
 		return nil, err
 	}
+	if err := authorizeProviderConfig(l, c, in); err != nil {
+		return nil, err
+	}
 	if err := checkVersions(l, c, r); err != nil {
 		return nil, err
 	}
@@ -147,25 +189,56 @@ func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, entryUID string, n
 	return r, nil
 }
 
-func target(es *unstructured.Unstructured) linkrules.Target {
-	return linkrules.Target{Namespace: es.GetNamespace(), Name: es.GetName(), Annotations: es.GetAnnotations()}
+func target(es *unstructured.Unstructured, field string) linkrules.Target {
+	return linkrules.Target{Namespace: es.GetNamespace(), Name: es.GetName(), Annotations: es.GetAnnotations(), Field: field}
 }
 
+// authorize repeats the provider's checks of the clusters' grants, so that
+// a denial is explained on the link and nothing is composed. Its errors are
+// *linkrules.DeniedError, which name the field.
 func authorize(l *link, c *clusters) error {
-	if err := linkrules.Authorize(l.Namespace, target(c.Local), linkrules.RoleLocal, nil); err != nil {
-		return fieldErrorf("spec.local.elasticsearchRef", "%v", err)
+	if err := linkrules.AuthorizeNamespace(l.Namespace, target(c.Local, "spec.local.elasticsearchRef"), linkrules.RoleLocal); err != nil {
+		return err
 	}
 	if c.Remote == nil {
 		return nil
 	}
-	if err := linkrules.Authorize(l.Namespace, target(c.Remote), linkrules.RoleRemote, l.Spec.Access); err != nil {
-		field := "spec.remote.elasticsearchRef"
-		if strings.Contains(err.Error(), "spec.access") {
-			field = "spec.access"
-		}
-		return fieldErrorf(field, "%v", err)
+	remote := target(c.Remote, "spec.remote.elasticsearchRef")
+	if l.Flow == FlowCertificate {
+		return linkrules.AuthorizeCertificate(l.Namespace, remote, "spec.securityModel")
 	}
-	return nil
+	return linkrules.AuthorizeAccess(l.Namespace, remote, linkrules.AccessEntries("spec.access", l.Spec.Access))
+}
+
+// authorizeProviderConfig repeats the provider's check that the key's
+// ClusterProviderConfig allows the link's namespace. A config the link
+// names must exist; a missing default is the platform team's to fix, and
+// the key resource reports it.
+func authorizeProviderConfig(l *link, c *clusters, in *fnv1beta1.Input) error {
+	pc, ok := clusterProviderConfig(l, in)
+	if !ok {
+		return nil
+	}
+	_, field := chosenProviderConfig(l, in)
+	if c.ProviderConfig == nil {
+		if field == "" {
+			return nil
+		}
+		return fieldErrorf(field, "ClusterProviderConfig %s not found: name an existing provider config", pc.Name)
+	}
+	allowed, _, err := unstructured.NestedStringSlice(c.ProviderConfig.Object, "spec", "allowedNamespaces")
+	if err != nil {
+		return fmt.Errorf("cannot read spec.allowedNamespaces of ClusterProviderConfig %s: %w", pc.Name, err)
+	}
+	if field != "" {
+		return linkrules.ConfigAllowsNamespace(pc.Kind, pc.Name, allowed, l.Namespace, field)
+	}
+	err = linkrules.ConfigAllowsNamespace(pc.Kind, pc.Name, allowed, l.Namespace, "spec.remote.providerConfigRef")
+	var d *linkrules.DeniedError
+	if errors.As(err, &d) {
+		d.Reason = "the link names no provider config, and the Composition's default " + d.Reason
+	}
+	return err
 }
 
 func checkVersions(l *link, c *clusters, r *checkResult) error {

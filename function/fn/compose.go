@@ -132,16 +132,27 @@ func key(l *link, in *fnv1beta1.Input, name string) *esv1alpha1.CrossClusterAPIK
 // remoteProviderConfig picks the config that reaches the remote's REST API:
 // the link's own choice first, then the platform team's default.
 func remoteProviderConfig(l *link, in *fnv1beta1.Input) linkv1alpha1.ProviderConfigReference {
+	pc, _ := chosenProviderConfig(l, in)
+	return pc
+}
+
+// chosenProviderConfig is remoteProviderConfig with the link's field that
+// chose it, or "" when it is the platform team's default.
+func chosenProviderConfig(l *link, in *fnv1beta1.Input) (linkv1alpha1.ProviderConfigReference, string) {
 	switch {
 	case l.Spec.Remote.External != nil:
-		return l.Spec.Remote.External.ProviderConfigRef
+		return l.Spec.Remote.External.ProviderConfigRef, "spec.remote.external.providerConfigRef"
 	case l.Spec.Remote.ProviderConfigRef != nil:
-		return *l.Spec.Remote.ProviderConfigRef
+		return *l.Spec.Remote.ProviderConfigRef, "spec.remote.providerConfigRef"
 	case in.RemoteProviderConfigRef != nil:
-		return *in.RemoteProviderConfigRef
+		return *in.RemoteProviderConfigRef, ""
 	}
-	return defaultRemoteProviderConfig
+	return defaultRemoteProviderConfig, ""
 }
+
+// composesKey reports whether the link's flow has a key resource, which
+// reaches the remote through a provider config.
+func composesKey(l *link) bool { return l.Flow == FlowECKAPIKey || l.Flow == FlowProviderAPIKey }
 
 // crossClusterAccess converts ECK's one-entry-per-kind access into the
 // lists of Elasticsearch's cross-cluster API key API.

@@ -32,6 +32,14 @@ metadata:
 spec: {version: 9.3.2}
 status: {version: 9.3.2}
 `
+	// eckConfig is the platform team's ECK-mode config, usable from every
+	// namespace (the clusters' grants still apply).
+	eckConfig = `
+apiVersion: m.eslink.io/v1alpha1
+kind: ClusterProviderConfig
+metadata: {name: eck}
+spec: {allowedNamespaces: ["*"], eck: {}}
+`
 	// The desired resources of flow 1 for xrFlow1.
 	desiredServer = `{"apiVersion":"eck.m.eslink.io/v1alpha1","kind":"RemoteClusterServer","metadata":{"namespace":"ns1"},
 "spec":{"forProvider":{"elasticsearchRef":{"name":"cluster2","namespace":"ns2"}}}}`

@@ -14,6 +14,10 @@ import (
 
 func TestRunFunctionFlows(t *testing.T) {
 	certLink := edit(t, edit(t, xrFlow1, "securityModel: APIKey", "securityModel: Certificate"), "  access:\n    search: {names: [logs-*]}\n", "")
+	certGranted := map[string]*fnv1.Resources{
+		requiredLocal:  required(obj(t, cluster1)),
+		requiredRemote: required(obj(t, edit(t, cluster2, "eslink.io/allowed-namespaces: ns1", "eslink.io/allowed-namespaces: ns1, eslink.io/allowed-access: certificate"))),
+	}
 	externalLink := edit(t, xrFlow1, "remote: {elasticsearchRef: {name: cluster2, namespace: ns2}}",
 		"remote: {external: {address: 'es.example.com:9443', providerConfigRef: {kind: ProviderConfig, name: ext}}}\n  expiration: 30d")
 	legacyXR := `
@@ -60,11 +64,11 @@ spec:
 		want   *fnv1.RunFunctionResponse
 	}{
 		"Flow2Certificate": {
-			reason: "The certificate model composes the entry alone, and warns once that it is deprecated on 9.x.",
-			req:    linkRequest{xr: certLink, required: flow1Required(t)},
+			reason: "The certificate model, on a remote that grants it, composes the entry alone, and warns once that it is deprecated on 9.x.",
+			req:    linkRequest{xr: certLink, required: certGranted},
 			want: &fnv1.RunFunctionResponse{
 				Meta:         meta(),
-				Requirements: flow1Requirements(),
+				Requirements: clusterRequirements(),
 				Desired: &fnv1.State{
 					Composite: desiredXR(`{"alias":"logs","flow":"Certificate","remoteClusterServer":"NotRequired","remoteClusterEntry":"Pending"}`, fnv1.Ready_READY_FALSE),
 					Resources: map[string]*fnv1.Resource{
@@ -131,11 +135,15 @@ disableRemoteClusterServerOnDelete: true
 `,
 				required: map[string]*fnv1.Resources{
 					requiredLocal: required(obj(t, grantTeamA(cluster1))), requiredRemote: required(obj(t, grantTeamA(cluster2))),
+					requiredProviderConfig: required(obj(t, edit(t, edit(t, eckConfig, "name: eck", "name: es-admin"), `["*"]`, "[team-a]"))),
 				},
 			},
 			want: &fnv1.RunFunctionResponse{
-				Meta:         meta(),
-				Requirements: flow1Requirements(),
+				Meta: meta(),
+				Requirements: &fnv1.Requirements{Resources: map[string]*fnv1.ResourceSelector{
+					requiredLocal: esSelector("cluster1", "ns1"), requiredRemote: esSelector("cluster2", "ns2"),
+					requiredProviderConfig: configSelector("es-admin"),
+				}},
 				Desired: &fnv1.State{
 					Composite: desiredXR(`{"alias":"team-a-logs","flow":"ProviderAPIKey","remoteClusterServer":"Pending","remoteClusterEntry":"Pending"}`, fnv1.Ready_READY_FALSE),
 					Resources: map[string]*fnv1.Resource{
@@ -162,10 +170,8 @@ disableRemoteClusterServerOnDelete: true
 		},
 		"BelowDocumentedMinimum": {
 			reason: "8.10 to 8.13 renders, with a warning that the documentation says 8.14.",
-			req: linkRequest{xr: xrFlow1, required: map[string]*fnv1.Resources{
-				requiredLocal: required(obj(t, cluster1)), requiredRemote: required(obj(t, cluster2v812)),
-			}},
-			want: withWarning("Elasticsearch ns2/cluster2 runs 8.12.2: ECK accepts API-key remote clusters from 8.10, but the Elastic documentation states 8.14 as the minimum; upgrade to 8.14 or later for a supported setup"),
+			req:    linkRequest{xr: xrFlow1, required: withClusters(t, cluster1, cluster2v812)},
+			want:   withWarning("Elasticsearch ns2/cluster2 runs 8.12.2: ECK accepts API-key remote clusters from 8.10, but the Elastic documentation states 8.14 as the minimum; upgrade to 8.14 or later for a supported setup"),
 		},
 		"ValidTrialLicense": {
 			reason: "A valid trial operator license lets flow 1 render.",

@@ -63,17 +63,39 @@ func esSelector(name, ns string) *fnv1.ResourceSelector {
 	}
 }
 
-func flow1Requirements() *fnv1.Requirements {
+func configSelector(name string) *fnv1.ResourceSelector {
+	return &fnv1.ResourceSelector{
+		ApiVersion: "m.eslink.io/v1alpha1", Kind: "ClusterProviderConfig",
+		Match: &fnv1.ResourceSelector_MatchName{MatchName: name},
+	}
+}
+
+// clusterRequirements asks for the two clusters of xrFlow1 alone, as the
+// certificate model does, which composes no key.
+func clusterRequirements() *fnv1.Requirements {
 	return &fnv1.Requirements{Resources: map[string]*fnv1.ResourceSelector{
 		requiredLocal:  esSelector("cluster1", "ns1"),
 		requiredRemote: esSelector("cluster2", "ns2"),
 	}}
 }
 
+func flow1Requirements() *fnv1.Requirements {
+	r := clusterRequirements()
+	r.Resources[requiredProviderConfig] = configSelector("eck")
+	return r
+}
+
+// flow1Required resolves flow1Requirements with the fixtures.
 func flow1Required(t testing.TB) map[string]*fnv1.Resources {
+	return withClusters(t, cluster1, cluster2)
+}
+
+// withClusters resolves flow1Requirements with these clusters.
+func withClusters(t testing.TB, local, remote string) map[string]*fnv1.Resources {
 	return map[string]*fnv1.Resources{
-		requiredLocal:  required(obj(t, cluster1)),
-		requiredRemote: required(obj(t, cluster2)),
+		requiredLocal:          required(obj(t, local)),
+		requiredRemote:         required(obj(t, remote)),
+		requiredProviderConfig: required(obj(t, eckConfig)),
 	}
 }
 

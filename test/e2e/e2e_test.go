@@ -14,6 +14,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/test/e2e/harness"
 )
 
@@ -275,11 +276,16 @@ func TestNamespacedLinks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k := range remote.GetAnnotations() {
-			if strings.HasPrefix(k, "eslink.io/remote-cluster") {
-				if v := remote.GetAnnotations()[k]; v != "" && v != "{}" {
-					t.Errorf("remote still carries %s=%s", k, v)
+		for k, v := range remote.GetAnnotations() {
+			switch {
+			case k == linkrules.AnnotationRemoteClusterServerEnabledBy:
+				// The server stays on (disableOnDelete is off), and so does
+				// the record that eslink turned it on.
+				if v != linkrules.RemoteClusterServerEnabledByEslink {
+					t.Errorf("remote carries %s=%s, want %s", k, v, linkrules.RemoteClusterServerEnabledByEslink)
 				}
+			case strings.HasPrefix(k, "eslink.io/remote-cluster") && v != "" && v != "{}":
+				t.Errorf("remote still carries %s=%s", k, v)
 			}
 		}
 	})

@@ -340,3 +340,26 @@ func TestKeyDurationsAreChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestPinnedCertificateIsAlwaysChecked: a pinned fingerprint cannot be
+// combined with skipping verification, which would make the pin look like
+// it protects a connection that checks nothing.
+func TestPinnedCertificateIsAlwaysChecked(t *testing.T) {
+	env := controlplane.New(t)
+	pc := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "m.eslink.io/v1alpha1", "kind": "ClusterProviderConfig",
+		"metadata": map[string]any{"name": "pinned-and-skipped"},
+		"spec": map[string]any{"allowedNamespaces": []any{"*"}, "endpoint": map[string]any{
+			"url":                  "https://es.example.com:9200",
+			"credentialsSecretRef": map[string]any{"name": "creds", "namespace": "default"},
+			"tls": map[string]any{
+				"certificateFingerprint": strings.Repeat("ab", 32),
+				"insecureSkipVerify":     true,
+			},
+		}},
+	}}
+	err := env.Client.Create(t.Context(), pc)
+	if err == nil || !strings.Contains(err.Error(), "set certificateFingerprint or insecureSkipVerify, not both") {
+		t.Errorf("a config pinning a certificate and skipping verification: got %v, want it rejected", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -70,6 +71,28 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	return o, nil
 }
 
+// managerOptions are the controller manager's options.
+func managerOptions(o *options, scheme *runtime.Scheme) ctrl.Options {
+	return ctrl.Options{
+		Scheme:                  scheme,
+		LeaderElection:          o.leaderElection,
+		LeaderElectionID:        "crossplane-leader-election-provider-eslink",
+		LeaderElectionNamespace: o.leaderElectionNamespace,
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddress},
+		HealthProbeBindAddress:  o.healthAddress,
+		Cache:                   cache.Options{SyncPeriod: &o.syncInterval},
+		Client: client.Options{Cache: &client.CacheOptions{
+			// ECK's Elasticsearch objects are read as unstructured; caching
+			// them keeps a poll from reaching the API server.
+			Unstructured: true,
+			// Secrets are read one by one, live: a cached read would make
+			// the manager list and watch every Secret in the cluster and
+			// keep them all in memory, credentials of every team included.
+			DisableFor: []client.Object{&corev1.Secret{}},
+		}},
+	}
+}
+
 func main() {
 	o, err := parseFlags(flag.CommandLine, os.Args[1:])
 	if err != nil {
@@ -103,18 +126,7 @@ func run(o *options) error {
 		return fmt.Errorf("cannot add provider types to scheme: %w", err)
 	}
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme,
-		LeaderElection:          o.leaderElection,
-		LeaderElectionID:        "crossplane-leader-election-provider-eslink",
-		LeaderElectionNamespace: o.leaderElectionNamespace,
-		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddress},
-		HealthProbeBindAddress:  o.healthAddress,
-		Cache:                   cache.Options{SyncPeriod: &o.syncInterval},
-		// ECK's Elasticsearch objects are read as unstructured; caching them
-		// keeps a poll from reaching the API server.
-		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
-	})
+	mgr, err := ctrl.NewManager(cfg, managerOptions(o, scheme))
 	if err != nil {
 		return fmt.Errorf("cannot create controller manager: %w", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -50,4 +52,19 @@ func TestParseFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSecretsAreNotCached guards the provider's memory and blast radius: a
+// cached Secret read would list and watch every Secret in the cluster.
+func TestSecretsAreNotCached(t *testing.T) {
+	o := managerOptions(&options{syncInterval: time.Hour}, runtime.NewScheme())
+	if o.Client.Cache == nil {
+		t.Fatal("the client reads nothing from the cache; expected the Elasticsearch objects to be cached")
+	}
+	for _, obj := range o.Client.Cache.DisableFor {
+		if _, ok := obj.(*corev1.Secret); ok {
+			return
+		}
+	}
+	t.Errorf("Secrets are read through the cache: DisableFor = %v", o.Client.Cache.DisableFor)
 }

@@ -218,6 +218,9 @@ func metav1IsControlledBy(obj, owner *unstructured.Unstructured) bool {
 	return false
 }
 
+// required lists what the function may require, as Crossplane would fetch
+// it: the Elasticsearch objects, ECK's operator license Secrets and the
+// cluster-wide provider configs.
 func (c *Composer) required(ctx context.Context) ([]any, error) {
 	l := &unstructured.UnstructuredList{}
 	l.SetGroupVersionKind(linkrules.ElasticsearchGVK.GroupVersion().WithKind("ElasticsearchList"))
@@ -236,6 +239,15 @@ func (c *Composer) required(ctx context.Context) ([]any, error) {
 	}
 	for i := range secrets.Items {
 		out = append(out, &secrets.Items[i])
+	}
+	configs := &unstructured.UnstructuredList{}
+	configs.SetAPIVersion("m.eslink.io/v1alpha1")
+	configs.SetKind("ClusterProviderConfigList")
+	if err := c.Kube.List(ctx, configs); err != nil {
+		return nil, fmt.Errorf("cannot list ClusterProviderConfigs: %w", err)
+	}
+	for i := range configs.Items {
+		out = append(out, &configs.Items[i])
 	}
 	return out, nil
 }

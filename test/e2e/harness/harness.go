@@ -76,7 +76,7 @@ type Harness struct {
 	LogDir   string
 
 	cancel   context.CancelFunc
-	provider *process
+	provider *Provider
 	function *process
 	loops    chan struct{}
 }
@@ -111,10 +111,11 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	}()
 
 	binDir := filepath.Join(root, "bin", "e2e")
-	providerBin, functionBin := filepath.Join(binDir, "provider"), filepath.Join(binDir, "function")
-	if err := build(ctx, root, "./provider/cmd/provider", providerBin); err != nil {
+	providerBin, err := BuildProvider(ctx, root)
+	if err != nil {
 		return nil, err
 	}
+	functionBin := filepath.Join(binDir, "function")
 	if err := build(ctx, root, "./function", functionBin); err != nil {
 		return nil, err
 	}
@@ -163,27 +164,13 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	}
 	o.progress("ECK Elasticsearch objects %s/%s and %s/%s created with status as ECK writes it; provider config eck points at %s", LocalNamespace, LocalName, RemoteNamespace, RemoteName, h.Remote.URL)
 
-	kc, err := kubeconfig(h.Env.Config)
-	if err != nil {
-		return nil, err
-	}
-	kcPath := filepath.Join(logDir, "kubeconfig")
-	if err := os.WriteFile(kcPath, kc, 0o600); err != nil {
-		return nil, fmt.Errorf("cannot write kubeconfig: %w", err)
-	}
 	pctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	metricsPort, err := freePort()
+	h.provider, err = RunProvider(pctx, providerBin, logDir, h.Env.Config, 2*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	h.provider, err = start(pctx, logDir, "provider", providerBin,
-		"--kubeconfig", kcPath, "--poll", "2s", "--debug",
-		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metricsPort), "--health-probe-bind-address", "0")
-	if err != nil {
-		return nil, err
-	}
-	o.progress("provider running (log %s)", h.provider.log)
+	o.progress("provider running (log %s)", h.provider.LogPath())
 
 	fnPort, err := freePort()
 	if err != nil {
@@ -237,7 +224,7 @@ func (h *Harness) Stop() {
 		h.cancel()
 		<-h.loops
 	}
-	h.provider.stop()
+	h.provider.Stop()
 	h.function.stop()
 	if h.Local != nil {
 		h.Local.Close()
@@ -254,10 +241,7 @@ func (h *Harness) Stop() {
 }
 
 // ProviderLog returns the provider's output so far.
-func (h *Harness) ProviderLog() string {
-	b, _ := os.ReadFile(h.provider.log)
-	return string(b)
-}
+func (h *Harness) ProviderLog() string { return h.provider.Log() }
 
 func (h *Harness) simCluster(s *esfake.Server) *ecksim.Cluster {
 	pool := x509.NewCertPool()
@@ -319,7 +303,7 @@ func (h *Harness) seed(ctx context.Context) error {
 	pc := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "m.eslink.io/v1alpha1", "kind": "ClusterProviderConfig",
 		"metadata": map[string]any{"name": "eck"},
-		"spec":     map[string]any{"eck": map[string]any{"urlOverride": h.Remote.URL}},
+		"spec":     map[string]any{"allowedNamespaces": []any{"*"}, "eck": map[string]any{"urlOverride": h.Remote.URL}},
 	}}
 	if err := h.Kube.Create(ctx, pc); err != nil {
 		return fmt.Errorf("cannot create ClusterProviderConfig eck: %w", err)

@@ -204,7 +204,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logRequest(Request{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Status: st})
 	}()
 
-	latency, faultStatus, drop := s.takeFaults(r.Method, r.URL.Path)
+	latency, faultAnswer, drop := s.takeFaults(r.Method, r.URL.Path)
 	if latency > 0 {
 		t := time.NewTimer(latency)
 		select {
@@ -230,8 +230,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(rec, r, newErr(http.StatusInternalServerError, "esfake_panic", fmt.Sprint(p)), "application/json")
 		}
 	}()
-	if faultStatus != 0 {
-		writeError(rec, r, faultError(faultStatus), "application/json")
+	if faultAnswer != nil {
+		writeError(rec, r, faultAnswer, "application/json")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))

@@ -64,6 +64,9 @@ type Server struct {
 	// CertFingerprint is the hex SHA-256 of the CA certificate (DER), as
 	// go-elasticsearch's CertificateFingerprint expects. Empty for HTTP.
 	CertFingerprint string
+	// LeafFingerprint is the hex SHA-256 of the server certificate itself
+	// (DER), for pinning the exact certificate. Empty for HTTP.
+	LeafFingerprint string
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -127,6 +130,7 @@ func Start(opts Options) (*Server, error) {
 		}
 		s.CACertPEM = ca.caPEM
 		s.CertFingerprint = ca.fingerprint
+		s.LeafFingerprint = ca.leafFingerprint
 		s.listener = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{ca.serverCert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}

@@ -19,7 +19,9 @@ import (
 type certAuthority struct {
 	caPEM       []byte
 	fingerprint string
-	serverCert  tls.Certificate
+	// leafFingerprint is the server certificate's own fingerprint.
+	leafFingerprint string
+	serverCert      tls.Certificate
 }
 
 // newCertAuthority creates a throwaway CA and a server certificate for
@@ -67,9 +69,13 @@ func newCertAuthority() (*certAuthority, error) {
 		return nil, fmt.Errorf("server certificate: %w", err)
 	}
 	sum := sha256.Sum256(caDER)
+	leafSum := sha256.Sum256(srvDER)
 	return &certAuthority{
-		caPEM:       pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		fingerprint: hex.EncodeToString(sum[:]),
-		serverCert:  tls.Certificate{Certificate: [][]byte{srvDER, caDER}, PrivateKey: srvKey, Leaf: nil},
+		caPEM:           pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		fingerprint:     hex.EncodeToString(sum[:]),
+		leafFingerprint: hex.EncodeToString(leafSum[:]),
+		// The chain as ECK serves it: the server certificate, then the CA
+		// that signed it.
+		serverCert: tls.Certificate{Certificate: [][]byte{srvDER, caDER}, PrivateKey: srvKey, Leaf: nil},
 	}, nil
 }

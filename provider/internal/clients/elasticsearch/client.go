@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -34,50 +34,67 @@ type Config struct {
 	APIKey string
 	// CACert is PEM; empty uses the system roots.
 	CACert []byte
-	// CertificateFingerprint is the hex SHA-256 of a certificate in the chain.
+	// CertificateFingerprint is the hex SHA-256 of the server's certificate
+	// or of a CA that signs it (see tls.go).
 	CertificateFingerprint string
 	InsecureSkipVerify     bool
+	// AllowInsecureHTTP allows an http:// URL, over which the credentials
+	// travel in clear.
+	AllowInsecureHTTP bool
 }
 
 // Client talks to one cluster. It is safe for concurrent use.
 type Client struct {
-	es  *es8.Client
-	url string
-	now func() time.Time
+	es        *es8.Client
+	url       string
+	plainHTTP bool
+	now       func() time.Time
 
 	mu        sync.Mutex
 	version   linkrules.Version
 	versionAt time.Time
 }
 
-// New returns a client for cfg. It does not contact the server.
+// New returns a client for cfg. It does not contact the server. Its errors
+// never quote the URL as given, which could hold a password.
 func New(cfg Config) (*Client, error) {
-	if cfg.URL == "" {
+	u, err := url.Parse(cfg.URL)
+	switch {
+	case cfg.URL == "":
 		return nil, errors.New("cannot create Elasticsearch client: the URL is empty")
+	case err != nil:
+		return nil, errors.New("cannot create Elasticsearch client: the URL is not a valid URL")
+	case u.User != nil:
+		return nil, errors.New("cannot create Elasticsearch client: the URL holds credentials; put them in the credentials Secret")
+	case u.Scheme != "https" && u.Scheme != "http", u.Host == "":
+		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: the URL is not an http(s) URL", u.Redacted())
+	case u.Scheme == "http" && !cfg.AllowInsecureHTTP:
+		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: http:// would send the credentials in clear; use https:// or allow insecure HTTP explicitly", u.Redacted())
 	}
-	c := es8.Config{
-		Addresses:              []string{cfg.URL},
-		Username:               cfg.Username,
-		Password:               cfg.Password,
-		APIKey:                 cfg.APIKey,
-		CACert:                 cfg.CACert,
-		CertificateFingerprint: strings.ReplaceAll(cfg.CertificateFingerprint, ":", ""),
+	tr, err := transport(cfg, u.Hostname())
+	if err != nil {
+		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: %w", u.Redacted(), err)
+	}
+	es, err := es8.NewClient(es8.Config{
+		Addresses: []string{cfg.URL},
+		Username:  cfg.Username,
+		Password:  cfg.Password,
+		APIKey:    cfg.APIKey,
+		Transport: tr,
 		// Never retry in the transport: a retried create would make a second
 		// key. The managed reconciler retries with backoff instead.
 		DisableRetry: true,
-	}
-	if cfg.InsecureSkipVerify {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig.InsecureSkipVerify = true // Explicitly requested by the provider config.
-		c.Transport = tr
-		c.CACert = nil
-	}
-	es, err := es8.NewClient(c)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: %w", cfg.URL, err)
+		// The library's error would quote the address.
+		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: the library rejected the configuration", u.Redacted())
 	}
-	return &Client{es: es, url: cfg.URL, now: time.Now}, nil
+	return &Client{es: es, url: u.Redacted(), plainHTTP: u.Scheme == "http", now: time.Now}, nil
 }
+
+// PlaintextHTTP reports whether the client sends credentials over http://,
+// which its config allowed explicitly.
+func (c *Client) PlaintextHTTP() bool { return c.plainHTTP }
 
 // URL is the cluster's address, for messages.
 func (c *Client) URL() string { return c.url }

@@ -16,6 +16,7 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -130,17 +131,23 @@ func observedAccess(a *elasticsearch.Access) *esv1alpha1.CrossClusterAccess {
 }
 
 // linkAccess maps key access onto the per-entry checks of the authorization
-// annotations: every entry's kind and index names are checked.
-func linkAccess(in *esv1alpha1.CrossClusterAccess) []commonv1alpha1.LinkAccess {
+// annotations: every entry's kind, index names and restricted indices.
+func linkAccess(in *esv1alpha1.CrossClusterAccess) []linkrules.AccessEntry {
 	if in == nil {
 		return nil
 	}
-	out := make([]commonv1alpha1.LinkAccess, 0, len(in.Search)+len(in.Replication))
-	for i := range in.Search {
-		out = append(out, commonv1alpha1.LinkAccess{Search: &in.Search[i]})
+	out := make([]linkrules.AccessEntry, 0, len(in.Search)+len(in.Replication))
+	for i, s := range in.Search {
+		out = append(out, linkrules.AccessEntry{
+			Field: fmt.Sprintf("spec.forProvider.access.search[%d]", i), Kind: linkrules.AccessSearch, Names: s.Names,
+			AllowRestrictedIndices: s.AllowRestrictedIndices != nil && *s.AllowRestrictedIndices,
+		})
 	}
-	for _, r := range in.Replication {
-		out = append(out, commonv1alpha1.LinkAccess{Replication: &commonv1alpha1.ECKReplicationAccess{Names: r.Names}})
+	for i, r := range in.Replication {
+		out = append(out, linkrules.AccessEntry{
+			Field: fmt.Sprintf("spec.forProvider.access.replication[%d]", i), Kind: linkrules.AccessReplication, Names: r.Names,
+			AllowRestrictedIndices: r.AllowRestrictedIndices != nil && *r.AllowRestrictedIndices,
+		})
 	}
 	return out
 }

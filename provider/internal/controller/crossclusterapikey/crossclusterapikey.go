@@ -159,10 +159,6 @@ type connector struct {
 }
 
 func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (managed.TypedExternalClient[*esv1alpha1.CrossClusterAPIKey], error) {
-	if err := c.usage.Track(ctx, cr); err != nil {
-		setBlocked(cr, ReasonConnectionError, err)
-		return nil, fmt.Errorf("cannot track provider config usage of %s: %w", ref(cr), err)
-	}
 	deleting := meta.WasDeleted(cr)
 	req := connection.Request{
 		Namespace:        cr.GetNamespace(),
@@ -186,6 +182,13 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		markBlocked(cr, err)
 		return nil, err
 	}
+	// Tracked only once the config allowed the namespace: a usage holds
+	// the config, so a denied namespace must not be able to pin it.
+	if err := c.usage.Track(ctx, cr); err != nil {
+		setBlocked(cr, ReasonConnectionError, err)
+		return nil, fmt.Errorf("cannot track provider config usage of %s: %w", ref(cr), err)
+	}
+	connection.SetTransportCondition(cr, es)
 	// Cached with the client, so steady state sends no GET /.
 	v, err := es.Version(ctx)
 	if err != nil {

@@ -233,7 +233,7 @@ func TestIntegrationObserveOnly(t *testing.T) {
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cluster2-es-elastic-user"}, Data: map[string][]byte{"elastic": []byte(elasticPass)}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cluster2-es-http-certs-public"}, Data: map[string][]byte{"ca.crt": srv.CACertPEM}},
 		&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "eck-" + ns},
-			Spec: v1alpha1.ClusterProviderConfigSpec{ECK: &v1alpha1.ECKEndpoint{URLOverride: srv.URL}}},
+			Spec: v1alpha1.ClusterProviderConfigSpec{AllowedNamespaces: []string{"*"}, ECK: &v1alpha1.ECKEndpoint{URLOverride: srv.URL}}},
 	)
 	keyName := "eck-" + ns + "-cluster1-logs"
 	cr := &esv1alpha1.CrossClusterAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: keyName}}

@@ -12,18 +12,25 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
+// A NewConnector returns the connector of a kind, given the manager's
+// client and the recorder of the kind's events.
+type NewConnector[T resource.Managed] func(kube client.Client, record event.Recorder) managed.TypedExternalConnector[T]
+
 // Setup adds a controller for kind gvk, whose objects are of type T, with
-// connector c.
-func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, obj T, c managed.TypedExternalConnector[T]) error {
+// the connector newConnector returns.
+func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, obj T, newConnector NewConnector[T]) error {
 	name := managed.ControllerName(gvk.GroupKind().String())
+	// crossplane-runtime's recorder takes the legacy events API.
+	record := event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)
 
 	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[T](c),
+		managed.WithTypedExternalConnector[T](newConnector(mgr.GetClient(), record)),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
-		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)), // crossplane-runtime's recorder takes the legacy events API.
+		managed.WithRecorder(record),
 		// An entry or claim is keyed by its owner's uid, never by an id the
 		// external system returns, so an interrupted create is safe to redo.
 		managed.WithDeterministicExternalName(true),
