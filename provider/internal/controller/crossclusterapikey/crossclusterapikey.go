@@ -261,7 +261,7 @@ func refusedPolicies(cr *esv1alpha1.CrossClusterAPIKey) error {
 	if !observeOnly(cr) || (!slices.Contains(p, xpv2.ManagementActionUpdate) && !slices.Contains(p, xpv2.ManagementActionDelete)) {
 		return nil
 	}
-	return fmt.Errorf("spec.managementPolicies %v would let %s update or invalidate key %q, which it only observes and did not create: an observing resource may use [Observe] (and LateInitialize); include Create (or *) for a key the resource creates and owns",
+	return fmt.Errorf("spec.managementPolicies %v would let %s update or invalidate key %q, which it does not own (it only observes it): an observing resource may use [Observe] (and LateInitialize); include Create (or *) for a key the resource creates and owns",
 		p, ref(cr), cr.Spec.ForProvider.Name)
 }
 

@@ -79,10 +79,13 @@ func TestIntegrationSecretDeleted(t *testing.T) {
 		return id != "" && id != old && k != nil && k.Invalidated, fmt.Sprintf("Secret holds %q; old key %+v", id, k)
 	})
 	t.Logf("the Secret held a new key %s after %s (poll %s)", id, time.Since(start).Round(time.Millisecond), testPoll)
-	cr := c.waitReady(t, ns, "orders")
-	if got := meta.GetExternalName(cr); got != id || cr.Status.AtProvider.ID != id {
-		t.Errorf("external name %q, atProvider.id %q, want %s", got, cr.Status.AtProvider.ID, id)
-	}
+	// The resource was Ready before the Secret went, so wait for the
+	// status to name the new key rather than for Ready alone.
+	waitFor(t, "the resource to record and report the new key", func() (bool, string) {
+		cr := c.waitReady(t, ns, "orders")
+		got := meta.GetExternalName(cr)
+		return got == id && cr.Status.AtProvider.ID == id, fmt.Sprintf("external name %q, atProvider.id %q, want %s", got, cr.Status.AtProvider.ID, id)
+	})
 	if diff := activeKeys(srv, time.Now()); len(diff) != 1 || diff[0] != id {
 		t.Errorf("active keys = %v, want only %s", diff, id)
 	}
@@ -185,7 +188,7 @@ func (c *cluster) eckRemote(t *testing.T, opts esfake.Options, allowed string) *
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.name + "-es-elastic-user"}, Data: map[string][]byte{"elastic": []byte(eckElasticPass)}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.name + "-es-http-certs-public"}, Data: map[string][]byte{"ca.crt": r.srv.CACertPEM}},
 		&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: r.configName},
-			Spec: v1alpha1.ClusterProviderConfigSpec{ECK: &v1alpha1.ECKEndpoint{URLOverride: r.srv.URL}}},
+			Spec: v1alpha1.ClusterProviderConfigSpec{AllowedNamespaces: []string{"*"}, ECK: &v1alpha1.ECKEndpoint{URLOverride: r.srv.URL}}},
 	)
 	return r
 }
