@@ -226,7 +226,7 @@ func (s *Simulator) Reconcile(ctx context.Context) error {
 			continue
 		}
 		if err := s.reconcileCluster(ctx, es, cl); err != nil {
-			errs = append(errs, fmt.Errorf("Elasticsearch %s: %w", r, err))
+			errs = append(errs, fmt.Errorf("cluster %s: %w", r, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -176,7 +176,7 @@ func (s *Simulator) reconcileRemoteCABundle(ctx context.Context, c *cluster, nod
 		return err
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	var cas [][]byte
+	cas := make([][]byte, 0, len(list.Items))
 	for _, sec := range list.Items {
 		cas = append(cas, sec.Data["ca.crt"])
 	}
@@ -349,7 +349,7 @@ func (s *Simulator) applyFileSettings(ctx context.Context, c *cluster, node *esf
 	}
 	version, err := strconv.ParseInt(fs.Metadata.Version, 10, 64)
 	if err != nil {
-		return fmt.Errorf("Secret %s/%s: metadata.version %q is not a number", sec.Namespace, sec.Name, fs.Metadata.Version)
+		return fmt.Errorf("metadata.version %q of Secret %s/%s is not a number", fs.Metadata.Version, sec.Namespace, sec.Name)
 	}
 	if applied, ok := node.FileSettingsVersion(); ok && version <= applied {
 		return nil

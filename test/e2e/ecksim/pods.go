@@ -101,7 +101,7 @@ func mounts(esName, ssetName string, pt *corev1.PodTemplateSpec) ([]mount, error
 			all = append(all, corev1.VolumeMount{Name: e.volume, MountPath: e.path})
 		}
 	}
-	var out []mount
+	out := make([]mount, 0, len(all))
 	for i, m := range all {
 		v, found := volumes[m.Name]
 		if !found {

@@ -126,98 +126,98 @@ func TestRemoteConnectionIsEarned(t *testing.T) {
 	cases := []struct {
 		name   string
 		alias  string
-		break_ func(t *testing.T, w *world)
+		mutate func(t *testing.T, w *world)
 		want   string // "" means connected
 	}{
 		{name: "EverythingInPlace"},
-		{name: "SniffModeThroughTheRemoteClusterService", break_: func(t *testing.T, w *world) {
+		{name: "SniffModeThroughTheRemoteClusterService", mutate: func(t *testing.T, w *world) {
 			w.settings(t, `{"persistent":{"cluster.remote.logs.*":null}}`)
 			w.settings(t, `{"persistent":{"cluster.remote.logs.seeds":["`+rcsAddr+`"]}}`)
 		}},
-		{name: "AddressDoesNotResolve", want: "unknown host [cluster9-es-remote-cluster.ns2.svc]", break_: func(t *testing.T, w *world) {
+		{name: "AddressDoesNotResolve", want: "unknown host [cluster9-es-remote-cluster.ns2.svc]", mutate: func(t *testing.T, w *world) {
 			w.settings(t, `{"persistent":{"cluster.remote.logs.proxy_address":"cluster9-es-remote-cluster.ns2.svc:9443"}}`)
 		}},
-		{name: "RemoteIsDown", want: "connection refused", break_: func(_ *testing.T, w *world) { w.r.Close() }},
-		{name: "RemoteClusterServerDisabled", want: "the remote cluster server of cluster cluster2 is not enabled (remote_cluster_server.enabled)", break_: func(t *testing.T, w *world) {
+		{name: "RemoteIsDown", want: "connection refused", mutate: func(_ *testing.T, w *world) { w.r.Close() }},
+		{name: "RemoteClusterServerDisabled", want: "the remote cluster server of cluster cluster2 is not enabled (remote_cluster_server.enabled)", mutate: func(t *testing.T, w *world) {
 			eckNode(t, w.r, "cluster2", "ns2", false, w.l.TransportCACertPEM())
 		}},
-		{name: "LocalDoesNotTrustTheRemoteCA", want: "cluster cluster1 does not trust the certificate of the remote cluster server of cluster cluster2: x509: certificate signed by unknown authority", break_: func(_ *testing.T, w *world) {
+		{name: "LocalDoesNotTrustTheRemoteCA", want: "cluster cluster1 does not trust the certificate of the remote cluster server of cluster cluster2: x509: certificate signed by unknown authority", mutate: func(_ *testing.T, w *world) {
 			// A changed CA file is reloaded without a restart.
 			w.l.WriteFile("transport-remote-certs/ca.crt", w.l.TransportCACertPEM())
 		}},
-		{name: "ServerNameNotInTheCertificate", want: "certificate is valid for", break_: func(t *testing.T, w *world) {
+		{name: "ServerNameNotInTheCertificate", want: "certificate is valid for", mutate: func(t *testing.T, w *world) {
 			w.settings(t, `{"persistent":{"cluster.remote.logs.server_name":"logs.example.com"}}`)
 		}},
-		{name: "NoCredentialsInTheKeystore", want: "cluster cluster1 has no cluster.remote.logs.credentials in its keystore", break_: func(t *testing.T, w *world) {
+		{name: "NoCredentialsInTheKeystore", want: "cluster cluster1 has no cluster.remote.logs.credentials in its keystore", mutate: func(t *testing.T, w *world) {
 			w.l.SetKeystore(nil)
 			mustRestart(t, w.l)
 		}},
-		{name: "CredentialsNotYetLoaded", want: "has no cluster.remote.logs.credentials", break_: func(t *testing.T, w *world) {
+		{name: "CredentialsNotYetLoaded", want: "has no cluster.remote.logs.credentials", mutate: func(t *testing.T, w *world) {
 			w.l.SetKeystore(nil)
 			mustRestart(t, w.l)
 			w.l.SetKeystore(map[string]string{"cluster.remote.logs.credentials": w.encoded}) // on disk, not loaded
 		}},
-		{name: "CredentialsSentToTheTransportPort", want: "is the transport port of cluster cluster2", break_: func(t *testing.T, w *world) {
+		{name: "CredentialsSentToTheTransportPort", want: "is the transport port of cluster cluster2", mutate: func(t *testing.T, w *world) {
 			w.settings(t, `{"persistent":{"cluster.remote.logs.proxy_address":"`+transportAddr+`","cluster.remote.logs.server_name":null}}`)
 		}},
-		{name: "KeyInvalidated", want: "is invalidated on cluster cluster2", break_: func(t *testing.T, w *world) {
+		{name: "KeyInvalidated", want: "is invalidated on cluster cluster2", mutate: func(t *testing.T, w *world) {
 			do(t, w.r, "DELETE", "/_security/api_key", `{"ids":["`+w.keyID+`"]}`, adminAuth)
 		}},
-		{name: "KeyExpired", want: "expired at 2026-01-03T03:04:05Z on cluster cluster2", break_: func(t *testing.T, w *world) {
+		{name: "KeyExpired", want: "expired at 2026-01-03T03:04:05Z on cluster cluster2", mutate: func(t *testing.T, w *world) {
 			_, enc := mustCreate(t, w.r, `{"name":"short","expiration":"1d","access":`+validAccess+`}`)
 			w.l.SetKeystore(map[string]string{"cluster.remote.logs.credentials": enc})
 			mustRestart(t, w.l)
 			w.clock.Advance(25 * time.Hour)
 		}},
-		{name: "KeyOfAnotherCluster", want: "does not exist on cluster cluster2", break_: func(t *testing.T, w *world) {
+		{name: "KeyOfAnotherCluster", want: "does not exist on cluster cluster2", mutate: func(t *testing.T, w *world) {
 			_, enc := mustCreate(t, w.l, `{"name":"elsewhere","access":`+validAccess+`}`)
 			w.l.SetKeystore(map[string]string{"cluster.remote.logs.credentials": enc})
 			mustRestart(t, w.l)
 		}},
-		{name: "WrongSecret", want: "holds a wrong secret for API key", break_: func(t *testing.T, w *world) {
+		{name: "WrongSecret", want: "holds a wrong secret for API key", mutate: func(t *testing.T, w *world) {
 			w.l.SetKeystore(map[string]string{"cluster.remote.logs.credentials": base64.StdEncoding.EncodeToString([]byte(w.keyID + ":not-the-secret"))})
 			mustRestart(t, w.l)
 		}},
-		{name: "RESTKey", want: "is of type [rest], not a cross-cluster API key", break_: func(t *testing.T, w *world) {
+		{name: "RESTKey", want: "is of type [rest], not a cross-cluster API key", mutate: func(t *testing.T, w *world) {
 			r := do(t, w.r, "POST", "/_security/api_key", `{"name":"rest"}`, adminAuth)
 			w.l.SetKeystore(map[string]string{"cluster.remote.logs.credentials": r.obj["encoded"].(string)})
 			mustRestart(t, w.l)
 		}},
-		{name: "GarbageCredentials", want: "is not an encoded API key", break_: func(t *testing.T, w *world) {
+		{name: "GarbageCredentials", want: "is not an encoded API key", mutate: func(t *testing.T, w *world) {
 			w.l.SetKeystore(map[string]string{"cluster.remote.logs.credentials": "not base64!"})
 			mustRestart(t, w.l)
 		}},
-		{name: "IdentityRequiredButNotSigned", want: "Expected signature for cross cluster API key, but no signature was provided", break_: func(t *testing.T, w *world) {
+		{name: "IdentityRequiredButNotSigned", want: "Expected signature for cross cluster API key, but no signature was provided", mutate: func(t *testing.T, w *world) {
 			w.setIdentity(t, `^CN=cluster1-es-default-0\.node\.cluster1\.ns1\.es\.local,OU=cluster1$`)
 		}},
-		{name: "IdentityMatchesTheSigningCertificate", break_: func(t *testing.T, w *world) {
+		{name: "IdentityMatchesTheSigningCertificate", mutate: func(t *testing.T, w *world) {
 			w.setIdentity(t, `^CN=.*\.node\.cluster1\.ns1\.es\.local,OU=cluster1$`)
 			w.signWithTransportCert(t)
 		}},
-		{name: "IdentityIsAFullMatch", want: `DN from provided certificate [CN=cluster1-es-default-0.node.cluster1.ns1.es.local,OU=cluster1] does not match API Key certificate identity pattern [CN=cluster1-es-default-0\.node\.cluster1\.ns1\.es\.local]`, break_: func(t *testing.T, w *world) {
+		{name: "IdentityIsAFullMatch", want: `DN from provided certificate [CN=cluster1-es-default-0.node.cluster1.ns1.es.local,OU=cluster1] does not match API Key certificate identity pattern [CN=cluster1-es-default-0\.node\.cluster1\.ns1\.es\.local]`, mutate: func(t *testing.T, w *world) {
 			// A substring (Matcher.find) match would pass: the DN goes on with ",OU=cluster1".
 			w.setIdentity(t, `CN=cluster1-es-default-0\.node\.cluster1\.ns1\.es\.local`)
 			w.signWithTransportCert(t)
 		}},
-		{name: "SignatureNotTrustedByTheRemote", want: "Failed to verify cross cluster api key signature certificate", break_: func(t *testing.T, w *world) {
+		{name: "SignatureNotTrustedByTheRemote", want: "Failed to verify cross cluster api key signature certificate", mutate: func(t *testing.T, w *world) {
 			w.signWithTransportCert(t)
 			do(t, w.r, "PUT", "/_cluster/settings", `{"persistent":{"cluster.remote.signing.certificate_authorities":null}}`, adminAuth)
 		}},
-		{name: "SigningCertificateMissing", want: "cannot sign requests for alias logs", break_: func(t *testing.T, w *world) {
+		{name: "SigningCertificateMissing", want: "cannot sign requests for alias logs", mutate: func(t *testing.T, w *world) {
 			w.signWithTransportCert(t)
 			w.l.RemoveFile("transport-certs/cluster1-es-default-0.tls.crt")
 		}},
-		{name: "CertificateModel", alias: "certs", break_: func(t *testing.T, w *world) {
+		{name: "CertificateModel", alias: "certs", mutate: func(t *testing.T, w *world) {
 			w.settings(t, `{"persistent":{"cluster.remote.certs.seeds":["`+transportAddr+`"]}}`)
 		}},
-		{name: "CertificateModelToTheRemoteClusterServer", alias: "certs", want: "does not accept", break_: func(t *testing.T, w *world) {
+		{name: "CertificateModelToTheRemoteClusterServer", alias: "certs", want: "does not accept", mutate: func(t *testing.T, w *world) {
 			w.settings(t, `{"persistent":{"cluster.remote.certs.seeds":["`+rcsAddr+`"]}}`)
 		}},
-		{name: "CertificateModelRemoteDoesNotTrustLocal", alias: "certs", want: "cluster cluster2 does not trust the certificate of cluster cluster1 on the transport layer", break_: func(t *testing.T, w *world) {
+		{name: "CertificateModelRemoteDoesNotTrustLocal", alias: "certs", want: "cluster cluster2 does not trust the certificate of cluster cluster1 on the transport layer", mutate: func(t *testing.T, w *world) {
 			w.settings(t, `{"persistent":{"cluster.remote.certs.seeds":["`+transportAddr+`"]}}`)
 			w.r.WriteFile("transport-remote-certs/ca.crt", w.r.TransportCACertPEM())
 		}},
-		{name: "CertificateModelLocalDoesNotTrustRemote", alias: "certs", want: "cluster cluster1 does not trust the certificate of the transport layer of cluster cluster2", break_: func(t *testing.T, w *world) {
+		{name: "CertificateModelLocalDoesNotTrustRemote", alias: "certs", want: "cluster cluster1 does not trust the certificate of the transport layer of cluster cluster2", mutate: func(t *testing.T, w *world) {
 			w.settings(t, `{"persistent":{"cluster.remote.certs.seeds":["`+transportAddr+`"]}}`)
 			w.l.WriteFile("transport-remote-certs/ca.crt", w.l.TransportCACertPEM())
 		}},
@@ -226,8 +226,8 @@ func TestRemoteConnectionIsEarned(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			if tc.break_ != nil {
-				tc.break_(t, w)
+			if tc.mutate != nil {
+				tc.mutate(t, w)
 			}
 			alias := tc.alias
 			if alias == "" {

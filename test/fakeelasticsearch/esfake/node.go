@@ -10,7 +10,6 @@ import (
 	"net"
 	"path"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -442,12 +441,5 @@ func (st *state) remoteSettings() map[string]any {
 	}
 	maps.Copy(out, st.persistent)
 	maps.Copy(out, st.transient)
-	return out
-}
-
-// sortedStrings returns a sorted copy.
-func sortedStrings(in []string) []string {
-	out := append([]string(nil), in...)
-	sort.Strings(out)
 	return out
 }
