@@ -3,6 +3,7 @@ package esfake
 import (
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ type world struct {
 	encoded string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{n: NewNetwork(), clock: fixedClock()}
 	w.l = NewServer(t, Options{ClusterName: "cluster1"})
@@ -49,14 +50,14 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) settings(t *testing.T, body string) {
+func (w *world) settings(t testing.TB, body string) {
 	t.Helper()
 	if r := do(t, w.l, "PUT", "/_cluster/settings", body, adminAuth); r.status != 200 {
 		t.Fatalf("settings %s: %s", body, r.body)
 	}
 }
 
-func mustRestart(t *testing.T, s *Server) {
+func mustRestart(t testing.TB, s *Server) {
 	t.Helper()
 	if err := s.Restart(); err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func mustRestart(t *testing.T, s *Server) {
 // pod: transport certificates from its transport CA (with the remote
 // cluster Service name when the server is enabled), the remote CAs in
 // transport-remote-certs, and the remote cluster client trusting both.
-func eckNode(t *testing.T, s *Server, name, ns string, rcs bool, remoteCA []byte) {
+func eckNode(t testing.TB, s *Server, name, ns string, rcs bool, remoteCA []byte) {
 	t.Helper()
 	pod := name + "-es-default-0"
 	dns := []string{pod + ".node." + name + "." + ns + ".es.local", name + "-es-transport." + ns + ".svc"}
@@ -457,5 +458,39 @@ func TestMutualRemotesDoNotDeadlock(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("deadlock between mutual remotes")
+	}
+}
+
+// BenchmarkRemoteInfo measures GET /_remote/info on a node with 20 aliases
+// connected to one remote: every request evaluates every connection
+// (settings, CA files, TLS chain, key lookup on the remote).
+func BenchmarkRemoteInfo(b *testing.B) {
+	w := newWorld(b)
+	var body strings.Builder
+	body.WriteString(`{"persistent":{`)
+	for i := range 20 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.WriteString(`"cluster.remote.a` + strconv.Itoa(i) + `.seeds":["` + rcsAddr + `"]`)
+	}
+	body.WriteString(`}}`)
+	w.settings(b, body.String())
+	keys := map[string]string{}
+	for i := range 20 {
+		keys["cluster.remote.a"+strconv.Itoa(i)+".credentials"] = w.encoded
+	}
+	w.l.SetKeystore(keys)
+	if err := w.l.Restart(); err != nil {
+		b.Fatal(err)
+	}
+	if c := w.l.RemoteConnection("a7"); !c.Connected {
+		b.Fatalf("setup: %+v", c)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if r := do(b, w.l, "GET", "/_remote/info", "", adminAuth); r.status != 200 {
+			b.Fatal(string(r.body))
+		}
 	}
 }
