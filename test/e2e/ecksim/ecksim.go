@@ -212,6 +212,7 @@ func (s *Simulator) Reconcile(ctx context.Context) error {
 	if err := s.reconcileRemoteCAs(ctx, byRef, pairs); err != nil {
 		errs = append(errs, fmt.Errorf("remote CA exchange: %w", err))
 	}
+	s.forgetDeleted(byRef)
 	refs := sortedRefs(byRef)
 	for _, r := range refs {
 		cl := s.Clusters[r.String()]
@@ -230,6 +231,25 @@ func (s *Simulator) Reconcile(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// forgetDeleted drops the clusters whose Elasticsearch object is gone, with
+// their Services, as Kubernetes garbage-collects what ECK owned.
+func (s *Simulator) forgetDeleted(byRef map[ref]*unstructured.Unstructured) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, rt := range s.runtimes {
+		if byRef[parseRef(key)] != nil {
+			continue
+		}
+		for addr := range rt.services {
+			if s.Network != nil {
+				s.Network.Unregister(addr)
+			}
+		}
+		delete(s.runtimes, key)
+		s.logf("deleted the pods and Services of %s: its Elasticsearch object is gone", key)
+	}
 }
 
 func (s *Simulator) runtimeOf(r ref) *runtime {

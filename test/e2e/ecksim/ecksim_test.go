@@ -613,4 +613,15 @@ func TestDisablingTheServerRemovesItsService(t *testing.T) {
 	if r := e.local.RemoteConnection("logs").Reason; !strings.Contains(r, "unknown host [cluster2-es-remote-cluster."+e.rns+".svc]") {
 		t.Fatalf("reason after disabling: %s", r)
 	}
+	transport := "cluster2-es-transport." + e.rns + ".svc:9300"
+	if _, _, ok := e.sim.Network.Registered(transport); !ok {
+		t.Fatal("the transport Service is missing")
+	}
+	if err := e.kube.Delete(e.ctx, e.get(e.rns, "cluster2")); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile()
+	if _, _, ok := e.sim.Network.Registered(transport); ok {
+		t.Fatal("the transport Service outlived its Elasticsearch object")
+	}
 }

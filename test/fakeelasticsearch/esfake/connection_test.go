@@ -494,3 +494,28 @@ func BenchmarkRemoteInfo(b *testing.B) {
 		}
 	}
 }
+
+// TestSelfManagedRemote connects to a remote outside ECK: its own server
+// name and CA, reached at an address of the operator's choosing.
+func TestSelfManagedRemote(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ext := NewServer(t, Options{ClusterName: "logs"})
+	if err := ext.EnableRemoteClusterServer("logs.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.n.Register("logs.example.com:9443", ext, RemoteClusterServerListener); err != nil {
+		t.Fatal(err)
+	}
+	_, enc := mustCreate(t, ext, `{"name":"eslink-logs","access":`+validAccess+`}`)
+	w.l.SetKeystore(map[string]string{"cluster.remote.ext.credentials": enc})
+	mustRestart(t, w.l)
+	w.settings(t, `{"persistent":{"cluster.remote.ext.mode":"proxy","cluster.remote.ext.proxy_address":"logs.example.com:9443","cluster.remote.ext.server_name":"logs.example.com"}}`)
+	if c := w.l.RemoteConnection("ext"); c.Connected || !strings.Contains(c.Reason, "does not trust") {
+		t.Fatalf("connected without trusting the external CA: %+v", c)
+	}
+	w.l.WriteFile("transport-remote-certs/ca.crt", append(w.r.TransportCACertPEM(), ext.TransportCACertPEM()...))
+	if c := w.l.RemoteConnection("ext"); !c.Connected {
+		t.Fatalf("not connected to the external remote: %+v", c)
+	}
+}
