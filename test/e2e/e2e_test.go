@@ -141,6 +141,16 @@ func waitReady(t *testing.T, h *harness.Harness, u *unstructured.Unstructured) *
 	return got
 }
 
+// waitConnected waits until the local cluster's GET /_remote/info says
+// connected for alias: the fake earns it only when everything ECK delivers
+// is in place.
+func waitConnected(t *testing.T, h *harness.Harness, alias string) {
+	t.Helper()
+	if _, err := h.WaitConnected(t.Context(), alias, timeout); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func statusString(u *unstructured.Unstructured, path ...string) string {
 	s, _, _ := unstructured.NestedString(u.Object, append([]string{"status"}, path...)...)
 	return s
@@ -177,6 +187,7 @@ func TestNamespacedLinks(t *testing.T) {
 		if got := aliases(t, h); !slices.Equal(got, []string{"logs"}) {
 			t.Errorf("local spec.remoteClusters = %v, want [logs]", got)
 		}
+		waitConnected(t, h, "logs")
 	})
 
 	t.Run("TwoLinksOnOneLocalCluster", func(t *testing.T) {
@@ -188,6 +199,7 @@ func TestNamespacedLinks(t *testing.T) {
 			t.Errorf("local spec.remoteClusters = %v, want logs and archive", got)
 		}
 		activeKey(t, h, eckKeyName("archive"))
+		waitConnected(t, h, "archive")
 	})
 
 	t.Run("DeletingOneLinkLeavesTheOther", func(t *testing.T) {
@@ -228,6 +240,7 @@ func TestNamespacedLinks(t *testing.T) {
 				}
 			}
 		}
+		waitConnected(t, h, "certs")
 		deleteAndWait(t, h, cert)
 	})
 
@@ -314,6 +327,7 @@ func TestLegacyClaim(t *testing.T) {
 	if got := aliases(t, h); !slices.Equal(got, []string{"logs"}) {
 		t.Errorf("local spec.remoteClusters = %v, want [logs]", got)
 	}
+	waitConnected(t, h, "logs")
 	deleteAndWait(t, h, claim)
 	waitNoActiveKey(t, h, eckKeyName("logs"))
 	if got := aliases(t, h); len(got) != 0 {

@@ -2,9 +2,10 @@
 // `make demo`. It starts the same components as the end-to-end tests (a real
 // API server, two fake Elasticsearch clusters, the provider, the function,
 // Crossplane's render engine and a simulated ECK), applies
-// examples/links/flow1-eck-api-key.yaml, waits for the link to become Ready,
-// shows the link's status, both ECK objects and the key as the remote holds
-// it, then deletes the link and checks everything it created is gone.
+// examples/links/flow1-eck-api-key.yaml, waits for the link to become Ready
+// and for the local cluster's GET /_remote/info to say connected, shows the
+// link's status, both ECK objects and the key as the remote holds it, then
+// deletes the link and checks everything it created is gone.
 package main
 
 import (
@@ -86,6 +87,15 @@ func run() error {
 	printYAML(nested(remote, "spec", "remoteClusterServer"))
 
 	alias, _, _ := unstructured.NestedString(got.Object, "status", "alias")
+	info, err := h.WaitConnected(ctx, alias, 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	step("GET /_remote/info on %s/%s: connected to %s (ECK restarted %s/%s %d time(s) and %s/%s %d time(s) on the way)", harness.LocalNamespace, harness.LocalName, alias,
+		harness.LocalNamespace, harness.LocalName, h.ECK.Restarts(harness.LocalNamespace, harness.LocalName),
+		harness.RemoteNamespace, harness.RemoteName, h.ECK.Restarts(harness.RemoteNamespace, harness.RemoteName))
+	printJSON(map[string]harness.RemoteInfo{alias: info})
+
 	keyName := fmt.Sprintf("eck-%s-%s-%s", harness.LocalNamespace, harness.LocalName, alias)
 	keys, err := harness.Keys(ctx, h.Remote, keyName)
 	if err != nil {

@@ -62,6 +62,9 @@ type Options struct {
 	Log func(format string, args ...any)
 	// Interval of the composer and ECK simulator loops.
 	Interval time.Duration
+	// ECKRestartDelay is how long a simulated rolling restart takes
+	// (default DefaultECKRestartDelay).
+	ECKRestartDelay time.Duration
 }
 
 // Harness is a running set of components.
@@ -72,6 +75,7 @@ type Harness struct {
 	Remote   *esfake.Server
 	Composer *composer.Composer
 	ECK      *ecksim.Simulator
+	Network  *esfake.Network
 	Root     string
 	LogDir   string
 
@@ -162,6 +166,9 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	if err := h.seed(ctx); err != nil {
 		return nil, err
 	}
+	if err := h.wireECK(ctx, o); err != nil {
+		return nil, err
+	}
 	o.progress("ECK Elasticsearch objects %s/%s and %s/%s created with status as ECK writes it; provider config eck points at %s", LocalNamespace, LocalName, RemoteNamespace, RemoteName, h.Remote.URL)
 
 	pctx, cancel := context.WithCancel(context.Background())
@@ -199,13 +206,6 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	h.Composer = &composer.Composer{
 		Kube: h.Kube, Composition: comp, XRD: xrd, Legacy: o.Legacy, Log: o.Log,
 		Function: render.Function{Name: "function-eslink", Address: fnAddr},
-	}
-	h.ECK = &ecksim.Simulator{
-		Kube: h.Kube, Interval: o.Interval, Log: o.Log,
-		Clusters: map[string]*ecksim.Cluster{
-			LocalNamespace + "/" + LocalName:   h.simCluster(h.Local),
-			RemoteNamespace + "/" + RemoteName: h.simCluster(h.Remote),
-		},
 	}
 	go func() {
 		defer close(h.loops)
@@ -248,9 +248,8 @@ func (h *Harness) simCluster(s *esfake.Server) *ecksim.Cluster {
 	pool.AppendCertsFromPEM(s.CACertPEM)
 	return &ecksim.Cluster{
 		URL: s.URL, Username: "elastic", Password: ElasticPassword,
-		HTTP:                &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}},
-		SetKeystoreEntry:    s.SetKeystoreEntry,
-		RemoveKeystoreEntry: s.RemoveKeystoreEntry,
+		HTTP: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}},
+		Node: s,
 	}
 }
 

@@ -33,6 +33,9 @@ type call struct {
 type reply struct {
 	status int
 	body   []byte
+	// finish, when set, computes the body after Server.mu is released:
+	// for answers that need other nodes (GET /_remote/info).
+	finish func() []byte
 }
 
 func ok(body []byte) reply { return reply{status: http.StatusOK, body: body} }
@@ -80,6 +83,8 @@ func (s *Server) routes() []*route {
 		{method: "GET", template: "/_cluster/settings", params: p("flat_settings", "include_defaults", "master_timeout", "timeout", "local"), handle: handleGetSettings},
 		{method: "PUT", template: "/_cluster/settings", params: p("flat_settings", "master_timeout", "timeout"), handle: handlePutSettings},
 		{method: "GET", template: "/_remote/info", params: p(), handle: handleRemoteInfo},
+		{method: "GET", template: "/_cluster/state", params: clusterStateParams, handle: handleClusterState},
+		{method: "GET", template: "/_cluster/state/{metric}", params: clusterStateParams, handle: handleClusterState},
 		{method: "POST", template: "/_nodes/reload_secure_settings", params: p("timeout"), handle: handleReload},
 		{method: "POST", template: "/_nodes/{node_id}/reload_secure_settings", params: p("timeout"), handle: handleReload},
 	}
@@ -254,7 +259,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	locked := true
+	unlock := func() {
+		if locked {
+			locked = false
+			s.mu.Unlock()
+		}
+	}
+	defer unlock()
 	c := &call{s: s, st: s.st, r: r, body: body, query: r.URL.Query(), params: params, used: map[string]bool{}}
 	if rt.template != "/" && isCrossClusterRoute(rt) && !s.st.ver.crossClusterKeys() {
 		// Before 8.10 the cross-cluster endpoints are not registered.
@@ -274,6 +286,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if herr != nil {
 		writeError(rec, r, herr, respType)
 		return
+	}
+	unlock()
+	if res.finish != nil {
+		res.body = res.finish()
 	}
 	writeBody(rec, r, res.status, res.body, respType)
 }

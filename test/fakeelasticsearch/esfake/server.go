@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -79,6 +80,11 @@ type Server struct {
 	st *state
 	faults
 	reqlog
+
+	// network resolves remote cluster addresses (see Network); closed
+	// refuses connections from other nodes once Close was called.
+	network atomic.Pointer[Network]
+	closed  atomic.Bool
 }
 
 // state is everything a request can observe; guarded by Server.mu.
@@ -97,12 +103,17 @@ type state struct {
 
 	persistent map[string]any
 	transient  map[string]any
+	// stateVersion counts cluster state updates (settings, file settings).
+	stateVersion int64
 
 	// keystoreDisk is what ECK writes into the keystore file; keystoreActive
 	// is what the node has loaded (at start, on Restart, on reload).
 	keystoreDisk     map[string]string
 	keystoreActive   map[string]string
 	keystoreModified time.Time
+
+	// node is the static side: elasticsearch.yml, files, file settings.
+	node nodeState
 }
 
 // Start starts a fake server listening on opts.Addr.
@@ -159,6 +170,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 // Close stops the server and waits for in-flight requests briefly.
 func (s *Server) Close() {
 	s.closeMu.Do(func() {
+		s.closed.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := s.httpSrv.Shutdown(ctx); err != nil {
@@ -198,8 +210,13 @@ func newState(opts Options) (*state, error) {
 	if name == "" {
 		name = "eslink-fake"
 	}
+	node, err := newNodeState()
+	if err != nil {
+		return nil, err
+	}
 	st := &state{
-		ver: ver, license: lic, clock: clock, clusterName: name,
+		node: node,
+		ver:  ver, license: lic, clock: clock, clusterName: name,
 		clusterUUID: randomID(16), nodeID: randomID(16),
 		keys:       map[string]*apiKey{},
 		persistent: map[string]any{}, transient: map[string]any{},
@@ -285,14 +302,28 @@ func (s *Server) RemoveKeystoreEntry(name string) {
 }
 
 // Restart simulates a full restart of the node without closing the
-// listener: the on-disk keystore is loaded and transient settings are lost.
-// Keys and persistent settings survive, as they live in the cluster state.
-func (s *Server) Restart() {
+// listener: elasticsearch.yml (SetNodeConfig) and the on-disk keystore are
+// loaded and transient settings are lost. Keys, persistent settings and
+// file-based settings survive, as they live in the cluster state. When the
+// node cannot start with the new elasticsearch.yml (an unresolved
+// placeholder, a missing or invalid certificate file), Restart changes
+// nothing and says why: the restarted pod crash-loops while the others keep
+// serving with the old configuration.
+func (s *Server) Restart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	cfg, err := s.st.node.loadConfig()
+	if err != nil {
+		return fmt.Errorf("node of cluster %s cannot start: %w", s.st.clusterName, err)
+	}
+	s.st.node.config = cfg
 	s.st.loadKeystore()
 	s.st.transient = map[string]any{}
+	return nil
 }
+
+// clusterName is immutable after Start.
+func (s *Server) clusterName() string { return s.st.clusterName }
 
 func (st *state) loadKeystore() {
 	st.keystoreActive = make(map[string]string, len(st.keystoreDisk))

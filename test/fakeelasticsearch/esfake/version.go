@@ -50,6 +50,7 @@ func (v version) realmTypeField() bool      { return v.atLeast(8, 14) }
 func (v version) withProfileUID() bool      { return v.atLeast(8, 14) }
 func (v version) skipUnavailableTrue() bool { return v.atLeast(8, 15) }
 func (v version) certificateIdentity() bool { return v.atLeast(9, 3) }
+func (v version) clusterSecrets() bool      { return v.atLeast(9, 5) } // file-based secure settings
 
 // searchDLSWithReplication gates the "search does not support document or
 // field level security if replication is assigned" check: a breaking

@@ -1,0 +1,98 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/eslink/eslink/test/e2e/ecksim"
+	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
+)
+
+// DefaultECKRestartDelay is how long a simulated rolling restart takes
+// unless Options.ECKRestartDelay says otherwise.
+const DefaultECKRestartDelay = 2 * time.Second
+
+// wireECK puts both fakes on one Network (the Services between the
+// clusters) and runs the simulated ECK's first pass, which deploys both
+// clusters and writes the Secrets ECK creates for them (transport CAs,
+// certificates, file settings) before the provider starts reading them.
+func (h *Harness) wireECK(ctx context.Context, o Options) error {
+	h.Network = esfake.NewNetwork()
+	h.Network.Join(h.Local, h.Remote)
+	delay := o.ECKRestartDelay
+	if delay == 0 {
+		delay = DefaultECKRestartDelay
+	}
+	h.ECK = &ecksim.Simulator{
+		Kube: h.Kube, Interval: o.Interval, Log: o.Log, Network: h.Network,
+		RestartDelay: delay, FileSettingsDelay: o.Interval / 2,
+		Clusters: map[string]*ecksim.Cluster{
+			LocalNamespace + "/" + LocalName:   h.simCluster(h.Local),
+			RemoteNamespace + "/" + RemoteName: h.simCluster(h.Remote),
+		},
+	}
+	if err := h.ECK.Reconcile(ctx); err != nil {
+		return fmt.Errorf("first pass of the simulated ECK: %w", err)
+	}
+	return nil
+}
+
+// RemoteInfo is one alias of GET /_remote/info.
+type RemoteInfo struct {
+	Connected          bool     `json:"connected"`
+	Mode               string   `json:"mode"`
+	Seeds              []string `json:"seeds,omitempty"`
+	ProxyAddress       string   `json:"proxy_address,omitempty"`
+	ServerName         string   `json:"server_name,omitempty"`
+	SkipUnavailable    bool     `json:"skip_unavailable"`
+	ClusterCredentials string   `json:"cluster_credentials,omitempty"`
+}
+
+// RemoteInfoOf asks fake es for GET /_remote/info, as a client would.
+func RemoteInfoOf(ctx context.Context, es *esfake.Server) (map[string]RemoteInfo, error) {
+	c := (&Harness{}).simCluster(es)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, es.URL+"/_remote/info", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(c.Username, c.Password)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot get _remote/info: %w", err)
+	}
+	defer resp.Body.Close() //nolint:errcheck // Read-only body.
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /_remote/info: HTTP %d", resp.StatusCode)
+	}
+	out := map[string]RemoteInfo{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("cannot decode _remote/info: %w", err)
+	}
+	return out, nil
+}
+
+// WaitConnected polls the local cluster's GET /_remote/info until alias is
+// connected. On timeout the error says why not, as the fake explains it.
+func (h *Harness) WaitConnected(ctx context.Context, alias string, timeout time.Duration) (RemoteInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		info, err := RemoteInfoOf(ctx, h.Local)
+		if err == nil && info[alias].Connected {
+			return info[alias], nil
+		}
+		select {
+		case <-ctx.Done():
+			return info[alias], fmt.Errorf("%s/%s is not connected to %s after %s: %s", LocalNamespace, LocalName, alias, timeout, h.Local.RemoteConnection(alias).Reason)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
