@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/test/e2e/harness"
 )
@@ -24,9 +25,10 @@ func startHarness(t *testing.T, legacy bool) *harness.Harness {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
 	h, err := harness.Start(ctx, harness.Options{
-		Legacy:   legacy,
-		Progress: func(f string, a ...any) { t.Logf(f, a...) },
-		Log:      func(f string, a ...any) { t.Logf(f, a...) },
+		Legacy:     legacy,
+		Progress:   func(f string, a ...any) { t.Logf(f, a...) },
+		Log:        func(f string, a ...any) { t.Logf(f, a...) },
+		FailureLog: func(logs string) { t.Log(logs) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +36,8 @@ func startHarness(t *testing.T, legacy bool) *harness.Harness {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("provider log:\n%s", tail(h.ProviderLog(), 8000))
+			t.Logf("Crossplane log:\n%s", tail(h.CrossplaneLog(), 12000))
+			t.Logf("function log:\n%s", tail(h.FunctionLog(), 4000))
 		}
 		h.Stop()
 	})
@@ -114,16 +118,27 @@ func aliases(t *testing.T, h *harness.Harness) []string {
 	return got
 }
 
+// team is the application team of u's namespace: links are created and
+// deleted with only the RBAC the README gives application teams.
+func team(t *testing.T, h *harness.Harness, u *unstructured.Unstructured) client.Client {
+	t.Helper()
+	c, err := h.Team(u.GetNamespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func create(t *testing.T, h *harness.Harness, u *unstructured.Unstructured) {
 	t.Helper()
-	if err := h.Kube.Create(t.Context(), u); err != nil {
-		t.Fatalf("cannot create %s %s/%s: %v", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	if err := team(t, h, u).Create(t.Context(), u); err != nil {
+		t.Fatalf("cannot create %s %s/%s as its application team: %v", u.GetKind(), u.GetNamespace(), u.GetName(), err)
 	}
 }
 
 func deleteAndWait(t *testing.T, h *harness.Harness, u *unstructured.Unstructured) {
 	t.Helper()
-	if err := h.Kube.Delete(t.Context(), u); err != nil {
+	if err := team(t, h, u).Delete(t.Context(), u); err != nil {
 		t.Fatalf("cannot delete %s %s/%s: %v", u.GetKind(), u.GetNamespace(), u.GetName(), err)
 	}
 	if err := h.WaitGone(t.Context(), u, timeout); err != nil {
