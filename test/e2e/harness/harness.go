@@ -29,11 +29,13 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/yaml"
 
 	"github.com/eslink/eslink/apis"
+	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/e2e/ecksim"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -158,10 +160,7 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 	if err := os.WriteFile(kcPath, kc, 0o600); err != nil {
 		return fmt.Errorf("cannot write kubeconfig: %w", err)
 	}
-	if err := h.startGarbageCollector(pctx, kcPath); err != nil {
-		return err
-	}
-	o.progress("API server ready at %s with ECK's and Crossplane's CRDs; Kubernetes' garbage collector running", h.Env.Config.Host)
+	o.progress("API server ready at %s with ECK's and Crossplane's CRDs", h.Env.Config.Host)
 
 	if h.registry, err = startRegistry(logDir); err != nil {
 		return err
@@ -175,6 +174,17 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 	if err := h.install(ctx, pctx, o.Legacy, kcPath, o.progress); err != nil {
 		return err
 	}
+	// The garbage collector starts after the install: it learns of kinds
+	// installed later only when it next re-reads discovery, every 30s, and
+	// nothing needs it before a link is deleted.
+	if err := h.startGarbageCollector(pctx, kcPath); err != nil {
+		return err
+	}
+	gcStart := time.Now()
+	gcDone := make(chan error, 1)
+	go func() {
+		gcDone <- h.awaitGarbageCollector(ctx, append([]schema.GroupVersionKind{linkv1alpha1.XRemoteClusterLinkGroupVersionKind}, ComposedKinds...))
+	}()
 
 	if h.Local, err = esfake.Start(esfake.Options{Version: Version, License: "enterprise", TLS: true, ClusterName: LocalName}); err != nil {
 		return fmt.Errorf("cannot start fake Elasticsearch %s: %w", LocalName, err)
@@ -208,6 +218,10 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 		h.ECK.Run(pctx)
 	}()
 	o.progress("ECK simulator running (every %s)", o.Interval)
+	if err := <-gcDone; err != nil {
+		return err
+	}
+	o.progress("Kubernetes' garbage collector running (kube-controller-manager); it collected a canary owned by eslink's kinds after %s", time.Since(gcStart).Round(100*time.Millisecond))
 	return nil
 }
 
@@ -339,3 +353,6 @@ func readYAMLDocs(path string) ([]map[string]any, error) {
 	}
 	return out, nil
 }
+
+// GCLog returns the garbage collector's output so far.
+func (h *Harness) GCLog() string { return h.gc.output() }

@@ -16,8 +16,11 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
+	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -25,6 +28,60 @@ import (
 
 // ClaimGroupVersionKind is the legacy claim's GVK.
 var ClaimGroupVersionKind = linkv1alpha1.SchemeGroupVersion.WithKind(linkv1alpha1.RemoteClusterLinkKind)
+
+// ComposedKinds are the kinds eslink's function composes.
+var ComposedKinds = []schema.GroupVersionKind{
+	eckv1alpha1.RemoteClusterServerGroupVersionKind,
+	eckv1alpha1.RemoteClusterEntryGroupVersionKind,
+	esv1alpha1.CrossClusterAPIKeyGroupVersionKind,
+}
+
+// Labels Crossplane puts on composed resources.
+const (
+	LabelComposite      = "crossplane.io/composite"
+	LabelClaimName      = "crossplane.io/claim-name"
+	LabelClaimNamespace = "crossplane.io/claim-namespace"
+)
+
+// Composed lists what Crossplane composed for a link (an XR, or a claim's
+// composite), as Crossplane labels it, in the link's namespace.
+func (h *Harness) Composed(ctx context.Context, link *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	sel := client.MatchingLabels{LabelComposite: link.GetName()}
+	if link.GroupVersionKind() == ClaimGroupVersionKind {
+		sel = client.MatchingLabels{LabelClaimName: link.GetName(), LabelClaimNamespace: link.GetNamespace()}
+	}
+	var out []*unstructured.Unstructured
+	for _, gvk := range ComposedKinds {
+		l := &unstructured.UnstructuredList{}
+		l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := h.Kube.List(ctx, l, client.InNamespace(link.GetNamespace()), sel); err != nil {
+			return nil, fmt.Errorf("cannot list %s: %w", gvk.Kind, err)
+		}
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	}
+	return out, nil
+}
+
+// Composite returns the composite resource a claim is bound to
+// (spec.resourceRef).
+func (h *Harness) Composite(ctx context.Context, claim *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	got, err := h.Get(ctx, claim)
+	if err != nil {
+		return nil, err
+	}
+	name, _, _ := unstructured.NestedString(got.Object, "spec", "resourceRef", "name")
+	if name == "" {
+		return nil, fmt.Errorf("claim %s/%s is not bound: no spec.resourceRef", claim.GetNamespace(), claim.GetName())
+	}
+	xr := &unstructured.Unstructured{}
+	xr.SetGroupVersionKind(linkv1alpha1.XRemoteClusterLinkGroupVersionKind)
+	if err := h.Kube.Get(ctx, client.ObjectKey{Name: name}, xr); err != nil {
+		return nil, fmt.Errorf("cannot get composite %s of claim %s/%s: %w", name, claim.GetNamespace(), claim.GetName(), err)
+	}
+	return xr, nil
+}
 
 // Link returns an XRemoteClusterLink (or, with claim, a RemoteClusterLink)
 // with the given spec.
