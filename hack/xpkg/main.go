@@ -102,12 +102,11 @@ func runBuild(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot compute digest: %w", err)
 	}
-	kind, pkgName := "", ""
+	pkgName := ""
 	if m, err := meta.Accessor(pkgMeta); err == nil {
 		pkgName = m.GetName()
 	}
-	kind = pkgMeta.GetObjectKind().GroupVersionKind().Kind
-	fmt.Printf("%s %s: %s (%s)\n", kind, pkgName, *out, d)
+	fmt.Printf("%s %s: %s (%s)\n", pkgMeta.GetObjectKind().GroupVersionKind().Kind, pkgName, *out, d)
 	return nil
 }
 

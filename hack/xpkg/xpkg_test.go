@@ -179,7 +179,7 @@ func parsePackage(t *testing.T, img v1.Image) *parser.Package {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close() //nolint:errcheck // Read only.
+	defer rc.Close()
 	pp, err := yamlparser.New()
 	if err != nil {
 		t.Fatal(err)
@@ -243,15 +243,14 @@ func checkPackage(t *testing.T, c pkgCase, pkg *parser.Package) {
 	if c.kind == pkgmetav1.ConfigurationKind {
 		var deps []string
 		for _, d := range meta.GetDependencies() {
-			switch {
-			case d.Provider != nil:
-				deps = append(deps, "provider "+*d.Provider)
-			case d.Function != nil:
-				deps = append(deps, "function "+*d.Function)
+			if d.APIVersion == nil || d.Kind == nil || d.Package == nil {
+				t.Errorf("dependency %+v does not name apiVersion, kind and package", d)
+				continue
 			}
+			deps = append(deps, *d.APIVersion+" "+*d.Kind+" "+*d.Package)
 		}
 		slices.Sort(deps)
-		want := []string{"function " + canonical + "function-eslink", "provider " + canonical + "provider-eslink"}
+		want := []string{"pkg.crossplane.io/v1 Function " + canonical + "function-eslink", "pkg.crossplane.io/v1 Provider " + canonical + "provider-eslink"}
 		if !slices.Equal(deps, want) {
 			t.Errorf("dependsOn = %v, want %v", deps, want)
 		}
@@ -284,6 +283,11 @@ func checkRuntime(t *testing.T, c pkgCase, img v1.Image, dir string) {
 	}
 	if cfg.Config.User != "65532:65532" {
 		t.Errorf("user = %q, want 65532:65532 (nonroot)", cfg.Config.User)
+	}
+	for _, p := range c.expose {
+		if _, ok := cfg.Config.ExposedPorts[p]; !ok {
+			t.Errorf("the image does not expose %s: %v", p, cfg.Config.ExposedPorts)
+		}
 	}
 
 	bin := filepath.Join(dir, c.name+"-entrypoint")
@@ -329,7 +333,7 @@ func checkRuntime(t *testing.T, c pkgCase, img v1.Image, dir string) {
 func extractFile(t *testing.T, img v1.Image, path, out string) {
 	t.Helper()
 	rc := mutate.Extract(img)
-	defer rc.Close() //nolint:errcheck // Read only.
+	defer rc.Close()
 	tr := tar.NewReader(rc)
 	want := strings.TrimPrefix(path, "/")
 	for {
@@ -353,7 +357,7 @@ func extractFile(t *testing.T, img v1.Image, path, out string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := io.Copy(f, tr); err != nil { //nolint:gosec // A binary this test built.
+		if _, err := io.Copy(f, tr); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.Close(); err != nil {
@@ -369,7 +373,7 @@ func freeAddr(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close() //nolint:errcheck // Only the port is needed.
+	defer l.Close()
 	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 

@@ -10,7 +10,6 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -34,7 +33,7 @@ func (h *Harness) awaitGarbageCollector(ctx context.Context, kinds []schema.Grou
 		owners := make([]metav1.OwnerReference, 0, len(kinds))
 		for _, k := range kinds {
 			owners = append(owners, metav1.OwnerReference{
-				APIVersion: k.GroupVersion().String(), Kind: k.Kind, Name: "gc-canary", UID: types.UID(uuid.NewUUID()),
+				APIVersion: k.GroupVersion().String(), Kind: k.Kind, Name: "gc-canary", UID: uuid.NewUUID(),
 			})
 		}
 		c := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{

@@ -169,7 +169,7 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 		return err
 	}
 	o.progress("Crossplane core %s running", h.CrossplaneVersion)
-	o.progress("    (core init, then core start with webhooks off and the External package runtime for providers and functions; log %s)", h.crossplane.log)
+	o.progress("core init, then core start: webhooks off, package runtime External for providers and functions (log %s)", h.crossplane.log)
 
 	if err := h.install(ctx, pctx, o.Legacy, kcPath, o.progress); err != nil {
 		return err

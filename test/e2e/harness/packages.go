@@ -38,12 +38,14 @@ const (
 )
 
 var (
-	providerGVK        = pkgv1.SchemeGroupVersion.WithKind(pkgv1.ProviderKind)
-	functionGVK        = pkgv1.SchemeGroupVersion.WithKind(pkgv1.FunctionKind)
-	configurationGVK   = pkgv1.SchemeGroupVersion.WithKind(pkgv1.ConfigurationKind)
-	providerRevGVK     = pkgv1.SchemeGroupVersion.WithKind(pkgv1.ProviderRevisionKind)
-	functionRevGVK     = pkgv1.SchemeGroupVersion.WithKind(pkgv1.FunctionRevisionKind)
-	configurationFiles = []string{"examples/rbac/provider-eslink.yaml", "examples/install/imageconfig.yaml", "examples/install/packages.yaml"}
+	providerGVK      = pkgv1.SchemeGroupVersion.WithKind(pkgv1.ProviderKind)
+	functionGVK      = pkgv1.SchemeGroupVersion.WithKind(pkgv1.FunctionKind)
+	configurationGVK = pkgv1.SchemeGroupVersion.WithKind(pkgv1.ConfigurationKind)
+	providerRevGVK   = pkgv1.SchemeGroupVersion.WithKind(pkgv1.ProviderRevisionKind)
+	functionRevGVK   = pkgv1.SchemeGroupVersion.WithKind(pkgv1.FunctionRevisionKind)
+	// installFiles are what the README's Install section applies, in order.
+	installFiles = []string{"examples/rbac/provider-eslink.yaml", "examples/install/imageconfig.yaml",
+		"examples/install/provider-and-function.yaml", "examples/install/configuration.yaml"}
 )
 
 // packageFiles are the xpkgs `make xpkg` writes, by package name.
@@ -65,11 +67,10 @@ func runtimeBinary(root, name string) string {
 	return filepath.Join(root, "bin", "xpkg", "linux_"+runtime.GOARCH, name)
 }
 
-// installManifests reads the objects of examples/install (and the provider's
-// runtime config and RBAC) as a platform team applies them, pointed at the
-// harness's registry and at the chosen configuration.
+// installManifests reads installFiles as a platform team applies them,
+// pointed at the harness's registry and at the chosen configuration.
 func installManifests(root, registryHost string, legacy bool) (pre, packages []*unstructured.Unstructured, err error) {
-	for _, f := range configurationFiles {
+	for _, f := range installFiles {
 		docs, err := readYAMLDocs(filepath.Join(root, f))
 		if err != nil {
 			return nil, nil, err
@@ -108,8 +109,9 @@ func installManifests(root, registryHost string, legacy bool) (pre, packages []*
 // function and the provider and reports them to Crossplane.
 func (h *Harness) install(ctx, pctx context.Context, legacy bool, kubeconfig string, progress func(string, ...any)) error {
 	tool := filepath.Join(h.Root, "bin", "eslink-xpkg")
-	var pushed []string
-	for name, file := range packageFiles(h.Root, legacy) {
+	files := packageFiles(h.Root, legacy)
+	pushed := make([]string, 0, len(files))
+	for name, file := range files {
 		ref := h.registry.Host + "/eslink/" + name + ":" + PackageVersion
 		if _, err := h.registry.push(ctx, tool, file, ref); err != nil {
 			return err
