@@ -87,7 +87,7 @@ func run() error {
 	step("link %s/%s is Ready %s after it was applied", link.GetNamespace(), link.GetName(), ready.Round(100*time.Millisecond))
 	if entry, key := <-entrySeen, keyCreated.Load(); !entry.IsZero() && key != 0 {
 		eck := time.Unix(0, key).Sub(entry)
-		fmt.Printf("    %s: Crossplane, the function and the provider (entry written, server enabled, key observed, status)\n", (ready - eck).Round(100*time.Millisecond))
+		fmt.Printf("    %s: Crossplane, the function and the provider (entry written, server enabled, key observed on the provider's 2s poll, status)\n", (ready - eck).Round(100*time.Millisecond))
 		fmt.Printf("    %s: the ECK simulator, from the entry appearing on %s/%s to the key on %s/%s (it polls every second)\n",
 			eck.Round(100*time.Millisecond), harness.LocalNamespace, harness.LocalName, harness.RemoteNamespace, harness.RemoteName)
 	}

@@ -222,6 +222,10 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 		return err
 	}
 	o.progress("Kubernetes' garbage collector running (kube-controller-manager); it collected a canary owned by eslink's kinds after %s", time.Since(gcStart).Round(100*time.Millisecond))
+	if err := h.awaitProviderControllers(ctx); err != nil {
+		return err
+	}
+	o.progress("provider-eslink runs its managed resource controllers (%s after the install)", time.Since(gcStart).Round(100*time.Millisecond))
 	return nil
 }
 

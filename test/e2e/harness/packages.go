@@ -463,3 +463,40 @@ func (h *Harness) createProviderConfig(ctx context.Context) error {
 	}
 	return nil
 }
+
+// awaitProviderControllers waits until the provider runs a controller for
+// each managed resource kind. The provider starts before the Configuration
+// activates those kinds, and (lacking safe-start gating) controller-runtime
+// retries a missing kind only every 10 seconds; a link applied before then
+// would wait for it. The provider's log is the only place that says so.
+func (h *Harness) awaitProviderControllers(ctx context.Context) error {
+	for {
+		out := h.provider.output()
+		missing := 0
+		for _, k := range ComposedKinds {
+			if !providerRunsController(out, k.Kind) {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return nil
+		}
+		if err := h.provider.exitError(); err != nil {
+			return fmt.Errorf("provider exited: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the provider runs no controller for %d of eslink's managed resource kinds (log %s): %w", missing, h.provider.log, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func providerRunsController(log, kind string) bool {
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "Starting workers") && strings.Contains(l, `"controllerKind": "`+kind+`"`) {
+			return true
+		}
+	}
+	return false
+}
