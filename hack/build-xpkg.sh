@@ -49,14 +49,15 @@ else
 fi
 
 # ---- the runtimes -------------------------------------------------------------
-# Static, stripped Linux binaries, as an image build would make them. go build
+# Static, stripped Linux binaries, as an image build would make them, with no
+# VCS stamp so that the same source gives the same package. go build
 # is incremental, so an unchanged binary costs only the link check.
 BINS="${OUT}/linux_${XPKG_ARCH}"
 mkdir -p "${BINS}"
 (cd "${ROOT}" && GOWORK=off CGO_ENABLED=0 GOOS=linux GOARCH="${XPKG_ARCH}" \
-	go build -trimpath -ldflags "-s -w" -o "${BINS}/function" ./function)
+	go build -trimpath -buildvcs=false -ldflags "-s -w" -o "${BINS}/function" ./function)
 (cd "${ROOT}" && GOWORK=off CGO_ENABLED=0 GOOS=linux GOARCH="${XPKG_ARCH}" \
-	go build -trimpath -ldflags "-s -w" -o "${BINS}/provider" ./provider/cmd/provider)
+	go build -trimpath -buildvcs=false -ldflags "-s -w" -o "${BINS}/provider" ./provider/cmd/provider)
 log "runtimes: ${BINS}/function, ${BINS}/provider"
 
 # ---- the packages -------------------------------------------------------------

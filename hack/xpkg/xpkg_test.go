@@ -116,7 +116,7 @@ func buildBinary(t *testing.T, repo, pkg, out string) string {
 	t.Helper()
 	// The flags of hack/build-xpkg.sh, so the build cache makes this cheap
 	// after `make xpkg`.
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH, "GOWORK=off")
 	if b, err := cmd.CombinedOutput(); err != nil {
