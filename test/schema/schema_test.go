@@ -1,27 +1,69 @@
 // Package schema checks eslink's published schemas in a real API server:
-// every CRD in package/ installs, the XRDs' schema (converted as Crossplane
-// would) accepts every example and rejects bad input naming the field.
+// every CRD in package/ installs, the XRDs' schema (converted by
+// crossplane-runtime's xcrd, the code Crossplane core serves XRDs with)
+// accepts every example and rejects bad input naming the field. The
+// end-to-end suite runs the XRDs through Crossplane core itself; these tests
+// need only the schema, so they share one API server without core.
 package schema
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	extv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/xcrd"
+
+	xpv1 "github.com/crossplane/crossplane/apis/v2/apiextensions/v1"
+
 	"github.com/eslink/eslink/test/controlplane"
-	"github.com/eslink/eslink/test/e2e/xrcrd"
 )
+
+// xrdCRDs returns the CRDs Crossplane serves for an XRD: its composite
+// resource's and, for a legacy XRD, its claim's. v1 and v2 XRDs alike decode
+// into the v1 type, which holds every field CRD generation reads, scope
+// included.
+func xrdCRDs(path string) ([]*extv1.CustomResourceDefinition, error) {
+	b, err := os.ReadFile(path) // A path inside the repository.
+	if err != nil {
+		return nil, err
+	}
+	xrd := &xpv1.CompositeResourceDefinition{}
+	if err := yaml.Unmarshal(b, xrd); err != nil {
+		return nil, fmt.Errorf("cannot parse XRD %s: %w", path, err)
+	}
+	xr, err := xcrd.ForCompositeResource(xrd)
+	if err != nil {
+		return nil, fmt.Errorf("cannot derive the composite resource CRD of %s: %w", path, err)
+	}
+	out := []*extv1.CustomResourceDefinition{xr}
+	if xrd.Spec.ClaimNames != nil {
+		claim, err := xcrd.ForCompositeResourceClaim(xrd)
+		if err != nil {
+			return nil, fmt.Errorf("cannot derive the claim CRD of %s: %w", path, err)
+		}
+		out = append(out, claim)
+	}
+	for _, c := range out {
+		// envtest installs only files that say what they hold, and there is
+		// no XRD here to own the CRD.
+		c.APIVersion, c.Kind = extv1.SchemeGroupVersion.String(), "CustomResourceDefinition"
+		c.OwnerReferences = nil
+	}
+	return out, nil
+}
 
 func TestMain(m *testing.M) {
 	root, err := controlplane.RepoRoot()
 	if err != nil {
 		panic(err)
 	}
-	crds, err := xrcrd.FromFile(filepath.Join(root, "package", "configuration", "namespaced", "definition.yaml"))
+	crds, err := xrdCRDs(filepath.Join(root, "package", "configuration", "namespaced", "definition.yaml"))
 	if err != nil {
 		panic(err)
 	}

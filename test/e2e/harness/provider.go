@@ -40,7 +40,7 @@ func RunProvider(ctx context.Context, bin, logDir string, cfg *rest.Config, poll
 	if err != nil {
 		return nil, err
 	}
-	p, err := start(ctx, logDir, "provider", bin, append([]string{
+	p, err := start(ctx, logDir, "provider", bin, nil, append([]string{
 		"--kubeconfig", kcPath, "--poll", poll.String(), "--debug",
 		"--metrics-bind-address", "127.0.0.1:" + strconv.Itoa(metricsPort), "--health-probe-bind-address", "0",
 	}, args...)...)
