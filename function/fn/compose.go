@@ -112,7 +112,6 @@ func ownedKey(l *link, in *fnv1beta1.Input) *esv1alpha1.CrossClusterAPIKey {
 	if l.Spec.RotateBefore != "" {
 		k.Spec.ForProvider.RotateBefore = &l.Spec.RotateBefore
 	}
-	k.Spec.ForProvider.CertificateIdentity = l.Spec.CertificateIdentity
 	k.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: l.Name + "-api-key"}
 	return k
 }

@@ -45,6 +45,18 @@ type CrossClusterAccess struct {
 	Replication []commonv1alpha1.ReplicationAccess `json:"replication,omitempty"`
 }
 
+// KeyHandover keeps a replaced key valid until its consumer has taken up its
+// successor, so that a rotation never cuts a consumer off.
+type KeyHandover struct {
+	// ConsumerKeyID is the id of the key the consumer (the local cluster)
+	// uses now. While it does not name the key in the connection Secret, the
+	// key that one replaced stays valid; once it does, the replaced key is
+	// invalidated.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ConsumerKeyID string `json:"consumerKeyID,omitempty"`
+}
+
 // CrossClusterAPIKeyParameters are the desired state of the key.
 type CrossClusterAPIKeyParameters struct {
 	// Name of the key. Elasticsearch does not require names to be unique;
@@ -77,6 +89,12 @@ type CrossClusterAPIKeyParameters struct {
 	// +optional
 	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
 	RotateBefore *string `json:"rotateBefore,omitempty"`
+
+	// Handover, when set, keeps a replaced key valid after a rotation until
+	// handover.consumerKeyID names its successor. Without it the replaced
+	// key is invalidated as soon as its successor is published.
+	// +optional
+	Handover *KeyHandover `json:"handover,omitempty"`
 
 	// Metadata stored on the key, next to the provider's own eslink.io/
 	// tags. Keys may not begin with an underscore or eslink.io/; the provider
@@ -125,6 +143,14 @@ type CrossClusterAPIKeyObservation struct {
 	// AccessMatches is true when the key grants exactly spec.forProvider.access.
 	// +optional
 	AccessMatches bool `json:"accessMatches,omitempty"`
+	// NextRotation is when the provider replaces the key (its expiration
+	// minus spec.forProvider.rotateBefore); empty when it is never rotated.
+	// +optional
+	NextRotation *metav1.Time `json:"nextRotation,omitempty"`
+	// AwaitingHandoverKeyID is the id of the key this one replaced, kept
+	// valid until spec.forProvider.handover.consumerKeyID names this key.
+	// +optional
+	AwaitingHandoverKeyID string `json:"awaitingHandoverKeyID,omitempty"`
 }
 
 // A CrossClusterAPIKeySpec defines the desired state of a CrossClusterAPIKey.

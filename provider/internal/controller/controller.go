@@ -8,8 +8,13 @@ import (
 
 	"github.com/eslink/eslink/provider/internal/controller/config"
 	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
+	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustercredentials"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclusterentry"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclusterserver"
+	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustersigning"
+	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustertrust"
+	"github.com/eslink/eslink/provider/internal/controller/remoteclusterconnectivity"
+	"github.com/eslink/eslink/provider/internal/controller/remoteclustersettings"
 )
 
 // Setup adds the provider's controllers to mgr.
@@ -19,6 +24,11 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 		crossclusterapikey.Setup,
 		remoteclusterserver.Setup,
 		remoteclusterentry.Setup,
+		remoteclustercredentials.Setup,
+		remoteclustertrust.Setup,
+		remoteclustersigning.Setup,
+		remoteclustersettings.Setup,
+		remoteclusterconnectivity.Setup,
 	} {
 		if err := setup(mgr, o); err != nil {
 			return err

@@ -46,6 +46,17 @@ type Request struct {
 	// Access entries are checked against the target's annotations; empty
 	// checks the namespace only (an observing resource requests nothing).
 	Access []commonv1alpha1.LinkAccess
+	// Role is the part the target cluster plays; the zero value is the
+	// remote. Access is checked on a remote only.
+	//
+	// MINIMAL PASS-THROUGH added on the flow3 branch (INTERFACES.md): the
+	// boundary branch owns Resolve's rules; merge in favour of its
+	// implementation.
+	Role linkrules.Role
+	// Cleanup says the managed resource is being deleted: the cluster's
+	// grants are not checked, since cleanup only undoes what the resource
+	// owns. MINIMAL PASS-THROUGH, as Role.
+	Cleanup bool
 }
 
 // A Denied error says the managed resource's namespace may not use the
@@ -211,12 +222,21 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, base, urlOverride s
 		return nil, fmt.Errorf("cannot get Elasticsearch %s: %w", target, err)
 	}
 	t := linkrules.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations()}
-	if err := linkrules.Authorize(req.Namespace, t, linkrules.RoleRemote, nil); err != nil {
-		return nil, denied(err)
+	role := req.Role
+	if role == "" {
+		role = linkrules.RoleRemote
 	}
-	for i := range req.Access {
-		if err := linkrules.Authorize(req.Namespace, t, linkrules.RoleRemote, &req.Access[i]); err != nil {
+	if !req.Cleanup {
+		if err := linkrules.Authorize(req.Namespace, t, role, nil); err != nil {
 			return nil, denied(err)
+		}
+		for i := range req.Access {
+			if role != linkrules.RoleRemote {
+				break
+			}
+			if err := linkrules.Authorize(req.Namespace, t, role, &req.Access[i]); err != nil {
+				return nil, denied(err)
+			}
 		}
 	}
 
