@@ -70,6 +70,7 @@ func (s *Server) routes() []*route {
 		{method: "GET", template: "/_cluster/settings", params: p("flat_settings", "include_defaults", "master_timeout", "timeout", "local"), handle: handleGetSettings},
 		{method: "PUT", template: "/_cluster/settings", params: p("flat_settings", "master_timeout", "timeout"), handle: handlePutSettings},
 		{method: "GET", template: "/_remote/info", params: p(), handle: handleRemoteInfo},
+		{method: "GET", template: "/_cluster/state/{metric}", params: p("local", "master_timeout", "flat_settings"), handle: handleClusterState},
 		{method: "POST", template: "/_nodes/reload_secure_settings", params: p("timeout"), handle: handleReload},
 		{method: "POST", template: "/_nodes/{node_id}/reload_secure_settings", params: p("timeout"), handle: handleReload},
 	}

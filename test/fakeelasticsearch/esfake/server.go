@@ -89,6 +89,8 @@ type state struct {
 	keystoreDisk     map[string]string
 	keystoreActive   map[string]string
 	keystoreModified time.Time
+
+	fileSettings fileSettings
 }
 
 // Start starts a fake server listening on opts.Addr.
