@@ -407,4 +407,3 @@ func listSetting(cfg map[string]any, key string) []string {
 	}
 	return nil
 }
-

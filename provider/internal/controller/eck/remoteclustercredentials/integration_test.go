@@ -24,7 +24,9 @@ import (
 
 func TestMain(m *testing.M) { ecktest.Main(m) }
 
-func encoded(id string) string { return base64.StdEncoding.EncodeToString([]byte(id + ":secret-of-" + id)) }
+func encoded(id string) string {
+	return base64.StdEncoding.EncodeToString([]byte(id + ":secret-of-" + id))
+}
 
 func publishKey(t *testing.T, h *ecktest.Harness, ns, id string) {
 	t.Helper()

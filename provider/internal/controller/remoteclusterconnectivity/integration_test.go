@@ -1,0 +1,64 @@
+package remoteclusterconnectivity
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
+)
+
+func TestMain(m *testing.M) { ecktest.Main(m) }
+
+// TestConnectivity reports the alias as GET /_remote/info shows it: not
+// configured, then configured and connected, and never writes.
+func TestConnectivity(t *testing.T) {
+	h := ecktest.Start(t, 1, Setup)
+	ns := h.Namespace(t, "connectivity")
+	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, nil)
+	srv := h.LocalAPI(t, ns, "c1", esfake.Options{})
+	mg := &v1alpha1.RemoteClusterConnectivity{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "logs"},
+		Spec: v1alpha1.RemoteClusterConnectivitySpec{
+			ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: "ProviderConfig", Name: "eck"}},
+			ForProvider:         v1alpha1.RemoteClusterConnectivityParameters{ElasticsearchRef: commonv1alpha1.ElasticsearchReference{Name: "c1"}, Alias: "logs"},
+		},
+	}
+	if err := h.Kube.Create(context.Background(), mg); err != nil {
+		t.Fatal(err)
+	}
+	observed := func(reason xpv2.ConditionReason) func() (bool, string) {
+		return func() (bool, string) {
+			out := &v1alpha1.RemoteClusterConnectivity{}
+			if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "logs"}, out); err != nil {
+				t.Fatal(err)
+			}
+			c := ecktest.Condition(out.Status.Conditions, xpv2.TypeReady)
+			return c.Reason == reason, fmt.Sprintf("%s/%s %s, %+v", c.Status, c.Reason, c.Message, out.Status.AtProvider)
+		}
+	}
+	ecktest.WaitFor(t, "the alias not configured", observed(ReasonNotConfigured))
+
+	c, err := elasticsearch.New(elasticsearch.Config{URL: srv.URL, Username: "elastic", Password: "changeme", CACert: srv.CACertPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, address := "proxy", "c2-es-remote-cluster.ns2.svc:9443"
+	if err := c.PutPersistentSettings(context.Background(), map[string]*string{"cluster.remote.logs.mode": &proxy, "cluster.remote.logs.proxy_address": &address}); err != nil {
+		t.Fatal(err)
+	}
+	ecktest.WaitFor(t, "the alias connected", observed(ReasonConnected))
+	for _, r := range srv.Requests() {
+		if r.Method != "GET" && r.Path != "/_cluster/settings" {
+			t.Errorf("the resource sent %s %s: it must only read", r.Method, r.Path)
+		}
+	}
+}
