@@ -64,7 +64,7 @@ eckOperatorNamespace: elastic-system
 	}
 	cluster2Old := edit(t, edit(t, cluster2, "spec: {version: 9.3.2}", "spec: {version: 8.9.0}"), "status: {version: 9.3.2}", "status: {version: 8.9.0}")
 	cluster2Pre93 := edit(t, edit(t, cluster2, "spec: {version: 9.3.2}", "spec: {version: 9.2.0}"), "status: {version: 9.3.2}", "status: {version: 9.2.0}")
-	providerLink := edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  keyManagement: Provider\n  certificateIdentity: '^CN=cluster1.*$'")
+	providerLink := edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  keyManagement: Provider\n  certificateIdentity: {pattern: '^CN=cluster1.*$'}")
 
 	cases := map[string]struct {
 		reason string
@@ -111,13 +111,13 @@ eckOperatorNamespace: elastic-system
 		},
 		"DefaultECKKeyWithCertificateIdentity": {
 			reason: "ECK is the default key management for ECK remotes, so certificateIdentity asks for keyManagement Provider.",
-			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  certificateIdentity: '^CN=x$'")},
+			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  certificateIdentity: {pattern: '^CN=x$'}")},
 			msg:    "link ns1/orders-to-logs: spec.certificateIdentity: needs keyManagement Provider: ECK cannot expire, rotate or bind keys; set spec.keyManagement: Provider or remove spec.certificateIdentity",
 		},
 		"ExternalRemoteWithECKKeys": {
 			reason: "ECK cannot manage keys on a remote outside ECK.",
 			req: linkRequest{xr: edit(t, xrFlow1, "remote: {elasticsearchRef: {name: cluster2, namespace: ns2}}",
-				"remote: {external: {address: 'es.example.com:9443', providerConfigRef: {kind: ProviderConfig, name: ext}}}\n  keyManagement: ECK")},
+				"remote: {external: {address: 'es.example.com:9443', caSecretRef: {name: ext-ca}, providerConfigRef: {kind: ProviderConfig, name: ext}}}\n  keyManagement: ECK")},
 			msg: "link ns1/orders-to-logs: spec.keyManagement: ECK can only manage keys on an ECK remote; use keyManagement Provider with spec.remote.external",
 		},
 		"BothRemotes": {
@@ -169,7 +169,42 @@ eckOperatorNamespace: elastic-system
 				requiredLocal: required(obj(t, cluster1)), requiredRemote: required(obj(t, cluster2Pre93)),
 			}},
 			requirements: flow1Requirements(),
-			msg:          "link ns1/orders-to-logs: spec.certificateIdentity: needs Elasticsearch 9.3 or later on the remote, and ns2/cluster2 runs 9.2.0: remove spec.certificateIdentity or upgrade the remote",
+			msg:          "link ns1/orders-to-logs: spec.certificateIdentity: needs Elasticsearch 9.3 or later on both clusters, and ns2/cluster2 (the remote, which checks them) runs 9.2.0: remove spec.certificateIdentity or upgrade it",
+		},
+		"ExternalRemoteWithoutCA": {
+			reason: "An external remote needs the CA of its remote cluster server: the local cluster trusts only the CAs it is given.",
+			req: linkRequest{xr: edit(t, xrFlow1, "remote: {elasticsearchRef: {name: cluster2, namespace: ns2}}",
+				"remote: {external: {address: 'es.example.com:9443', providerConfigRef: {kind: ProviderConfig, name: ext}}}")},
+			msg: "link ns1/orders-to-logs: spec.remote.external.caSecretRef.name: is required: name a Secret in namespace ns1 holding the CA that signed the remote cluster server's certificate (key ca.crt by default)",
+		},
+		"CertificateIdentityNeeds93OnLocal": {
+			reason: "The local cluster signs the requests a bound key needs, which 9.3 introduced.",
+			req: linkRequest{xr: xrFlow3 + "  certificateIdentity: {}\n", required: map[string]*fnv1.Resources{
+				requiredLocal:  required(obj(t, edit(t, edit(t, cluster1, "spec: {version: 9.3.2}", "spec: {version: 9.2.0}"), "status: {version: 9.3.2}", "status: {version: 9.2.0}"))),
+				requiredRemote: required(obj(t, cluster2)),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.certificateIdentity: needs Elasticsearch 9.3 or later on both clusters, and ns1/cluster1 (the local cluster, which signs its requests) runs 9.2.0: remove spec.certificateIdentity or upgrade it",
+		},
+		"AliasConfiguredByECK": {
+			reason: "A flow 3 alias ECK configures (its managed-remote-clusters annotation) would get ECK's seeds next to eslink's proxy settings.",
+			req: linkRequest{xr: xrFlow3, required: map[string]*fnv1.Resources{
+				requiredLocal: required(obj(t, edit(t, cluster1, "metadata: {name: cluster1, namespace: ns1}",
+					`metadata: {name: cluster1, namespace: ns1, annotations: {elasticsearch.k8s.elastic.co/managed-remote-clusters: "logs"}}`))),
+				requiredRemote: required(obj(t, cluster2)),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is configured by ECK on Elasticsearch ns1/cluster1 (annotation elasticsearch.k8s.elastic.co/managed-remote-clusters): choose another spec.alias",
+		},
+		"AliasOwnedByAnotherFlow3Link": {
+			reason: "An alias whose proxy settings another link owns is taken, for flow 1 as for flow 3.",
+			req: linkRequest{xr: xrFlow1, required: map[string]*fnv1.Resources{
+				requiredLocal: required(obj(t, edit(t, cluster1, "metadata: {name: cluster1, namespace: ns1}",
+					`metadata: {name: cluster1, namespace: ns1, annotations: {eslink.io/remote-cluster-settings-owners: '{"logs":"uid-other"}'}}`))),
+				requiredRemote: required(obj(t, cluster2)),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is already used on Elasticsearch ns1/cluster1 by another link (RemoteClusterSettings uid uid-other): choose another spec.alias",
 		},
 		"AliasUsedByHandWrittenEntry": {
 			reason: "An entry on the local cluster that eslink does not own keeps its alias.",

@@ -13,7 +13,8 @@ func BenchmarkRunFunction(b *testing.B) {
 	req := linkRequest{xr: xrFlow1, required: flow1Required(b), observed: map[string]string{
 		"remote-cluster-server": observedReady("RemoteClusterServer", "s", `{enabled: true}`),
 		"remote-cluster-entry":  observedReady("RemoteClusterEntry", "e", `{present: true}`),
-		"cross-cluster-api-key": observedReady("CrossClusterAPIKey", "k", readyKeyAtProvider),
+		"cross-cluster-api-key":       observedReady("CrossClusterAPIKey", "k", readyKeyAtProvider),
+		"remote-cluster-connectivity": connected,
 	}}.build(b)
 	f := New()
 	ctx := context.Background()

@@ -122,7 +122,16 @@ type checkResult struct {
 
 // checkClusters validates the link against its clusters. The order puts
 // the checks a link author can fix first.
-func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, entryUID string, now time.Time) (*checkResult, error) {
+// ownerUIDs are the uids of this link's observed resources that own an
+// alias on the local cluster, empty before they exist.
+type ownerUIDs struct {
+	// Entry is the RemoteClusterEntry (flows 1 and 2).
+	Entry string
+	// Settings is the RemoteClusterSettings (flow 3).
+	Settings string
+}
+
+func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, owners ownerUIDs, now time.Time) (*checkResult, error) {
 	r := &checkResult{}
 	if err := authorize(l, c); err != nil {
 		return nil, err
@@ -130,7 +139,7 @@ func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, entryUID string, n
 	if err := checkVersions(l, c, r); err != nil {
 		return nil, err
 	}
-	if err := checkAliasFree(l, c.Local, entryUID); err != nil {
+	if err := checkAliasFree(l, c.Local, owners); err != nil {
 		return nil, err
 	}
 	if needsECKLicense(l, in) {
@@ -203,15 +212,22 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 			}
 		}
 	}
-	// certificate_identity is checked on the remote, which stores it on
-	// the key. An external remote's version is unknown here; the provider
-	// reports Elasticsearch's rejection on the key instead.
-	if l.Spec.CertificateIdentity != nil && c.Remote != nil {
-		v, _ := linkrules.RunningVersion(c.Remote)
-		if v.Less(linkrules.CertificateIdentityVersion) {
-			return fieldErrorf("spec.certificateIdentity",
-				"needs Elasticsearch %s or later on the remote, and %s/%s runs %s: remove spec.certificateIdentity or upgrade the remote",
-				short(linkrules.CertificateIdentityVersion), c.Remote.GetNamespace(), c.Remote.GetName(), v)
+	// certificate_identity is stored on the key by the remote, and needs
+	// signed requests from the local cluster: both need 9.3. An external
+	// remote's version is unknown here; the provider reports
+	// Elasticsearch's rejection on the key instead.
+	if l.Spec.CertificateIdentity != nil {
+		for _, s := range sides {
+			v, _ := linkrules.RunningVersion(s.es)
+			if v.Less(linkrules.CertificateIdentityVersion) {
+				role := "local cluster, which signs its requests"
+				if s.es == c.Remote {
+					role = "remote, which checks them"
+				}
+				return fieldErrorf("spec.certificateIdentity",
+					"needs Elasticsearch %s or later on both clusters, and %s/%s (the %s) runs %s: remove spec.certificateIdentity or upgrade it",
+					short(linkrules.CertificateIdentityVersion), s.es.GetNamespace(), s.es.GetName(), role, v)
+			}
 		}
 	}
 	return nil
@@ -219,16 +235,27 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 
 func short(v linkrules.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
-// checkAliasFree rejects an alias that another link or a hand-written entry
-// already uses on the local cluster. entryUID is this link's observed
-// RemoteClusterEntry, empty before it exists.
-func checkAliasFree(l *link, local *unstructured.Unstructured, entryUID string) error {
-	owners := map[string]string{}
-	if raw := local.GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]; raw != "" {
-		if err := json.Unmarshal([]byte(raw), &owners); err != nil {
-			return errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + linkrules.AnnotationRemoteClusterOwners +
-				" on Elasticsearch " + local.GetNamespace() + "/" + local.GetName() + " is not a JSON object of alias to uid; ask the platform team to repair it")
+// checkAliasFree rejects an alias that another link, ECK or a person
+// already uses on the local cluster. owners are this link's own resources.
+func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) error {
+	name := local.GetNamespace() + "/" + local.GetName()
+	record := func(annotation string) (map[string]string, error) {
+		owners := map[string]string{}
+		if raw := local.GetAnnotations()[annotation]; raw != "" {
+			if err := json.Unmarshal([]byte(raw), &owners); err != nil {
+				return nil, errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + annotation +
+					" on Elasticsearch " + name + " is not a JSON object of alias to uid; ask the platform team to repair it")
+			}
 		}
+		return owners, nil
+	}
+	entryOwners, err := record(linkrules.AnnotationRemoteClusterOwners)
+	if err != nil {
+		return err
+	}
+	settingsOwners, err := record(linkrules.AnnotationRemoteClusterSettingsOwners)
+	if err != nil {
+		return err
 	}
 	entries, err := linkrules.RemoteClusters(local)
 	if err != nil {
@@ -241,15 +268,21 @@ func checkAliasFree(l *link, local *unstructured.Unstructured, entryUID string) 
 			break
 		}
 	}
-	owner, owned := owners[l.Alias]
-	name := local.GetNamespace() + "/" + local.GetName()
+	entryOwner, entryOwned := entryOwners[l.Alias]
+	settingsOwner, settingsOwned := settingsOwners[l.Alias]
 	switch {
-	case owned && owner != entryUID:
+	case entryOwned && entryOwner != own.Entry:
 		return fieldErrorf("spec.alias",
-			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterEntry uid %s): choose another spec.alias", l.Alias, name, owner)
-	case present && !owned:
+			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterEntry uid %s): choose another spec.alias", l.Alias, name, entryOwner)
+	case settingsOwned && settingsOwner != own.Settings:
+		return fieldErrorf("spec.alias",
+			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterSettings uid %s): choose another spec.alias", l.Alias, name, settingsOwner)
+	case present && !entryOwned:
 		return fieldErrorf("spec.alias",
 			"alias %q is already used on Elasticsearch %s by a hand-written spec.remoteClusters entry: choose another spec.alias, or have the cluster's owner remove that entry", l.Alias, name)
+	case l.Flow == FlowProviderAPIKey && linkrules.AliasUsedByECK(local, l.Alias):
+		return fieldErrorf("spec.alias",
+			"alias %q is configured by ECK on Elasticsearch %s (annotation %s): choose another spec.alias", l.Alias, name, linkrules.AnnotationECKManagedRemoteClusters)
 	}
 	return nil
 }
