@@ -11,8 +11,8 @@ import (
 // ready: the most work a call does.
 func BenchmarkRunFunction(b *testing.B) {
 	req := linkRequest{xr: xrFlow1, required: flow1Required(b), observed: map[string]string{
-		"remote-cluster-server": observedReady("RemoteClusterServer", "s", `{enabled: true}`),
-		"remote-cluster-entry":  observedReady("RemoteClusterEntry", "e", `{present: true}`),
+		"remote-cluster-server":       observedReady("RemoteClusterServer", "s", `{enabled: true}`),
+		"remote-cluster-entry":        observedReady("RemoteClusterEntry", "e", `{present: true}`),
 		"cross-cluster-api-key":       observedReady("CrossClusterAPIKey", "k", readyKeyAtProvider),
 		"remote-cluster-connectivity": connected,
 	}}.build(b)

@@ -80,7 +80,7 @@ func except(m map[string]bool, names ...string) map[string]bool {
 const (
 	keyAt = `{id: KEY2, name: eslink-ns1-orders-to-logs-logs, creation: "2026-05-01T00:00:00Z", expiration: "2026-05-31T00:00:00Z", nextRotation: "2026-05-24T00:00:00Z", accessMatches: true`
 	// statusKey is keyAt in the link's status.
-	statusKey = `"apiKey":{"id":"KEY2","name":"eslink-ns1-orders-to-logs-logs","creation":"2026-05-01T00:00:00Z","expiration":"2026-05-31T00:00:00Z","nextRotation":"2026-05-24T00:00:00Z","accessMatches":true`
+	statusKey      = `"apiKey":{"id":"KEY2","name":"eslink-ns1-orders-to-logs-logs","creation":"2026-05-01T00:00:00Z","expiration":"2026-05-31T00:00:00Z","nextRotation":"2026-05-24T00:00:00Z","accessMatches":true`
 	restartMessage = `alias logs on ns1/cluster1 reaches ns2/cluster2; each key rotation restarts ns1/cluster1 (keystore secure settings): with Elasticsearch 9.5+, ECK 3.5+ and annotation eck.k8s.elastic.co/file-based-secure-settings: "true" it reloads them in place`
 )
 

@@ -150,7 +150,7 @@ func TestRunFunction(t *testing.T) {
 		"Flow1AllReady": {
 			reason: "With every observed resource ready, the key present and matching, the link is Ready and its status filled.",
 			req: linkRequest{xr: xrFlow1, required: flow1Required(t), observed: map[string]string{
-				"remote-cluster-server": observedReady("RemoteClusterServer", "s", `{enabled: true}`),
+				"remote-cluster-server":       observedReady("RemoteClusterServer", "s", `{enabled: true}`),
 				"remote-cluster-entry":        observedReady("RemoteClusterEntry", "e", `{present: true}`),
 				"cross-cluster-api-key":       observedReady("CrossClusterAPIKey", "k", readyKeyAtProvider),
 				"remote-cluster-connectivity": connected,
