@@ -177,6 +177,19 @@ eckOperatorNamespace: elastic-system
 				"remote: {external: {address: 'es.example.com:9443', providerConfigRef: {kind: ProviderConfig, name: ext}}}")},
 			msg: "link ns1/orders-to-logs: spec.remote.external.caSecretRef.name: is required: name a Secret in namespace ns1 holding the CA that signed the remote cluster server's certificate (key ca.crt by default)",
 		},
+		"ExternalCANotGranted": {
+			reason: "A team's own CA is trusted for every remote cluster connection of the local cluster, so a grant as local cluster is not enough.",
+			req: linkRequest{
+				xr: edit(t, edit(t, xrFlow1, "remote: {elasticsearchRef: {name: cluster2, namespace: ns2}}",
+					"remote: {external: {address: 'es.example.com:9443', caSecretRef: {name: ext-ca}, providerConfigRef: {kind: ProviderConfig, name: ext}}}"),
+					"metadata: {name: orders-to-logs, namespace: ns1}\nspec:\n  alias: logs\n  local: {elasticsearchRef: {name: cluster1}}",
+					"metadata: {name: orders-to-logs, namespace: team-a}\nspec:\n  alias: logs\n  local: {elasticsearchRef: {name: cluster1, namespace: ns1}}"),
+				required: map[string]*fnv1.Resources{requiredLocal: required(obj(t, edit(t, cluster1, "metadata: {name: cluster1, namespace: ns1}",
+					"metadata: {name: cluster1, namespace: ns1, annotations: {eslink.io/allowed-namespaces: team-a}}")))},
+			},
+			requirements: &fnv1.Requirements{Resources: map[string]*fnv1.ResourceSelector{requiredLocal: esSelector("cluster1", "ns1")}},
+			msg:          "link team-a/orders-to-logs: spec.remote.external.caSecretRef: namespace team-a may not add a CA to the remote cluster trust of ns1/cluster1: that trust is shared by every remote cluster connection of the cluster, so the platform team must add team-a to annotation eslink.io/allowed-external-ca-namespaces on Elasticsearch ns1/cluster1",
+		},
 		"CertificateIdentityNeeds93OnLocal": {
 			reason: "The local cluster signs the requests a bound key needs, which 9.3 introduced.",
 			req: linkRequest{xr: xrFlow3 + "  certificateIdentity: {}\n", required: map[string]*fnv1.Resources{

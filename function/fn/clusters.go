@@ -165,6 +165,9 @@ func authorize(l *link, c *clusters) error {
 		return fieldErrorf("spec.local.elasticsearchRef", "%v", err)
 	}
 	if c.Remote == nil {
+		if err := linkrules.AuthorizeExternalCA(l.Namespace, target(c.Local)); err != nil {
+			return fieldErrorf("spec.remote.external.caSecretRef", "%v", err)
+		}
 		return nil
 	}
 	if err := linkrules.Authorize(l.Namespace, target(c.Remote), linkrules.RoleRemote, l.Spec.Access); err != nil {

@@ -151,3 +151,27 @@ func AliasUsedByECK(es *unstructured.Unstructured, alias string) bool {
 	}
 	return false
 }
+
+// AnnotationAllowedExternalCANamespaces lists, comma separated, the
+// namespaces ("*" for all) whose links may add a CA of their own (a remote
+// outside ECK) to the cluster's remote cluster trust. That trust is
+// node-wide: such a CA is trusted for every remote cluster connection of
+// the cluster, so it needs a grant beyond using the cluster as local. Links
+// in the cluster's own namespace need none.
+const AnnotationAllowedExternalCANamespaces = "eslink.io/allowed-external-ca-namespaces"
+
+// AuthorizeExternalCA returns a *DeniedError when links in namespace ns may
+// not add their own CA to target's remote cluster trust.
+func AuthorizeExternalCA(ns string, target Target) error {
+	if ns == target.Namespace {
+		return nil
+	}
+	for _, a := range splitList(target.Annotations[AnnotationAllowedExternalCANamespaces]) {
+		if a == "*" || a == ns {
+			return nil
+		}
+	}
+	return &DeniedError{Reason: fmt.Sprintf(
+		"namespace %s may not add a CA to the remote cluster trust of %s: that trust is shared by every remote cluster connection of the cluster, so the platform team must add %s to annotation %s on Elasticsearch %s",
+		ns, target, ns, AnnotationAllowedExternalCANamespaces, target)}
+}

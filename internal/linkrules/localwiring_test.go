@@ -123,3 +123,29 @@ func TestReconciled(t *testing.T) {
 		})
 	}
 }
+
+func TestAuthorizeExternalCA(t *testing.T) {
+	cases := map[string]struct {
+		ns         string
+		annotation string
+		denied     bool
+	}{
+		"OwnNamespace":      {ns: "ns1"},
+		"Granted":           {ns: "team-a", annotation: "team-b, team-a"},
+		"AllGranted":        {ns: "team-a", annotation: "*"},
+		"LocalGrantIsNotCA": {ns: "team-a", denied: true},
+		"OtherGranted":      {ns: "team-a", annotation: "team-b", denied: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			target := Target{Namespace: "ns1", Name: "cluster1", Annotations: map[string]string{AnnotationAllowedNamespaces: "*"}}
+			if tc.annotation != "" {
+				target.Annotations[AnnotationAllowedExternalCANamespaces] = tc.annotation
+			}
+			err := AuthorizeExternalCA(tc.ns, target)
+			if (err != nil) != tc.denied || (err != nil && !IsDenied(err)) {
+				t.Errorf("AuthorizeExternalCA(%s) = %v, want denied %v", tc.ns, err, tc.denied)
+			}
+		})
+	}
+}

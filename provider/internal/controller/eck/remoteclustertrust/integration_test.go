@@ -118,29 +118,51 @@ func TestOneRestartPerCluster(t *testing.T) {
 	})
 }
 
-// TestRefusesWhatIsNotACA never copies a Secret's other content into a
-// bundle: a private key is refused and nothing is written.
-func TestRefusesWhatIsNotACA(t *testing.T) {
+// TestRefused never copies a Secret's other content into a bundle, and
+// never adds a team's own CA to a cluster that granted it only as local:
+// nothing is written.
+func TestRefused(t *testing.T) {
 	h := ecktest.Start(t, 1, Setup)
-	ns := h.Namespace(t, "notca")
-	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, nil)
-	h.TransportCA(t, ns, "c1")
-	h.Secret(t, ns, "creds", map[string][]byte{"ca.crt": []byte("-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEA\n-----END PRIVATE KEY-----\n")})
-	mg := trust(ns, "bad", v1alpha1.CertificateAuthoritySource{SecretRef: &v1alpha1.LocalSecretKeySelector{Name: "creds"}})
-	if err := h.Kube.Create(context.Background(), mg); err != nil {
-		t.Fatal(err)
+	cases := map[string]struct {
+		ca        []byte
+		otherTeam bool
+		reason    xpv2.ConditionReason
+	}{
+		"NotACA": {
+			ca:     []byte("-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEA\n-----END PRIVATE KEY-----\n"),
+			reason: eck.ReasonInvalidSpec,
+		},
+		"CAOfAnotherTeam": {ca: ecktest.NewCA(t, "team CA"), otherTeam: true, reason: eck.ReasonNotAuthorized},
 	}
-	ecktest.WaitFor(t, "the refusal", func() (bool, string) {
-		c := ready(t, h, mg)
-		return c.Reason == eck.ReasonInvalidSpec, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
-	})
-	if c := ready(t, h, mg); bytes.Contains([]byte(c.Message), []byte("MIIB")) {
-		t.Errorf("the condition quotes the Secret: %s", c.Message)
-	}
-	if h.GetSecret(t, ns, eck.BundleMount("c1", v1alpha1.TrustRemoteClusterClient).SecretName) != nil {
-		t.Error("a bundle was written for a refused CA")
-	}
-	if wired, _ := eck.BundleMount("c1", v1alpha1.TrustRemoteClusterClient).Wired(h.GetES(t, ns, "c1")); wired {
-		t.Error("c1 was wired for a refused CA")
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ns := h.Namespace(t, "refused")
+			esNS := ns
+			if tc.otherTeam {
+				esNS = h.Namespace(t, "platform")
+			}
+			h.Elasticsearch(t, esNS, "c1", "9.3.2", map[string]string{"eslink.io/allowed-namespaces": ns}, nil)
+			h.TransportCA(t, esNS, "c1")
+			h.Secret(t, ns, "creds", map[string][]byte{"ca.crt": tc.ca})
+			mg := trust(ns, "bad", v1alpha1.CertificateAuthoritySource{SecretRef: &v1alpha1.LocalSecretKeySelector{Name: "creds"}})
+			mg.Spec.ForProvider.ElasticsearchRef.Namespace = esNS
+			if err := h.Kube.Create(context.Background(), mg); err != nil {
+				t.Fatal(err)
+			}
+			ecktest.WaitFor(t, "the refusal", func() (bool, string) {
+				c := ready(t, h, mg)
+				return c.Reason == tc.reason, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
+			})
+			if c := ready(t, h, mg); bytes.Contains([]byte(c.Message), []byte("MIIB")) {
+				t.Errorf("the condition quotes the Secret: %s", c.Message)
+			}
+			mount := eck.BundleMount("c1", v1alpha1.TrustRemoteClusterClient)
+			if h.GetSecret(t, esNS, mount.SecretName) != nil {
+				t.Error("a bundle was written for a refused CA")
+			}
+			if wired, _ := mount.Wired(h.GetES(t, esNS, "c1")); wired {
+				t.Error("c1 was wired for a refused CA")
+			}
+		})
 	}
 }

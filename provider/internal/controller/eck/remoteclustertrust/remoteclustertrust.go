@@ -176,6 +176,13 @@ func (e *external) certificates(ctx context.Context, mg *v1alpha1.RemoteClusterT
 			return nil, nil, err
 		}
 	case src.SecretRef != nil && src.ElasticsearchRef == nil:
+		// A CA of the team's own is trusted for every connection of the
+		// cluster's purpose, not only this link's: it needs its own grant.
+		if err := linkrules.AuthorizeExternalCA(mg.GetNamespace(), linkrules.Target{
+			Namespace: target.GetNamespace(), Name: target.GetName(), Annotations: target.GetAnnotations(),
+		}); err != nil {
+			return nil, nil, err
+		}
 		key := src.SecretRef.Key
 		if key == "" {
 			key = "ca.crt"
