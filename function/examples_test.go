@@ -82,7 +82,7 @@ func TestRenderExamples(t *testing.T) {
 			file: "examples/links/flow2-certificate.yaml", ready: true,
 			resources: map[string]string{"remote-cluster-entry": "RemoteClusterEntry", "remote-cluster-connectivity": "RemoteClusterConnectivity"},
 			status:    map[string]any{"alias": "legacy-logs", "flow": "Certificate", "remoteClusterServer": "NotRequired", "remoteClusterEntry": "Present", "connected": true},
-			results: []string{"the certificate security model is deprecated since Elasticsearch 9.0"},
+			results:   []string{"the certificate security model is deprecated since Elasticsearch 9.0"},
 		},
 		"Flow3ECKRemote": {
 			file: "examples/links/flow3-provider-key.yaml", ready: true,

@@ -140,10 +140,10 @@ func observe(l *link, local *unstructured.Unstructured, rendered map[resource.Na
 		o.observeKey(l)
 	}
 	if l.Flow == FlowProviderAPIKey {
-		o.observeLocalWiring(l, local, rendered)
+		o.observeLocalWiring(local, rendered)
 	}
 	if connectivity != nil {
-		o.observeConnectivity(l, local, *connectivity)
+		o.observeConnectivity(l, *connectivity)
 	}
 	return o
 }
@@ -186,7 +186,7 @@ func (o *observation) observeKey(l *link) {
 // observeLocalWiring reports how far the local cluster is wired to use the
 // key the provider owns. The resources' own conditions already say what
 // each waits for.
-func (o *observation) observeLocalWiring(l *link, local *unstructured.Unstructured, rendered map[resource.Name]bool) {
+func (o *observation) observeLocalWiring(local *unstructured.Unstructured, rendered map[resource.Name]bool) {
 	fileBased := linkrules.FileBasedSecureSettings(local)
 	w := &linkv1alpha1.LocalWiringStatus{
 		Credentials:           credsPending,
@@ -223,7 +223,7 @@ func (o *observation) observeLocalWiring(l *link, local *unstructured.Unstructur
 
 // observeConnectivity reports L's GET /_remote/info for the alias and, when
 // it is not connected, names the part that breaks it.
-func (o *observation) observeConnectivity(l *link, local *unstructured.Unstructured, ready xpv2.Condition) {
+func (o *observation) observeConnectivity(l *link, ready xpv2.Condition) {
 	if ready.Status == corev1.ConditionUnknown {
 		o.block(false, "ConnectivityUnknown", fmt.Sprintf("waiting for the first GET /_remote/info of %s for alias %s", refString(l.Local), l.Alias))
 		return
@@ -232,13 +232,13 @@ func (o *observation) observeConnectivity(l *link, local *unstructured.Unstructu
 	if o.connectivity.Connected {
 		return
 	}
-	cause, broken := o.diagnose(l, local)
+	cause, broken := o.diagnose(l)
 	o.block(broken, "NotConnected", fmt.Sprintf("alias %s on %s is not connected to %s: %s", l.Alias, refString(l.Local), remoteString(l), cause))
 }
 
 // diagnose names the first part that keeps the alias from connecting, and
 // whether it is broken rather than on its way.
-func (o *observation) diagnose(l *link, local *unstructured.Unstructured) (string, bool) {
+func (o *observation) diagnose(l *link) (string, bool) {
 	remote := remoteString(l)
 	keyName := ownedKeyName(l)
 	if l.Flow == FlowECKAPIKey {

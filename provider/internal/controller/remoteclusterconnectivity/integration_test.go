@@ -3,6 +3,7 @@ package remoteclusterconnectivity
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -57,7 +58,7 @@ func TestConnectivity(t *testing.T) {
 	}
 	ecktest.WaitFor(t, "the alias connected", observed(ReasonConnected))
 	for _, r := range srv.Requests() {
-		if r.Method != "GET" && r.Path != "/_cluster/settings" {
+		if r.Method != http.MethodGet && r.Path != "/_cluster/settings" {
 			t.Errorf("the resource sent %s %s: it must only read", r.Method, r.Path)
 		}
 	}

@@ -461,7 +461,7 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterCredent
 	if err != nil {
 		return managed.ExternalDelete{}, err
 	}
-	if err := e.kube.Delete(ctx, s, client.Preconditions{UID: &s.UID}); client.IgnoreNotFound(err) != nil {
+	if err := client.IgnoreNotFound(e.kube.Delete(ctx, s, client.Preconditions{UID: &s.UID})); err != nil {
 		return managed.ExternalDelete{}, fmt.Errorf("cannot delete Secret %s/%s of %s: %w", s.Namespace, s.Name, ref(mg), err)
 	}
 	return managed.ExternalDelete{}, nil
