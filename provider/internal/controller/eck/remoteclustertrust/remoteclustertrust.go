@@ -264,7 +264,7 @@ func (e *external) trust(ctx context.Context, mg *v1alpha1.RemoteClusterTrust) e
 		return blocked(mg, err)
 	}
 	entry := eck.BundleEntryKey(string(mg.GetUID()))
-	err = e.updateBundle(ctx, target, mount, own, func(entries map[string][]byte) { entries[entry] = ca })
+	_, err = e.updateBundle(ctx, target, mount, own, func(entries map[string][]byte) { entries[entry] = ca })
 	if err != nil {
 		return blocked(mg, fmt.Errorf("cannot add the CA of %s to bundle %s/%s: %w", ref(mg), name.Namespace, mount.SecretName, err))
 	}
@@ -282,9 +282,12 @@ func (e *external) trust(ctx context.Context, mg *v1alpha1.RemoteClusterTrust) e
 }
 
 // updateBundle applies change to the bundle's entries and rewrites it, on
-// a fresh read after a conflict with another resource's change.
-func (e *external) updateBundle(ctx context.Context, target *unstructured.Unstructured, mount eck.Mount, own []byte, change func(map[string][]byte)) error {
-	return retry.RetryOnConflict(eck.ConflictBackoff, func() error {
+// a fresh read after a conflict with another resource's change. It returns
+// the bundle as the API server wrote it: a read after the write may come
+// from a cache that does not hold the write yet.
+func (e *external) updateBundle(ctx context.Context, target *unstructured.Unstructured, mount eck.Mount, own []byte, change func(map[string][]byte)) (*corev1.Secret, error) {
+	var out *corev1.Secret
+	err := retry.RetryOnConflict(eck.ConflictBackoff, func() error {
 		s, err := e.bundle(ctx, target, mount)
 		if err != nil {
 			return err
@@ -306,13 +309,16 @@ func (e *external) updateBundle(ctx context.Context, target *unstructured.Unstru
 				// Another resource created it meanwhile: retry as a conflict.
 				return kerrors.NewConflict(corev1.Resource("secrets"), s.Name, err)
 			}
+			out = s
 			return err
 		}
 		entries := eck.BundleEntries(s.Data)
 		change(entries)
 		s.Data = eck.BundleData(own, entries)
+		out = s
 		return e.kube.Update(ctx, s)
 	})
+	return out, err
 }
 
 // Delete removes this resource's CA from the bundle. With
@@ -338,15 +344,12 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterTrust) 
 	// read of ECK's Secrets, which may be gone.
 	own := bundle.Data[eck.BundleOwnCA]
 	entry := eck.BundleEntryKey(string(mg.GetUID()))
-	if err := e.updateBundle(ctx, target, mount, own, func(entries map[string][]byte) { delete(entries, entry) }); err != nil {
+	bundle, err = e.updateBundle(ctx, target, mount, own, func(entries map[string][]byte) { delete(entries, entry) })
+	if err != nil {
 		return managed.ExternalDelete{}, fmt.Errorf("cannot remove the CA of %s from bundle %s/%s: %w", ref(mg), name.Namespace, mount.SecretName, err)
 	}
-	if !p.RemoveWiringOnDelete {
+	if !p.RemoveWiringOnDelete || len(eck.BundleEntries(bundle.Data)) > 0 {
 		return managed.ExternalDelete{}, nil
-	}
-	bundle, err = e.bundle(ctx, target, mount)
-	if err != nil || bundle == nil || len(eck.BundleEntries(bundle.Data)) > 0 {
-		return managed.ExternalDelete{}, err
 	}
 	if _, err := e.eck.Mutate(ctx, name, fieldTarget, mount.Unwire); err != nil && !isNotFound(err) {
 		return managed.ExternalDelete{}, fmt.Errorf("cannot unmount CA bundle %s from Elasticsearch %s for %s: %w", mount.SecretName, name, ref(mg), err)
