@@ -239,3 +239,36 @@ func TestFileBased(t *testing.T) {
 		t.Errorf("delivery %s, restarts %v; want %s without restarts", at.Delivery, at.RestartsOnChange, v1alpha1.DeliveryFileBased)
 	}
 }
+
+// TestCleanupAfterRevokedGrant removes the entry and the Secret of a link
+// whose namespace the local cluster no longer grants.
+func TestCleanupAfterRevokedGrant(t *testing.T) {
+	h := ecktest.Start(t, 1, Setup)
+	ns := h.Namespace(t, "team")
+	esNS := h.Namespace(t, "platform")
+	h.Elasticsearch(t, esNS, "c1", "9.3.2", map[string]string{linkrules.AnnotationAllowedNamespaces: ns}, nil)
+	publishKey(t, h, ns, "KEY1aaaaaaaaaaaaaaaa")
+	mg := credentials(ns, "c1")
+	mg.Spec.ForProvider.ElasticsearchRef.Namespace = esNS
+	if err := h.Kube.Create(context.Background(), mg); err != nil {
+		t.Fatal(err)
+	}
+	ecktest.WaitFor(t, "the key delivered", func() (bool, string) {
+		return len(secureSettings(t, h, esNS, "c1")) == 1, fmt.Sprint(secureSettings(t, h, esNS, "c1"))
+	})
+	es := h.GetES(t, esNS, "c1")
+	a := es.GetAnnotations()
+	delete(a, linkrules.AnnotationAllowedNamespaces)
+	es.SetAnnotations(a)
+	if err := h.Kube.Update(context.Background(), es); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Kube.Delete(context.Background(), mg); err != nil {
+		t.Fatal(err)
+	}
+	ecktest.WaitFor(t, "the entry and the Secret removed despite the revoked grant", func() (bool, string) {
+		ss := secureSettings(t, h, esNS, "c1")
+		s := h.GetSecret(t, esNS, eck.CredentialsSecretName("logs"))
+		return ss == nil && s == nil, fmt.Sprintf("secureSettings %v, Secret %v", ss, s != nil)
+	})
+}
