@@ -64,7 +64,7 @@ eckOperatorNamespace: elastic-system
 	}
 	cluster2Old := edit(t, edit(t, cluster2, "spec: {version: 9.3.2}", "spec: {version: 8.9.0}"), "status: {version: 9.3.2}", "status: {version: 8.9.0}")
 	cluster2Pre93 := edit(t, edit(t, cluster2, "spec: {version: 9.3.2}", "spec: {version: 9.2.0}"), "status: {version: 9.3.2}", "status: {version: 9.2.0}")
-	providerLink := edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  keyManagement: Provider\n  certificateIdentity: '^CN=cluster1.*$'")
+	providerLink := edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  keyManagement: Provider\n  certificateIdentity: {pattern: '^CN=cluster1.*$'}")
 	// restricted is cluster2 with more grant annotations (YAML flow entries).
 	restricted := func(annotations string) string {
 		return edit(t, cluster2, "eslink.io/allowed-namespaces: ns1", "eslink.io/allowed-namespaces: ns1, "+annotations)
@@ -160,13 +160,13 @@ spec: {allowedNamespaces: [platform], endpoint: {url: "https://prod.example.com:
 		},
 		"DefaultECKKeyWithCertificateIdentity": {
 			reason: "ECK is the default key management for ECK remotes, so certificateIdentity asks for keyManagement Provider.",
-			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  certificateIdentity: '^CN=x$'")},
+			req:    linkRequest{xr: edit(t, xrFlow1, "securityModel: APIKey", "securityModel: APIKey\n  certificateIdentity: {pattern: '^CN=x$'}")},
 			msg:    "link ns1/orders-to-logs: spec.certificateIdentity: needs keyManagement Provider: ECK cannot expire, rotate or bind keys; set spec.keyManagement: Provider or remove spec.certificateIdentity",
 		},
 		"ExternalRemoteWithECKKeys": {
 			reason: "ECK cannot manage keys on a remote outside ECK.",
 			req: linkRequest{xr: edit(t, xrFlow1, "remote: {elasticsearchRef: {name: cluster2, namespace: ns2}}",
-				"remote: {external: {address: 'es.example.com:9443', providerConfigRef: {kind: ProviderConfig, name: ext}}}\n  keyManagement: ECK")},
+				"remote: {external: {address: 'es.example.com:9443', caSecretRef: {name: ext-ca}, providerConfigRef: {kind: ProviderConfig, name: ext}}}\n  keyManagement: ECK")},
 			msg: "link ns1/orders-to-logs: spec.keyManagement: ECK can only manage keys on an ECK remote; use keyManagement Provider with spec.remote.external",
 		},
 		"BothRemotes": {
@@ -204,6 +204,7 @@ spec: {allowedNamespaces: [platform], endpoint: {url: "https://prod.example.com:
 			reason: "The certificate model needs certificate in the remote's allowed-access, even where the remote restricts index patterns.",
 			req: linkRequest{xr: certLink, required: map[string]*fnv1.Resources{
 				requiredLocal: required(obj(t, cluster1)), requiredRemote: required(obj(t, restricted("eslink.io/allowed-index-patterns: 'logs-*', eslink.io/allowed-access: search"))),
+				requiredLocalProviderConfig: localConfig(t),
 			}},
 			requirements: clusterRequirements(),
 			msg:          "link ns1/orders-to-logs: spec.securityModel: the certificate security model is not allowed on remote ns2/cluster2: it gives the local cluster's roles their full rights there, past any index restriction, so a remote allows it only with certificate in annotation eslink.io/allowed-access (which allows [search]); use the API key model, or ask the platform team to add certificate to eslink.io/allowed-access on Elasticsearch ns2/cluster2",
@@ -245,6 +246,16 @@ spec: {allowedNamespaces: [platform], endpoint: {url: "https://prod.example.com:
 			requirements: flow1Requirements(),
 			msg:          "link ns1/orders-to-logs: spec.remote.providerConfigRef: the link names no provider config, and the Composition's default ClusterProviderConfig eck does not allow namespace ns1: a provider config is a credential, usable only from the namespaces in its spec.allowedNamespaces; ask the platform team to add ns1 to spec.allowedNamespaces of ClusterProviderConfig eck, or use a provider config that allows it",
 		},
+		"LocalProviderConfigNotAllowed": {
+			reason: "The config that reaches the local cluster's REST API (connectivity in every flow) must allow the link's namespace too; the link cannot choose it, so the message names the Composition's input.",
+			req: linkRequest{xr: xrFlow1, required: func() map[string]*fnv1.Resources {
+				r := flow1Required(t)
+				r[requiredLocalProviderConfig] = required(obj(t, edit(t, eckConfig, `allowedNamespaces: ["*"]`, "allowedNamespaces: [team-a]")))
+				return r
+			}()},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.local.elasticsearchRef: the Composition reaches the local cluster's Elasticsearch API through ClusterProviderConfig eck (function input localProviderConfigRef), which does not allow namespace ns1: a provider config is a credential, usable only from the namespaces in its spec.allowedNamespaces; ask the platform team to add ns1 to spec.allowedNamespaces of ClusterProviderConfig eck",
+		},
 		"RemoteTooOld": {
 			reason:       "Below 8.10 ECK rejects API-key remote clusters; the message says which minimum applies.",
 			req:          linkRequest{xr: xrFlow1, required: withClusters(t, cluster1, cluster2Old)},
@@ -255,7 +266,56 @@ spec: {allowedNamespaces: [platform], endpoint: {url: "https://prod.example.com:
 			reason:       "certificateIdentity needs 9.3 on the remote.",
 			req:          linkRequest{xr: providerLink, required: withClusters(t, cluster1, cluster2Pre93)},
 			requirements: flow1Requirements(),
-			msg:          "link ns1/orders-to-logs: spec.certificateIdentity: needs Elasticsearch 9.3 or later on the remote, and ns2/cluster2 runs 9.2.0: remove spec.certificateIdentity or upgrade the remote",
+			msg:          "link ns1/orders-to-logs: spec.certificateIdentity: needs Elasticsearch 9.3 or later on both clusters, and ns2/cluster2 (the remote, which checks them) runs 9.2.0: remove spec.certificateIdentity or upgrade it",
+		},
+		"ExternalRemoteWithoutCA": {
+			reason: "An external remote needs the CA of its remote cluster server: the local cluster trusts only the CAs it is given.",
+			req: linkRequest{xr: edit(t, xrFlow1, "remote: {elasticsearchRef: {name: cluster2, namespace: ns2}}",
+				"remote: {external: {address: 'es.example.com:9443', providerConfigRef: {kind: ProviderConfig, name: ext}}}")},
+			msg: "link ns1/orders-to-logs: spec.remote.external.caSecretRef.name: is required: name a Secret in namespace ns1 holding the CA that signed the remote cluster server's certificate (key ca.crt by default)",
+		},
+		"ExternalCANotGranted": {
+			reason: "A team's own CA is trusted for every remote cluster connection of the local cluster, so a grant as local cluster is not enough.",
+			req: linkRequest{
+				xr: edit(t, edit(t, xrFlow1, "remote: {elasticsearchRef: {name: cluster2, namespace: ns2}}",
+					"remote: {external: {address: 'es.example.com:9443', caSecretRef: {name: ext-ca}, providerConfigRef: {kind: ProviderConfig, name: ext}}}"),
+					"metadata: {name: orders-to-logs, namespace: ns1}\nspec:\n  alias: logs\n  local: {elasticsearchRef: {name: cluster1}}",
+					"metadata: {name: orders-to-logs, namespace: team-a}\nspec:\n  alias: logs\n  local: {elasticsearchRef: {name: cluster1, namespace: ns1}}"),
+				required: map[string]*fnv1.Resources{requiredLocal: required(obj(t, edit(t, cluster1, "metadata: {name: cluster1, namespace: ns1}",
+					"metadata: {name: cluster1, namespace: ns1, annotations: {eslink.io/allowed-namespaces: team-a}}"))),
+					requiredLocalProviderConfig: localConfig(t)},
+			},
+			requirements: &fnv1.Requirements{Resources: map[string]*fnv1.ResourceSelector{requiredLocal: esSelector("cluster1", "ns1"), requiredLocalProviderConfig: configSelector("eck")}},
+			msg:          "link team-a/orders-to-logs: spec.remote.external.caSecretRef: namespace team-a may not add a CA to the remote cluster trust of ns1/cluster1: that trust is shared by every remote cluster connection of the cluster, so the platform team must add team-a to annotation eslink.io/allowed-external-ca-namespaces on Elasticsearch ns1/cluster1",
+		},
+		"CertificateIdentityNeeds93OnLocal": {
+			reason: "The local cluster signs the requests a bound key needs, which 9.3 introduced.",
+			req: linkRequest{xr: xrFlow3 + "  certificateIdentity: {}\n", required: map[string]*fnv1.Resources{
+				requiredLocal:  required(obj(t, edit(t, edit(t, cluster1, "spec: {version: 9.3.2}", "spec: {version: 9.2.0}"), "status: {version: 9.3.2}", "status: {version: 9.2.0}"))),
+				requiredRemote: required(obj(t, cluster2)), requiredProviderConfig: required(obj(t, eckConfig)), requiredLocalProviderConfig: localConfig(t),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.certificateIdentity: needs Elasticsearch 9.3 or later on both clusters, and ns1/cluster1 (the local cluster, which signs its requests) runs 9.2.0: remove spec.certificateIdentity or upgrade it",
+		},
+		"AliasConfiguredByECK": {
+			reason: "A flow 3 alias ECK configures (its managed-remote-clusters annotation) would get ECK's seeds next to eslink's proxy settings.",
+			req: linkRequest{xr: xrFlow3, required: map[string]*fnv1.Resources{
+				requiredLocal: required(obj(t, edit(t, cluster1, "metadata: {name: cluster1, namespace: ns1}",
+					`metadata: {name: cluster1, namespace: ns1, annotations: {elasticsearch.k8s.elastic.co/managed-remote-clusters: "logs"}}`))),
+				requiredRemote: required(obj(t, cluster2)), requiredProviderConfig: required(obj(t, eckConfig)), requiredLocalProviderConfig: localConfig(t),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is configured by ECK on Elasticsearch ns1/cluster1 (annotation elasticsearch.k8s.elastic.co/managed-remote-clusters): choose another spec.alias",
+		},
+		"AliasOwnedByAnotherFlow3Link": {
+			reason: "An alias whose proxy settings another link owns is taken, for flow 1 as for flow 3.",
+			req: linkRequest{xr: xrFlow1, required: map[string]*fnv1.Resources{
+				requiredLocal: required(obj(t, edit(t, cluster1, "metadata: {name: cluster1, namespace: ns1}",
+					`metadata: {name: cluster1, namespace: ns1, annotations: {eslink.io/remote-cluster-settings-owners: '{"logs":"uid-other"}'}}`))),
+				requiredRemote: required(obj(t, cluster2)), requiredProviderConfig: required(obj(t, eckConfig)), requiredLocalProviderConfig: localConfig(t),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is already used on Elasticsearch ns1/cluster1 by another link (RemoteClusterSettings uid uid-other): choose another spec.alias",
 		},
 		"AliasUsedByHandWrittenEntry": {
 			reason:       "An entry on the local cluster that eslink does not own keeps its alias.",

@@ -27,6 +27,9 @@ const (
 	requiredRemote         = "remote-elasticsearch"
 	requiredLicenses       = "eck-operator-licenses"
 	requiredProviderConfig = "remote-provider-config"
+	// requiredLocalProviderConfig is the config that reaches the local
+	// cluster's REST API, which every flow reads (connectivity).
+	requiredLocalProviderConfig = "local-provider-config"
 )
 
 // providerConfigGVK is the cluster-scoped provider config the function
@@ -43,6 +46,10 @@ type clusters struct {
 	// nil when the flow has no key, the config is namespaced, or it does
 	// not exist.
 	ProviderConfig *unstructured.Unstructured
+	// LocalProviderConfig is the ClusterProviderConfig that reaches the
+	// local cluster's REST API, nil when the config is namespaced or does
+	// not exist.
+	LocalProviderConfig *unstructured.Unstructured
 }
 
 // requirements asks for the link's Elasticsearch objects and, when the
@@ -61,12 +68,18 @@ func requirements(l *link, in *fnv1beta1.Input) *fnv1.Requirements {
 	if l.Remote != nil {
 		rs[requiredRemote] = es(*l.Remote)
 	}
-	if pc, ok := clusterProviderConfig(l, in); ok {
-		rs[requiredProviderConfig] = &fnv1.ResourceSelector{
+	config := func(name string) *fnv1.ResourceSelector {
+		return &fnv1.ResourceSelector{
 			ApiVersion: providerConfigGVK.GroupVersion().String(),
 			Kind:       providerConfigGVK.Kind,
-			Match:      &fnv1.ResourceSelector_MatchName{MatchName: pc.Name},
+			Match:      &fnv1.ResourceSelector_MatchName{MatchName: name},
 		}
+	}
+	if pc, ok := clusterProviderConfig(l, in); ok {
+		rs[requiredProviderConfig] = config(pc.Name)
+	}
+	if pc := localProviderConfig(in); pc.Kind == providerConfigGVK.Kind {
+		rs[requiredLocalProviderConfig] = config(pc.Name)
 	}
 	if needsECKLicense(l, in) {
 		rs[requiredLicenses] = &fnv1.ResourceSelector{
@@ -137,6 +150,16 @@ func getClusters(req *fnv1.RunFunctionRequest, l *link, in *fnv1beta1.Input) (*c
 		}
 		allResolved = allResolved && resolved
 	}
+	if pc := localProviderConfig(in); pc.Kind == providerConfigGVK.Kind {
+		rs, resolved, err := request.GetRequiredResource(req, requiredLocalProviderConfig)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read required ClusterProviderConfig %s: %w", pc.Name, err)
+		}
+		if len(rs) > 0 {
+			c.LocalProviderConfig = rs[0].Resource
+		}
+		allResolved = allResolved && resolved
+	}
 	if needsECKLicense(l, in) {
 		rs, ok, err := request.GetRequiredResource(req, requiredLicenses)
 		if err != nil {
@@ -161,7 +184,16 @@ type checkResult struct {
 
 // checkClusters validates the link against its clusters. The order puts
 // the checks a link author can fix first.
-func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, entryUID string, now time.Time) (*checkResult, error) {
+// ownerUIDs are the uids of this link's observed resources that own an
+// alias on the local cluster, empty before they exist.
+type ownerUIDs struct {
+	// Entry is the RemoteClusterEntry (flows 1 and 2).
+	Entry string
+	// Settings is the RemoteClusterSettings (flow 3).
+	Settings string
+}
+
+func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, owners ownerUIDs, now time.Time) (*checkResult, error) {
 	r := &checkResult{}
 	if err := authorize(l, c); err != nil {
 		return nil, err
@@ -169,10 +201,13 @@ func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, entryUID string, n
 	if err := authorizeProviderConfig(l, c, in); err != nil {
 		return nil, err
 	}
+	if err := authorizeLocalProviderConfig(l, c, in); err != nil {
+		return nil, err
+	}
 	if err := checkVersions(l, c, r); err != nil {
 		return nil, err
 	}
-	if err := checkAliasFree(l, c.Local, entryUID); err != nil {
+	if err := checkAliasFree(l, c.Local, owners); err != nil {
 		return nil, err
 	}
 	if needsECKLicense(l, in) {
@@ -197,11 +232,12 @@ func target(es *unstructured.Unstructured, field string) linkrules.Target {
 // a denial is explained on the link and nothing is composed. Its errors are
 // *linkrules.DeniedError, which name the field.
 func authorize(l *link, c *clusters) error {
-	if err := linkrules.AuthorizeNamespace(l.Namespace, target(c.Local, "spec.local.elasticsearchRef"), linkrules.RoleLocal); err != nil {
+	local := target(c.Local, "spec.local.elasticsearchRef")
+	if err := linkrules.AuthorizeNamespace(l.Namespace, local, linkrules.RoleLocal); err != nil {
 		return err
 	}
 	if c.Remote == nil {
-		return nil
+		return linkrules.AuthorizeExternalCA(l.Namespace, local, "spec.remote.external.caSecretRef")
 	}
 	remote := target(c.Remote, "spec.remote.elasticsearchRef")
 	if l.Flow == FlowCertificate {
@@ -241,6 +277,28 @@ func authorizeProviderConfig(l *link, c *clusters, in *fnv1beta1.Input) error {
 	return err
 }
 
+// authorizeLocalProviderConfig repeats the provider's check that the
+// ClusterProviderConfig reaching the local cluster allows the link's
+// namespace: without it the link could never be reported connected. The
+// platform team chooses that config in the Composition, so a missing one is
+// theirs to fix, and the resources using it report it.
+func authorizeLocalProviderConfig(l *link, c *clusters, in *fnv1beta1.Input) error {
+	pc := localProviderConfig(in)
+	if pc.Kind != providerConfigGVK.Kind || c.LocalProviderConfig == nil {
+		return nil
+	}
+	allowed, _, err := unstructured.NestedStringSlice(c.LocalProviderConfig.Object, "spec", "allowedNamespaces")
+	if err != nil {
+		return fmt.Errorf("cannot read spec.allowedNamespaces of ClusterProviderConfig %s: %w", pc.Name, err)
+	}
+	if linkrules.NamespaceListed(allowed, l.Namespace) {
+		return nil
+	}
+	return &linkrules.DeniedError{Field: "spec.local.elasticsearchRef", Reason: fmt.Sprintf(
+		"the Composition reaches the local cluster's Elasticsearch API through %s %s (function input localProviderConfigRef), which does not allow namespace %s: a provider config is a credential, usable only from the namespaces in its spec.allowedNamespaces; ask the platform team to add %s to spec.allowedNamespaces of %s %s",
+		pc.Kind, pc.Name, l.Namespace, l.Namespace, pc.Kind, pc.Name)}
+}
+
 func checkVersions(l *link, c *clusters, r *checkResult) error {
 	type side struct {
 		field string
@@ -276,15 +334,22 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 			}
 		}
 	}
-	// certificate_identity is checked on the remote, which stores it on
-	// the key. An external remote's version is unknown here; the provider
-	// reports Elasticsearch's rejection on the key instead.
-	if l.Spec.CertificateIdentity != nil && c.Remote != nil {
-		v, _ := linkrules.RunningVersion(c.Remote)
-		if v.Less(linkrules.CertificateIdentityVersion) {
-			return fieldErrorf("spec.certificateIdentity",
-				"needs Elasticsearch %s or later on the remote, and %s/%s runs %s: remove spec.certificateIdentity or upgrade the remote",
-				short(linkrules.CertificateIdentityVersion), c.Remote.GetNamespace(), c.Remote.GetName(), v)
+	// certificate_identity is stored on the key by the remote, and needs
+	// signed requests from the local cluster: both need 9.3. An external
+	// remote's version is unknown here; the provider reports
+	// Elasticsearch's rejection on the key instead.
+	if l.Spec.CertificateIdentity != nil {
+		for _, s := range sides {
+			v, _ := linkrules.RunningVersion(s.es)
+			if v.Less(linkrules.CertificateIdentityVersion) {
+				role := "local cluster, which signs its requests"
+				if s.es == c.Remote {
+					role = "remote, which checks them"
+				}
+				return fieldErrorf("spec.certificateIdentity",
+					"needs Elasticsearch %s or later on both clusters, and %s/%s (the %s) runs %s: remove spec.certificateIdentity or upgrade it",
+					short(linkrules.CertificateIdentityVersion), s.es.GetNamespace(), s.es.GetName(), role, v)
+			}
 		}
 	}
 	return nil
@@ -292,16 +357,27 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 
 func short(v linkrules.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
-// checkAliasFree rejects an alias that another link or a hand-written entry
-// already uses on the local cluster. entryUID is this link's observed
-// RemoteClusterEntry, empty before it exists.
-func checkAliasFree(l *link, local *unstructured.Unstructured, entryUID string) error {
-	owners := map[string]string{}
-	if raw := local.GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]; raw != "" {
-		if err := json.Unmarshal([]byte(raw), &owners); err != nil {
-			return errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + linkrules.AnnotationRemoteClusterOwners +
-				" on Elasticsearch " + local.GetNamespace() + "/" + local.GetName() + " is not a JSON object of alias to uid; ask the platform team to repair it")
+// checkAliasFree rejects an alias that another link, ECK or a person
+// already uses on the local cluster. owners are this link's own resources.
+func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) error {
+	name := local.GetNamespace() + "/" + local.GetName()
+	record := func(annotation string) (map[string]string, error) {
+		owners := map[string]string{}
+		if raw := local.GetAnnotations()[annotation]; raw != "" {
+			if err := json.Unmarshal([]byte(raw), &owners); err != nil {
+				return nil, errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + annotation +
+					" on Elasticsearch " + name + " is not a JSON object of alias to uid; ask the platform team to repair it")
+			}
 		}
+		return owners, nil
+	}
+	entryOwners, err := record(linkrules.AnnotationRemoteClusterOwners)
+	if err != nil {
+		return err
+	}
+	settingsOwners, err := record(linkrules.AnnotationRemoteClusterSettingsOwners)
+	if err != nil {
+		return err
 	}
 	entries, err := linkrules.RemoteClusters(local)
 	if err != nil {
@@ -314,15 +390,21 @@ func checkAliasFree(l *link, local *unstructured.Unstructured, entryUID string) 
 			break
 		}
 	}
-	owner, owned := owners[l.Alias]
-	name := local.GetNamespace() + "/" + local.GetName()
+	entryOwner, entryOwned := entryOwners[l.Alias]
+	settingsOwner, settingsOwned := settingsOwners[l.Alias]
 	switch {
-	case owned && owner != entryUID:
+	case entryOwned && entryOwner != own.Entry:
 		return fieldErrorf("spec.alias",
-			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterEntry uid %s): choose another spec.alias", l.Alias, name, owner)
-	case present && !owned:
+			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterEntry uid %s): choose another spec.alias", l.Alias, name, entryOwner)
+	case settingsOwned && settingsOwner != own.Settings:
+		return fieldErrorf("spec.alias",
+			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterSettings uid %s): choose another spec.alias", l.Alias, name, settingsOwner)
+	case present && !entryOwned:
 		return fieldErrorf("spec.alias",
 			"alias %q is already used on Elasticsearch %s by a hand-written spec.remoteClusters entry: choose another spec.alias, or have the cluster's owner remove that entry", l.Alias, name)
+	case l.Flow == FlowProviderAPIKey && linkrules.AliasUsedByECK(local, l.Alias):
+		return fieldErrorf("spec.alias",
+			"alias %q is configured by ECK on Elasticsearch %s (annotation %s): choose another spec.alias", l.Alias, name, linkrules.AnnotationECKManagedRemoteClusters)
 	}
 	return nil
 }

@@ -46,6 +46,8 @@ spec: {allowedNamespaces: ["*"], eck: {}}
 	desiredEntry = `{"apiVersion":"eck.m.eslink.io/v1alpha1","kind":"RemoteClusterEntry","metadata":{"namespace":"ns1"},
 "spec":{"forProvider":{"elasticsearchRef":{"name":"cluster1","namespace":"ns1"},"alias":"logs",
 "remoteElasticsearchRef":{"name":"cluster2","namespace":"ns2"},"apiKey":{"access":{"search":{"names":["logs-*"]}}}}}}`
+	desiredConnectivity = `{"apiVersion":"elasticsearch.m.eslink.io/v1alpha1","kind":"RemoteClusterConnectivity","metadata":{"namespace":"ns1"},
+"spec":{"providerConfigRef":{"kind":"ClusterProviderConfig","name":"eck"},"forProvider":{"elasticsearchRef":{"name":"cluster1","namespace":"ns1"},"alias":"logs"}}}`
 	desiredECKKey = `{"apiVersion":"elasticsearch.m.eslink.io/v1alpha1","kind":"CrossClusterAPIKey","metadata":{"namespace":"ns1"},
 "spec":{"managementPolicies":["Observe"],"providerConfigRef":{"kind":"ClusterProviderConfig","name":"eck"},
 "forProvider":{"name":"eck-ns1-cluster1-logs","elasticsearchRef":{"name":"cluster2","namespace":"ns2"},

@@ -104,6 +104,10 @@ func parseLink(oxr *resource.Composite, in *fnv1beta1.Input) (*link, error) {
 		}
 		r := withNamespace(*s.Remote.ElasticsearchRef, l.Namespace)
 		l.Remote = &r
+	default:
+		if s.Remote.External.CASecretRef.Name == "" {
+			return nil, fieldErrorf("spec.remote.external.caSecretRef.name", "is required: name a Secret in namespace %s holding the CA that signed the remote cluster server's certificate (key ca.crt by default)", l.Namespace)
+		}
 	}
 
 	flow, err := chooseFlow(s, in)

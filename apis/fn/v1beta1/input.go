@@ -36,6 +36,14 @@ type Input struct {
 	// +optional
 	RemoteProviderConfigRef *linkv1alpha1.ProviderConfigReference `json:"remoteProviderConfigRef,omitempty"`
 
+	// LocalProviderConfigRef reaches the local cluster's Elasticsearch API,
+	// to read GET /_remote/info in every flow and, with provider-managed
+	// keys, to set the alias's connection settings. Its user needs the
+	// cluster privilege manage (monitor suffices for flows 1 and 2).
+	// Defaults to the ClusterProviderConfig named eck.
+	// +optional
+	LocalProviderConfigRef *linkv1alpha1.ProviderConfigReference `json:"localProviderConfigRef,omitempty"`
+
 	// ECKOperatorNamespace is where the ECK operator runs. When set, the
 	// function requires a valid enterprise or trial operator license there
 	// (Secrets labelled license.k8s.elastic.co/scope=operator) before it

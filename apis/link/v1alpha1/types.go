@@ -62,11 +62,47 @@ type ExternalCluster struct {
 	// ServerName is the TLS server name to verify on the remote cluster
 	// server. Defaults to the host of address.
 	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?$`
 	ServerName string `json:"serverName,omitempty"`
 
+	// CASecretRef is a Secret in the link's namespace holding the PEM CA
+	// certificate(s) that signed the remote cluster server's certificate.
+	// The local cluster trusts it for remote cluster connections only,
+	// never for its transport layer.
+	CASecretRef SecretKeySelector `json:"caSecretRef"`
+
 	// ProviderConfigRef reaches the remote's Elasticsearch REST API, where
-	// the provider creates the cross-cluster API key.
+	// the provider creates the cross-cluster API key. Its user needs the
+	// cluster privileges manage_security and monitor: an API key cannot
+	// create cross-cluster API keys.
 	ProviderConfigRef ProviderConfigReference `json:"providerConfigRef"`
+}
+
+// SecretKeySelector names one key of a Secret in the link's namespace.
+type SecretKeySelector struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Key in the Secret. Defaults to ca.crt.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key,omitempty"`
+}
+
+// CertificateIdentity binds the link's key to the certificate the local
+// cluster signs its requests with (Elasticsearch 9.3+ on both clusters).
+type CertificateIdentity struct {
+	// Pattern is a regular expression the subject DN of the local cluster's
+	// signing certificate must match, as Elasticsearch's
+	// certificate_identity. When empty, the pattern matches the subjects
+	// of the local cluster's ECK transport certificates, which its nodes
+	// sign with.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Pattern string `json:"pattern,omitempty"`
 }
 
 // RemoteCluster is the cluster that serves the data.
@@ -142,11 +178,12 @@ type XRemoteClusterLinkSpec struct {
 	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
 	RotateBefore string `json:"rotateBefore,omitempty"`
 
-	// CertificateIdentity is a regular expression the local cluster's signing
-	// certificate subject must match (Elasticsearch 9.3+).
+	// CertificateIdentity binds the key to the local cluster's signing
+	// certificate (Elasticsearch 9.3+ on both clusters): {} for the
+	// subjects of its ECK transport certificates, or {pattern: ...}.
 	// keyManagement Provider only.
 	// +optional
-	CertificateIdentity *string `json:"certificateIdentity,omitempty"`
+	CertificateIdentity *CertificateIdentity `json:"certificateIdentity,omitempty"`
 }
 
 // APIKeyStatus is the link's key as the remote holds it.
@@ -169,6 +206,46 @@ type APIKeyStatus struct {
 	// AccessMatches is true when the key grants exactly the requested access.
 	// +optional
 	AccessMatches bool `json:"accessMatches,omitempty"`
+	// NextRotation is when the provider replaces the key; empty when it is
+	// never rotated.
+	// +optional
+	NextRotation *metav1.Time `json:"nextRotation,omitempty"`
+	// AwaitingHandoverKeyID is the key this one replaced, still valid until
+	// the local cluster has taken this one up.
+	// +optional
+	AwaitingHandoverKeyID string `json:"awaitingHandoverKeyID,omitempty"`
+}
+
+// LocalWiringStatus is how far the local cluster is wired to use a key the
+// provider owns (flow 3).
+type LocalWiringStatus struct {
+	// Credentials is Delivered once the local cluster has loaded the
+	// current key, Pending before.
+	// +optional
+	Credentials string `json:"credentials,omitempty"`
+	// KeyID is the key the local cluster has loaded.
+	// +optional
+	KeyID string `json:"keyID,omitempty"`
+	// SecureSettings is how ECK delivers the key: Keystore or
+	// FileBasedSecureSettings.
+	// +optional
+	SecureSettings string `json:"secureSettings,omitempty"`
+	// RotationRestartsLocal is true when each key rotation restarts the
+	// local cluster (keystore delivery).
+	// +optional
+	RotationRestartsLocal *bool `json:"rotationRestartsLocal,omitempty"`
+	// ConnectionSettings is Present once the alias's proxy settings are
+	// set on the local cluster, Pending before.
+	// +optional
+	ConnectionSettings string `json:"connectionSettings,omitempty"`
+	// Trust is Present once the local cluster trusts the remote cluster
+	// server's CA, Pending before.
+	// +optional
+	Trust string `json:"trust,omitempty"`
+	// Signing is Present once the local cluster signs its requests to the
+	// alias, Pending before, NotRequired without certificateIdentity.
+	// +optional
+	Signing string `json:"signing,omitempty"`
 }
 
 // XRemoteClusterLinkStatus is written by the function from observed resources.
@@ -185,9 +262,16 @@ type XRemoteClusterLinkStatus struct {
 	// RemoteClusterServer is Enabled, Pending or NotRequired.
 	// +optional
 	RemoteClusterServer string `json:"remoteClusterServer,omitempty"`
-	// RemoteClusterEntry is Present, Pending or Conflict.
+	// RemoteClusterEntry is Present, Pending or NotRequired.
 	// +optional
 	RemoteClusterEntry string `json:"remoteClusterEntry,omitempty"`
+	// Local is the local cluster's wiring for a key the provider owns.
+	// +optional
+	Local *LocalWiringStatus `json:"local,omitempty"`
+	// Connected is the alias's connected flag in the local cluster's
+	// GET /_remote/info; the link is Ready only while it is true.
+	// +optional
+	Connected *bool `json:"connected,omitempty"`
 }
 
 // XRemoteClusterLink links a local Elasticsearch cluster to a remote one.

@@ -8,8 +8,13 @@ import (
 
 	"github.com/eslink/eslink/provider/internal/controller/config"
 	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
+	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustercredentials"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclusterentry"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclusterserver"
+	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustersigning"
+	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustertrust"
+	"github.com/eslink/eslink/provider/internal/controller/remoteclusterconnectivity"
+	"github.com/eslink/eslink/provider/internal/controller/remoteclustersettings"
 )
 
 // Setup adds the provider's controllers to mgr. keys are the provider's
@@ -20,6 +25,11 @@ func Setup(mgr ctrl.Manager, o controller.Options, keys crossclusterapikey.Optio
 		func(mgr ctrl.Manager, o controller.Options) error { return crossclusterapikey.Setup(mgr, o, keys) },
 		remoteclusterserver.Setup,
 		remoteclusterentry.Setup,
+		remoteclustercredentials.Setup,
+		remoteclustertrust.Setup,
+		remoteclustersigning.Setup,
+		remoteclustersettings.Setup,
+		remoteclusterconnectivity.Setup,
 	} {
 		if err := setup(mgr, o); err != nil {
 			return err

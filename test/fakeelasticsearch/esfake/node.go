@@ -145,6 +145,19 @@ func (s *Server) ApplyFileSettings(version int64, clusterSecrets map[string]stri
 	return nil
 }
 
+// FailFileSettings stands for the node failing to apply the file-based
+// settings of version, with Elasticsearch's error kind (parsing, validation
+// or transient); the version it applied before stays in effect.
+func (s *Server) FailFileSettings(version int64, kind string, errs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(errs) == 0 {
+		errs = []string{"failed to apply file settings"}
+	}
+	s.st.node.fileSettingsError = &fileSettingsError{version: version, kind: kind, errors: errs}
+	s.st.stateVersion++
+}
+
 // FileSettingsVersion returns the file settings version the node applied.
 func (s *Server) FileSettingsVersion() (int64, bool) {
 	s.mu.Lock()

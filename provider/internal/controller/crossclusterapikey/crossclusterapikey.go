@@ -33,7 +33,6 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
@@ -86,7 +85,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, ko Options) error {
 		secrets:     mgr.GetAPIReader(),
 		publisher:   managed.NewAPILocalSecretPublisher(mgr.GetClient(), mgr.GetScheme()),
 		resolver:    connection.NewResolver(mgr.GetClient()),
-		usage:       newUsageTracker(mgr.GetClient()),
+		usage:       connection.NewUsageTracker(mgr.GetClient()),
 		record:      recorder,
 		log:         o.Logger.WithValues("controller", name),
 		now:         ko.Now,
@@ -122,25 +121,6 @@ func Setup(mgr ctrl.Manager, o controller.Options, ko Options) error {
 		WithEventFilter(resource.DesiredStateChanged()).
 		For(&esv1alpha1.CrossClusterAPIKey{}).
 		Complete(ratelimiter.NewReconciler(name, xperrors.WithSilentRequeueOnConflict(r), o.GlobalRateLimiter))
-}
-
-// usageTracker records usage of either kind of provider config.
-type usageTracker struct {
-	namespaced, cluster *resource.ProviderConfigUsageTracker
-}
-
-func newUsageTracker(c client.Client) *usageTracker {
-	return &usageTracker{
-		namespaced: resource.NewProviderConfigUsageTracker(c, &v1alpha1.ProviderConfigUsage{}),
-		cluster:    resource.NewProviderConfigUsageTracker(c, &v1alpha1.ClusterProviderConfigUsage{}),
-	}
-}
-
-func (u *usageTracker) Track(ctx context.Context, mg resource.ModernManaged) error {
-	if ref := mg.GetProviderConfigReference(); ref != nil && ref.Kind == v1alpha1.ClusterProviderConfigKind {
-		return u.cluster.Track(ctx, mg)
-	}
-	return u.namespaced.Track(ctx, mg)
 }
 
 type connector struct {

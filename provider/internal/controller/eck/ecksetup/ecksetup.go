@@ -1,6 +1,8 @@
 // Package ecksetup registers a controller for a managed kind that owns one
-// entry of an ECK Elasticsearch object. Both eck.m.eslink.io kinds reconcile
-// the same way; only their external client differs.
+// entry of an ECK Elasticsearch object, or one alias's part of a local
+// cluster (its settings, its connectivity). These kinds reconcile the same
+// way: keyed by their owner's uid, observed consistently; only their
+// external client differs.
 package ecksetup
 
 import (
