@@ -16,7 +16,9 @@
 // other's namespace as a labelled remote-ca Secret.
 //
 // Elasticsearch controller (pkg/controller/elasticsearch), per cluster:
-//   - Services: <name>-es-transport.<ns>.svc:9300 always, and
+//   - Services: <name>-es-http.<ns>.svc:9200 (the REST API, reached by
+//     clients through esfake.Network.HTTPAddress) and
+//     <name>-es-transport.<ns>.svc:9300 always, and
 //     <name>-es-remote-cluster.<ns>.svc:9443 only while
 //     spec.remoteClusterServer.enabled, registered in the esfake.Network;
 //   - certificates: <name>-es-transport-certs-public (the node's transport

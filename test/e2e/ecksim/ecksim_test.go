@@ -617,11 +617,18 @@ func TestDisablingTheServerRemovesItsService(t *testing.T) {
 	if _, _, ok := e.sim.Network.Registered(transport); !ok {
 		t.Fatal("the transport Service is missing")
 	}
+	http := "cluster2-es-http." + e.rns + ".svc:9200"
+	if _, ok := e.sim.Network.HTTPAddress(http); !ok {
+		t.Fatal("the HTTP Service is missing")
+	}
 	if err := e.kube.Delete(e.ctx, e.get(e.rns, "cluster2")); err != nil {
 		t.Fatal(err)
 	}
 	e.reconcile()
 	if _, _, ok := e.sim.Network.Registered(transport); ok {
 		t.Fatal("the transport Service outlived its Elasticsearch object")
+	}
+	if _, _, ok := e.sim.Network.Registered(http); ok {
+		t.Fatal("the HTTP Service outlived its Elasticsearch object")
 	}
 }

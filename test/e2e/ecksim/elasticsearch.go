@@ -77,13 +77,14 @@ func (c *cluster) fileBased() bool {
 func (c *cluster) rcsEnabled() bool { return linkrules.RemoteClusterServerEnabled(c.es) }
 
 // reconcileServices registers the Services ECK creates as network
-// addresses: the transport Service always, the remote cluster Service only
-// while the server is enabled (ECK deletes it otherwise).
+// addresses: the HTTP and transport Services always, the remote cluster
+// Service only while the server is enabled (ECK deletes it otherwise).
 func (s *Simulator) reconcileServices(c *cluster, node *esfake.Server, rt *runtime) {
 	if s.Network == nil {
 		return
 	}
 	want := map[string]esfake.Listener{
+		fmt.Sprintf("%s-es-http.%s.svc:9200", c.ref.name, c.ref.ns):      esfake.HTTPListener,
 		fmt.Sprintf("%s-es-transport.%s.svc:9300", c.ref.name, c.ref.ns): esfake.TransportListener,
 	}
 	if c.rcsEnabled() {

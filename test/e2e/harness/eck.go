@@ -16,12 +16,12 @@ import (
 // unless Options.ECKRestartDelay says otherwise.
 const DefaultECKRestartDelay = 2 * time.Second
 
-// wireECK puts both fakes on one Network (the Services between the
-// clusters) and runs the simulated ECK's first pass, which deploys both
-// clusters and writes the Secrets ECK creates for them (transport CAs,
-// certificates, file settings) before the provider starts reading them.
+// wireECK puts both fakes on the Network (the Services between the
+// clusters and to them) and runs the simulated ECK's first pass, which
+// deploys both clusters, creates their Services and writes the Secrets ECK
+// creates for them (transport CAs, certificates, file settings) before the
+// provider starts reading them.
 func (h *Harness) wireECK(ctx context.Context, o Options) error {
-	h.Network = esfake.NewNetwork()
 	h.Network.Join(h.Local, h.Remote)
 	delay := o.ECKRestartDelay
 	if delay == 0 {

@@ -82,7 +82,8 @@ type Harness struct {
 	Local  *esfake.Server
 	Remote *esfake.Server
 	ECK    *ecksim.Simulator
-	// Network maps the clusters' Service addresses to the fakes.
+	// Network maps the clusters' Service addresses to the fakes. The
+	// provider reaches their HTTP Services through proxy.
 	Network *esfake.Network
 	Root    string
 	LogDir  string
@@ -96,6 +97,7 @@ type Harness struct {
 	provider       *process
 	function       *process
 	registry       *ociRegistry
+	proxy          *serviceProxy
 	loops          chan struct{}
 
 	teamsMu sync.Mutex
@@ -170,6 +172,12 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 	if h.registry, err = startRegistry(logDir); err != nil {
 		return err
 	}
+	// The network exists before the provider starts: the provider reaches
+	// the clusters' Services through it, the way a pod does.
+	h.Network = esfake.NewNetwork()
+	if h.proxy, err = startServiceProxy(h.Network); err != nil {
+		return err
+	}
 	if h.CrossplaneVersion, err = h.startCrossplane(ctx, pctx, kcPath, h.registry.CAFile); err != nil {
 		return err
 	}
@@ -191,11 +199,11 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 		gcDone <- h.awaitGarbageCollector(ctx, append([]schema.GroupVersionKind{linkv1alpha1.XRemoteClusterLinkGroupVersionKind}, ComposedKinds...))
 	}()
 
-	if h.Local, err = esfake.Start(esfake.Options{Version: Version, License: "enterprise", TLS: true, ClusterName: LocalName}); err != nil {
-		return fmt.Errorf("cannot start fake Elasticsearch %s: %w", LocalName, err)
+	if h.Local, err = startFake(LocalNamespace, LocalName, Version); err != nil {
+		return err
 	}
-	if h.Remote, err = esfake.Start(esfake.Options{Version: Version, License: "enterprise", TLS: true, ClusterName: RemoteName}); err != nil {
-		return fmt.Errorf("cannot start fake Elasticsearch %s: %w", RemoteName, err)
+	if h.Remote, err = startFake(RemoteNamespace, RemoteName, Version); err != nil {
+		return err
 	}
 	o.progress("fake Elasticsearch %s/%s at %s, %s/%s at %s (version %s)", LocalNamespace, LocalName, h.Local.URL, RemoteNamespace, RemoteName, h.Remote.URL, Version)
 
@@ -208,8 +216,8 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 	if err := h.grantTeams(ctx, TeamNamespace, OtherNamespace, LocalNamespace); err != nil {
 		return err
 	}
-	o.progress("ECK Elasticsearch objects %s/%s and %s/%s created with status as ECK writes it; provider config eck points at %s; application teams of %s, %s and %s bound to %s",
-		LocalNamespace, LocalName, RemoteNamespace, RemoteName, h.Remote.URL, TeamNamespace, OtherNamespace, LocalNamespace, teamRBAC)
+	o.progress("ECK Elasticsearch objects %s/%s and %s/%s created with status as ECK writes it; ECK-mode provider config eck reaches each at https://<name>-es-http.<namespace>.svc:9200 (the provider's HTTPS_PROXY %s resolves Services to the fakes); application teams of %s, %s and %s bound to %s",
+		LocalNamespace, LocalName, RemoteNamespace, RemoteName, h.proxy.URL(), TeamNamespace, OtherNamespace, LocalNamespace, teamRBAC)
 
 	if err := h.wireECK(ctx, o); err != nil {
 		return err
@@ -245,6 +253,7 @@ func (h *Harness) Stop() {
 	h.crossplane.stop()
 	h.gc.stop()
 	h.registry.Close()
+	h.proxy.Close()
 	if h.Local != nil {
 		h.Local.Close()
 	}
@@ -283,6 +292,16 @@ func (h *Harness) CrossplaneLog() string { return h.crossplane.output() }
 
 // FunctionLog returns the function's output so far.
 func (h *Harness) FunctionLog() string { return h.function.output() }
+
+// startFake starts the fake Elasticsearch that plays ECK cluster ns/name,
+// with the HTTP certificate ECK would issue it.
+func startFake(ns, name, version string) (*esfake.Server, error) {
+	s, err := esfake.Start(esfake.Options{Version: version, License: "enterprise", TLS: true, ClusterName: name, DNSNames: eckHTTPNames(name, ns)})
+	if err != nil {
+		return nil, fmt.Errorf("cannot start fake Elasticsearch %s/%s: %w", ns, name, err)
+	}
+	return s, nil
+}
 
 func (h *Harness) simCluster(s *esfake.Server) *ecksim.Cluster {
 	pool := x509.NewCertPool()

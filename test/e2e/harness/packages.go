@@ -321,7 +321,10 @@ func (h *Harness) runProvider(ctx, pctx context.Context, kubeconfig string) erro
 			return err
 		}
 	}
-	h.provider, err = start(pctx, h.LogDir, "provider", runtimeBinary(h.Root, "provider"), nil,
+	// The provider reaches the clusters' Services through the harness's
+	// network, as from a pod (see serviceProxy).
+	proxyEnv := []string{"HTTPS_PROXY=" + h.proxy.URL(), "https_proxy=" + h.proxy.URL(), "NO_PROXY=", "no_proxy="}
+	h.provider, err = start(pctx, h.LogDir, "provider", runtimeBinary(h.Root, "provider"), proxyEnv,
 		"--kubeconfig", kubeconfig, "--poll", "2s", "--debug",
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(ports[0]),
 		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(ports[1]))
@@ -444,15 +447,14 @@ func conditionsString(u *unstructured.Unstructured) string {
 }
 
 // createProviderConfig creates the ECK-mode ClusterProviderConfig the
-// Composition names, once the provider's CRDs are served. Out of a cluster
-// the URL must be overridden, and in this harness only the remote's API is
-// ever needed.
+// Composition names, once the provider's CRDs are served: as in production,
+// the provider reaches each cluster at the URL of ECK's HTTP Service.
 func (h *Harness) createProviderConfig(ctx context.Context) error {
 	pc := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "m.eslink.io/v1alpha1", "kind": "ClusterProviderConfig",
 		"metadata": map[string]any{"name": "eck"},
 		"spec": map[string]any{
-			"eck": map[string]any{"urlOverride": h.Remote.URL},
+			"eck": map[string]any{},
 			// Every namespace may use it; the Elasticsearch objects' grants
 			// decide which clusters a namespace reaches.
 			"allowedNamespaces": []any{"*"},

@@ -129,6 +129,10 @@ func (d dialPlan) dial(n *Network, p aliasPlan, addr string) string {
 	if ep.server.closed.Load() {
 		return fmt.Sprintf("cluster %s cannot reach %s for alias %s: connection refused", d.from, addr, p.alias)
 	}
+	if ep.listener == HTTPListener {
+		return fmt.Sprintf("cluster %s cannot connect to %s for alias %s: it is the HTTP port of cluster %s, which does not speak the transport protocol; use its remote cluster server (9443) or transport port (9300)",
+			d.from, addr, p.alias, ep.server.clusterName())
+	}
 	verifyName := hostOf(addr)
 	if p.serverName != "" {
 		// The JDK verifies the SNI host name when one is sent.

@@ -8,11 +8,12 @@ import (
 	"sync"
 )
 
-// Listener says which port of a node an address reaches. The two ports
-// speak different protocols: a querying cluster with
+// Listener says which port of a node an address reaches. The node-to-node
+// ports speak different protocols: a querying cluster with
 // cluster.remote.<alias>.credentials in its keystore connects to the remote
 // cluster server (API-key model); without credentials it connects to the
-// transport port (certificate model).
+// transport port (certificate model). The HTTP port is the REST API, which
+// clients reach (the fake's own listener) and no cluster connects to.
 type Listener int
 
 const (
@@ -22,6 +23,10 @@ const (
 	// TransportListener is the transport port (9300), which the certificate
 	// model uses.
 	TransportListener
+	// HTTPListener is the REST API port (9200), the server's own HTTP
+	// listener (Server.URL): a client on the network reaches it by the
+	// address, e.g. cluster2-es-http.ns2.svc:9200, through HTTPAddress.
+	HTTPListener
 )
 
 func (l Listener) String() string {
@@ -30,6 +35,8 @@ func (l Listener) String() string {
 		return "remote cluster server port"
 	case TransportListener:
 		return "transport port"
+	case HTTPListener:
+		return "HTTP port"
 	}
 	return "unknown port"
 }
@@ -70,7 +77,7 @@ func (n *Network) Register(address string, s *Server, l Listener) error {
 	if err != nil {
 		return err
 	}
-	if l != RemoteClusterServerListener && l != TransportListener {
+	if l != RemoteClusterServerListener && l != TransportListener && l != HTTPListener {
 		return fmt.Errorf("cannot register %s: unknown listener %d", address, l)
 	}
 	n.mu.Lock()
@@ -92,6 +99,18 @@ func (n *Network) Unregister(address string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	delete(n.endpoints, key)
+}
+
+// HTTPAddress resolves an address registered with HTTPListener to the
+// loopback host:port the server listens on, as a Service resolves to its
+// pod; false when the address is unknown, reaches another port, or its
+// server is closed.
+func (n *Network) HTTPAddress(address string) (string, bool) {
+	ep, ok := n.lookup(address)
+	if !ok || ep.listener != HTTPListener || ep.server.closed.Load() {
+		return "", false
+	}
+	return ep.server.listener.Addr().String(), true
 }
 
 // Registered reports what address reaches.

@@ -26,6 +26,11 @@ type Options struct {
 	Users []User
 	// TLS serves HTTPS with a freshly generated CA (see Server.CACertPEM).
 	TLS bool
+	// DNSNames are more subject alternative names of the HTTPS
+	// certificate, besides localhost and the loopback addresses: the names
+	// clients reach the server by, such as ECK's HTTP Service
+	// <name>-es-http.<namespace>.svc (see HTTPListener).
+	DNSNames []string
 	// Addr is the listen address. Default 127.0.0.1:0.
 	Addr string
 	// Clock provides creation, expiration and invalidation times. Default time.Now.
@@ -134,7 +139,7 @@ func Start(opts Options) (*Server, error) {
 	s.routeTable = s.routes()
 	scheme := "http"
 	if opts.TLS {
-		ca, err := newCertAuthority()
+		ca, err := newCertAuthority(opts.DNSNames)
 		if err != nil {
 			_ = ln.Close()
 			return nil, fmt.Errorf("generate TLS certificates: %w", err)

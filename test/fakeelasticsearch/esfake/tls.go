@@ -25,9 +25,9 @@ type certAuthority struct {
 }
 
 // newCertAuthority creates a throwaway CA and a server certificate for
-// loopback names, the way ECK issues an http certificate from its own CA.
-// ECDSA P-256 keeps generation cheap on busy CI machines.
-func newCertAuthority() (*certAuthority, error) {
+// loopback names and dnsNames, the way ECK issues an http certificate from
+// its own CA. ECDSA P-256 keeps generation cheap on busy CI machines.
+func newCertAuthority(dnsNames []string) (*certAuthority, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("CA key: %w", err)
@@ -61,7 +61,7 @@ func newCertAuthority() (*certAuthority, error) {
 		NotAfter:     now.Add(365 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     append([]string{"localhost"}, dnsNames...),
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
