@@ -237,6 +237,13 @@ func waitConnected(t *testing.T, h *harness.Harness, alias string) {
 	}
 }
 
+// statusConnected reports the link's status.connected, which the function
+// copies from the local cluster's GET /_remote/info.
+func statusConnected(u *unstructured.Unstructured) bool {
+	c, _, _ := unstructured.NestedBool(u.Object, "status", "connected")
+	return c
+}
+
 func statusString(u *unstructured.Unstructured, path ...string) string {
 	s, _, _ := unstructured.NestedString(u.Object, append([]string{"status"}, path...)...)
 	return s
@@ -263,6 +270,9 @@ func TestNamespacedLinks(t *testing.T) {
 		if s := statusString(got, "remoteClusterEntry"); s != "Present" {
 			t.Errorf("link status.remoteClusterEntry = %q, want Present", s)
 		}
+		if !statusConnected(got) {
+			t.Error("link status.connected is not true: Ready requires the local cluster connected to the alias")
+		}
 		remote, err := h.Elasticsearch(t.Context(), harness.RemoteNamespace, harness.RemoteName)
 		if err != nil {
 			t.Fatal(err)
@@ -274,7 +284,7 @@ func TestNamespacedLinks(t *testing.T) {
 			t.Errorf("local spec.remoteClusters = %v, want [logs]", got)
 		}
 		waitConnected(t, h, "logs")
-		want := []string{"CrossClusterAPIKey", "RemoteClusterEntry", "RemoteClusterServer"}
+		want := []string{"CrossClusterAPIKey", "RemoteClusterConnectivity", "RemoteClusterEntry", "RemoteClusterServer"}
 		if got := kinds(composedOf(t, h, logs, got)); !slices.Equal(got, want) {
 			t.Errorf("Crossplane composed %v, want %v", got, want)
 		}
@@ -386,6 +396,9 @@ func TestNamespacedLinks(t *testing.T) {
 		if f := statusString(got, "flow"); f != "Certificate" {
 			t.Errorf("status.flow = %q, want Certificate", f)
 		}
+		if !statusConnected(got) {
+			t.Error("link status.connected is not true: Ready requires the local cluster connected to the alias")
+		}
 		es, err := h.Elasticsearch(t.Context(), harness.LocalNamespace, harness.LocalName)
 		if err != nil {
 			t.Fatal(err)
@@ -487,6 +500,9 @@ func TestLegacyClaim(t *testing.T) {
 	if s := statusString(got, "remoteClusterServer"); s != "Enabled" {
 		t.Errorf("claim status.remoteClusterServer = %q, want Enabled", s)
 	}
+	if !statusConnected(got) {
+		t.Error("claim status.connected is not true: Ready requires the local cluster connected to the alias")
+	}
 	if got := aliases(t, h); !slices.Equal(got, []string{"logs"}) {
 		t.Errorf("local spec.remoteClusters = %v, want [logs]", got)
 	}
@@ -505,7 +521,7 @@ func TestLegacyClaim(t *testing.T) {
 	if ref["name"] != claim.GetName() || ref["namespace"] != claim.GetNamespace() || ref["kind"] != harness.ClaimGroupVersionKind.Kind {
 		t.Errorf("composite %s spec.claimRef = %v, want the claim %s/%s", xr.GetName(), ref, claim.GetNamespace(), claim.GetName())
 	}
-	want := []string{"CrossClusterAPIKey", "RemoteClusterEntry", "RemoteClusterServer"}
+	want := []string{"CrossClusterAPIKey", "RemoteClusterConnectivity", "RemoteClusterEntry", "RemoteClusterServer"}
 	if got := kinds(composedOf(t, h, claim, xr)); !slices.Equal(got, want) {
 		t.Errorf("Crossplane composed %v in %s for the claim, want %v", got, claim.GetNamespace(), want)
 	}

@@ -34,6 +34,11 @@ var ComposedKinds = []schema.GroupVersionKind{
 	eckv1alpha1.RemoteClusterServerGroupVersionKind,
 	eckv1alpha1.RemoteClusterEntryGroupVersionKind,
 	esv1alpha1.CrossClusterAPIKeyGroupVersionKind,
+	eckv1alpha1.RemoteClusterCredentialsGroupVersionKind,
+	eckv1alpha1.RemoteClusterTrustGroupVersionKind,
+	eckv1alpha1.RemoteClusterSigningGroupVersionKind,
+	esv1alpha1.RemoteClusterSettingsGroupVersionKind,
+	esv1alpha1.RemoteClusterConnectivityGroupVersionKind,
 }
 
 // Labels Crossplane puts on composed resources.
