@@ -196,6 +196,30 @@ func TestRunFunctionFlow3(t *testing.T) {
 						"alias logs on ns1/cluster1 is not connected to ns2/cluster2: key eslink-ns1-orders-to-logs-logs (id KEY2) is invalidated"),
 			},
 		},
+		"ReplacedKeyRejected": {
+			reason: "When the key the local cluster still uses was invalidated on the remote (not by a rotation, which keeps it until taken up), the link says so while the replacement rolls out.",
+			req: linkRequest{xr: xrFlow3, required: flow1Required(t), observed: func() map[string]string {
+				o := flow3Observed(keyAt+"}", "KEY1")
+				o["remote-cluster-connectivity"] = edit(t, observedReady("RemoteClusterConnectivity", "c", `{configured: true, connected: false, mode: proxy}`),
+					`status: "True", reason: Available`, `status: "False", reason: NotConnected`)
+				return o
+			}()},
+			want: &fnv1.RunFunctionResponse{
+				Meta:         meta(),
+				Requirements: flow1Requirements(),
+				Desired: &fnv1.State{
+					Composite: desiredXR(`{"alias":"logs","flow":"ProviderAPIKey","remoteClusterServer":"Enabled","remoteClusterEntry":"NotRequired",`+statusKey+`},
+"local":{"credentials":"Rotating","keyID":"KEY1","secureSettings":"Keystore","rotationRestartsLocal":true,"connectionSettings":"Present","trust":"Present","signing":"NotRequired"},
+"connected":false}`, fnv1.Ready_READY_FALSE),
+					Resources: flow3Desired("KEY1", "", except(allTrue, "remote-cluster-connectivity")),
+				},
+				Results: []*fnv1.Result{
+					normal("NotConnected", "alias logs on ns1/cluster1 is not connected to ns2/cluster2: ns1/cluster1 still uses key eslink-ns1-orders-to-logs-logs (id KEY1), which ns2/cluster2 no longer accepts: it was invalidated or expired there; eslink delivered its replacement (id KEY2), which ns1/cluster1 has not loaded yet"),
+				},
+				Conditions: linkCondition(fnv1.Status_STATUS_CONDITION_FALSE, "Waiting",
+					"alias logs on ns1/cluster1 is not connected to ns2/cluster2: ns1/cluster1 still uses key eslink-ns1-orders-to-logs-logs (id KEY1), which ns2/cluster2 no longer accepts: it was invalidated or expired there; eslink delivered its replacement (id KEY2), which ns1/cluster1 has not loaded yet"),
+			},
+		},
 		"FileBasedLocal": {
 			reason: "A local cluster on 9.5 with the file-based annotation reloads the key in place, and the link says so.",
 			req: linkRequest{xr: xrFlow3, observed: flow3Observed(keyAt+"}", "KEY2"), required: map[string]*fnv1.Resources{

@@ -255,6 +255,11 @@ func (o *observation) diagnose(l *link) (string, bool) {
 		return fmt.Sprintf("key %s does not exist yet", keyName), false
 	case l.Flow == FlowProviderAPIKey && o.credentials.TakenUpKeyID == "":
 		return fmt.Sprintf("%s has not loaded the key yet", refString(l.Local)), false
+	case l.Flow == FlowProviderAPIKey && o.credentials.TakenUpKeyID != o.key.ID:
+		// A rotation keeps the replaced key valid until it is taken up, so
+		// the replaced key was invalidated or expired outside the rotation.
+		return fmt.Sprintf("%s still uses key %s (id %s), which %s no longer accepts: it was invalidated or expired there; eslink delivered its replacement (id %s), which %s has not loaded yet",
+			refString(l.Local), keyName, o.credentials.TakenUpKeyID, remote, o.key.ID, refString(l.Local)), false
 	case l.Flow == FlowProviderAPIKey && !o.trust.InBundle:
 		return fmt.Sprintf("%s does not trust the CA of the remote cluster server yet (its eslink CA bundle lacks it)", refString(l.Local)), false
 	case l.Flow == FlowProviderAPIKey && !(o.trust.Mounted && o.trust.RolledOut):

@@ -9,8 +9,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +29,80 @@ import (
 
 const timeout = 2 * time.Minute
 
+// shared is the namespaced installation the tests share, as teams share
+// one platform: started by the first test that needs it, stopped by
+// TestMain. The tests run one after the other and clean up what they make.
+var shared struct {
+	once sync.Once
+	h    *harness.Harness
+	err  error
+	// eck holds the ECK simulator's log: it runs across tests, so it
+	// cannot log to one of them.
+	eck logBuffer
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.h != nil {
+		shared.h.Stop()
+	}
+	os.Exit(code)
+}
+
+// minKeyLifetime lets the rotation test's keys expire within minutes.
+const minKeyLifetime = "1m"
+
+// sharedHarness returns the shared installation, starting it on first use.
+// A failed test gets the components' logs.
+func sharedHarness(t *testing.T) *harness.Harness {
+	t.Helper()
+	shared.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		shared.h, shared.err = harness.Start(ctx, harness.Options{
+			Progress:       func(f string, a ...any) { t.Logf(f, a...) },
+			Log:            shared.eck.Printf,
+			FailureLog:     func(logs string) { t.Log(logs) },
+			MinKeyLifetime: minKeyLifetime,
+		})
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	h := shared.h
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("provider log:\n%s", tail(h.ProviderLog(), 12000))
+			t.Logf("Crossplane log:\n%s", tail(h.CrossplaneLog(), 8000))
+			t.Logf("function log:\n%s", tail(h.FunctionLog(), 4000))
+			t.Logf("ECK simulator log:\n%s", tail(shared.eck.String(), 8000))
+		}
+	})
+	return h
+}
+
+// logBuffer keeps the last lines logged to it.
+type logBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (b *logBuffer) Printf(format string, args ...any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, time.Now().Format("15:04:05.000 ")+fmt.Sprintf(format, args...))
+	if len(b.lines) > 2000 {
+		b.lines = b.lines[len(b.lines)-1000:]
+	}
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.lines, "\n")
+}
+
+// startHarness starts an installation of its own for one test.
 func startHarness(t *testing.T, legacy bool) *harness.Harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
@@ -252,7 +328,7 @@ func statusString(u *unstructured.Unstructured, path ...string) string {
 // TestNamespacedLinks runs the namespaced scenarios in order on one set of
 // components, as several teams would use one pair of clusters.
 func TestNamespacedLinks(t *testing.T) {
-	h := startHarness(t, false)
+	h := sharedHarness(t)
 
 	logs := harness.Link(harness.TeamNamespace, "orders-to-logs", false, flow1Spec("logs", "logs-*"))
 	archive := harness.Link(harness.TeamNamespace, "orders-to-archive", false, flow1Spec("archive", "archive-*"))

@@ -165,6 +165,17 @@ func (s *Simulator) Run(ctx context.Context) {
 	}
 }
 
+// AddCluster makes the simulator manage one more cluster, keyed
+// namespace/name, from its next pass on.
+func (s *Simulator) AddCluster(key string, c *Cluster) {
+	s.pass.Lock()
+	defer s.pass.Unlock()
+	if s.Clusters == nil {
+		s.Clusters = map[string]*Cluster{}
+	}
+	s.Clusters[key] = c
+}
+
 // Restarts returns how many rolling restarts of ns/name completed.
 func (s *Simulator) Restarts(ns, name string) int {
 	s.mu.Lock()

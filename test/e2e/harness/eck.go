@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -54,23 +53,12 @@ type RemoteInfo struct {
 
 // RemoteInfoOf asks fake es for GET /_remote/info, as a client would.
 func RemoteInfoOf(ctx context.Context, es *esfake.Server) (map[string]RemoteInfo, error) {
-	c := (&Harness{}).simCluster(es)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, es.URL+"/_remote/info", nil)
+	b, status, err := call(ctx, es, http.MethodGet, "/_remote/info", "")
 	if err != nil {
 		return nil, err
 	}
-	req.SetBasicAuth(c.Username, c.Password)
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot get _remote/info: %w", err)
-	}
-	defer resp.Body.Close() //nolint:errcheck // Read-only body.
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /_remote/info: HTTP %d", resp.StatusCode)
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("GET /_remote/info: HTTP %d", status)
 	}
 	out := map[string]RemoteInfo{}
 	if err := json.Unmarshal(b, &out); err != nil {
@@ -82,16 +70,22 @@ func RemoteInfoOf(ctx context.Context, es *esfake.Server) (map[string]RemoteInfo
 // WaitConnected polls the local cluster's GET /_remote/info until alias is
 // connected. On timeout the error says why not, as the fake explains it.
 func (h *Harness) WaitConnected(ctx context.Context, alias string, timeout time.Duration) (RemoteInfo, error) {
+	return WaitConnected(ctx, h.Local, alias, timeout)
+}
+
+// WaitConnected polls es's GET /_remote/info until alias is connected. On
+// timeout the error says why not, as the fake explains it.
+func WaitConnected(ctx context.Context, es *esfake.Server, alias string, timeout time.Duration) (RemoteInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		info, err := RemoteInfoOf(ctx, h.Local)
+		info, err := RemoteInfoOf(ctx, es)
 		if err == nil && info[alias].Connected {
 			return info[alias], nil
 		}
 		select {
 		case <-ctx.Done():
-			return info[alias], fmt.Errorf("%s/%s is not connected to %s after %s: %s", LocalNamespace, LocalName, alias, timeout, h.Local.RemoteConnection(alias).Reason)
+			return info[alias], fmt.Errorf("cluster %s is not connected to %s after %s: %s", es.URL, alias, timeout, es.RemoteConnection(alias).Reason)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

@@ -36,6 +36,7 @@ import (
 
 	"github.com/eslink/eslink/apis"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/e2e/ecksim"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -73,6 +74,13 @@ type Options struct {
 	// FailureLog, when set, receives the tails of the components' logs if
 	// Start fails (Start removes the log directory).
 	FailureLog func(logs string)
+	// MinKeyLifetime, an Elasticsearch duration such as 1m, lets keys the
+	// provider owns live that briefly: the provider runs with
+	// --min-key-lifetime, and the platform team adds the Composition
+	// ShortKeysComposition, whose function input sets minimumKeyLifetime.
+	// Links that select it (spec.crossplane.compositionRef) may expire
+	// and rotate their keys within minutes. Unset: the defaults (1d).
+	MinKeyLifetime string
 }
 
 // Harness is a running set of components.
@@ -98,6 +106,7 @@ type Harness struct {
 	function       *process
 	registry       *ociRegistry
 	proxy          *serviceProxy
+	extra          []*esfake.Server // AddCluster's and StartExternal's
 	loops          chan struct{}
 
 	teamsMu sync.Mutex
@@ -184,8 +193,23 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 	o.progress("Crossplane core %s running", h.CrossplaneVersion)
 	o.progress("core init, then core start: webhooks off, package runtime External for providers and functions (log %s)", h.crossplane.log)
 
-	if err := h.install(ctx, pctx, o.Legacy, kcPath, o.progress); err != nil {
+	var providerArgs []string
+	if o.MinKeyLifetime != "" {
+		d, err := linkrules.ParseDuration("Options.MinKeyLifetime", o.MinKeyLifetime)
+		if err != nil {
+			return err
+		}
+		providerArgs = append(providerArgs, "--min-key-lifetime", d.String())
+	}
+	if err := h.install(ctx, pctx, o.Legacy, kcPath, o.progress, providerArgs...); err != nil {
 		return err
+	}
+	if o.MinKeyLifetime != "" {
+		if err := h.createShortKeysComposition(ctx, o.Legacy, o.MinKeyLifetime); err != nil {
+			return err
+		}
+		o.progress("Composition %s renders links with function input minimumKeyLifetime %s; the provider runs with --min-key-lifetime %s",
+			ShortKeysComposition, o.MinKeyLifetime, o.MinKeyLifetime)
 	}
 	// The garbage collector starts after the install: it learns of kinds
 	// installed later only when it next re-reads discovery, every 30s, and
@@ -259,6 +283,9 @@ func (h *Harness) Stop() {
 	}
 	if h.Remote != nil {
 		h.Remote.Close()
+	}
+	for _, s := range h.extra {
+		s.Close()
 	}
 	if h.Env != nil {
 		_ = h.Env.Stop()
@@ -338,22 +365,8 @@ func (h *Harness) seed(ctx context.Context) error {
 		ns, name string
 		fake     *esfake.Server
 	}{{LocalNamespace, LocalName, h.Local}, {RemoteNamespace, RemoteName, h.Remote}} {
-		es, err := h.Elasticsearch(ctx, c.ns, c.name)
-		if err != nil {
-			return fmt.Errorf("examples/clusters has no Elasticsearch %s/%s: %w", c.ns, c.name, err)
-		}
-		// ECK writes this status once the cluster runs.
-		es.Object["status"] = map[string]any{"availableNodes": int64(3), "health": "green", "phase": "Ready", "version": Version}
-		if err := h.Kube.Status().Update(ctx, es); err != nil {
-			return fmt.Errorf("cannot write status of Elasticsearch %s/%s: %w", c.ns, c.name, err)
-		}
-		for _, s := range []*corev1.Secret{
-			{ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: c.name + "-es-elastic-user"}, Data: map[string][]byte{"elastic": []byte(ElasticPassword)}},
-			{ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: c.name + "-es-http-certs-public"}, Data: map[string][]byte{"ca.crt": c.fake.CACertPEM, "tls.crt": c.fake.CACertPEM}},
-		} {
-			if err := h.Kube.Create(ctx, s); err != nil {
-				return fmt.Errorf("cannot create Secret %s/%s: %w", s.Namespace, s.Name, err)
-			}
+		if err := h.deployed(ctx, c.ns, c.name, Version, c.fake); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -252,26 +251,17 @@ type Key struct {
 	Invalidation *int64          `json:"invalidation,omitempty"`
 	Metadata     map[string]any  `json:"metadata"`
 	Access       json.RawMessage `json:"access"`
+	// CertificateIdentity is the pattern the key is bound to (9.3+).
+	CertificateIdentity *string `json:"certificate_identity,omitempty"`
 }
 
 // Keys asks fake es for the keys with the given name, as a client would.
 func Keys(ctx context.Context, es *esfake.Server, name string) ([]Key, error) {
-	c := (&Harness{}).simCluster(es)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, es.URL+"/_security/api_key?name="+url.QueryEscape(name), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.SetBasicAuth(c.Username, c.Password)
-	resp, err := c.HTTP.Do(req)
+	b, status, err := call(ctx, es, http.MethodGet, "/_security/api_key?name="+url.QueryEscape(name), "")
 	if err != nil {
 		return nil, fmt.Errorf("cannot get keys named %s: %w", name, err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // Read-only body.
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode == http.StatusNotFound {
+	if status == http.StatusNotFound {
 		return nil, nil
 	}
 	var out struct {

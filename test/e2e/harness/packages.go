@@ -107,7 +107,7 @@ func installManifests(root, registryHost string, legacy bool) (pre, packages []*
 // install pushes the packages to the registry and installs them as a
 // platform team does, then plays the External package runtime: it runs the
 // function and the provider and reports them to Crossplane.
-func (h *Harness) install(ctx, pctx context.Context, legacy bool, kubeconfig string, progress func(string, ...any)) error {
+func (h *Harness) install(ctx, pctx context.Context, legacy bool, kubeconfig string, progress func(string, ...any), providerArgs ...string) error {
 	tool := filepath.Join(h.Root, "bin", "eslink-xpkg")
 	files := packageFiles(h.Root, legacy)
 	pushed := make([]string, 0, len(files))
@@ -150,7 +150,7 @@ func (h *Harness) install(ctx, pctx context.Context, legacy bool, kubeconfig str
 		return err
 	}
 	progress("function-eslink serving with mTLS on %s, certificate issued by Crossplane's CA; endpoint set on its FunctionRevision (log %s)", fnAddr, h.function.log)
-	if err := h.runProvider(wctx, pctx, kubeconfig); err != nil {
+	if err := h.runProvider(wctx, pctx, kubeconfig, providerArgs...); err != nil {
 		return err
 	}
 	progress("provider-eslink running against the API server (log %s)", h.provider.log)
@@ -307,7 +307,7 @@ func (h *Harness) runFunction(ctx, pctx context.Context) (string, error) {
 // runProvider plays the External runtime for the provider: once Crossplane
 // has installed the provider's CRDs and managed resource definitions, it
 // runs the provider's binary against the API server and reports it healthy.
-func (h *Harness) runProvider(ctx, pctx context.Context, kubeconfig string) error {
+func (h *Harness) runProvider(ctx, pctx context.Context, kubeconfig string, args ...string) error {
 	if _, _, err := h.prepareRuntime(ctx, providerRevGVK, ProviderName); err != nil {
 		return err
 	}
@@ -324,10 +324,10 @@ func (h *Harness) runProvider(ctx, pctx context.Context, kubeconfig string) erro
 	// The provider reaches the clusters' Services through the harness's
 	// network, as from a pod (see serviceProxy).
 	proxyEnv := []string{"HTTPS_PROXY=" + h.proxy.URL(), "https_proxy=" + h.proxy.URL(), "NO_PROXY=", "no_proxy="}
-	h.provider, err = start(pctx, h.LogDir, "provider", runtimeBinary(h.Root, "provider"), proxyEnv,
+	h.provider, err = start(pctx, h.LogDir, "provider", runtimeBinary(h.Root, "provider"), proxyEnv, append([]string{
 		"--kubeconfig", kubeconfig, "--poll", "2s", "--debug",
-		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(ports[0]),
-		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(ports[1]))
+		"--metrics-bind-address", "127.0.0.1:" + strconv.Itoa(ports[0]),
+		"--health-probe-bind-address", "127.0.0.1:" + strconv.Itoa(ports[1])}, args...)...)
 	if err != nil {
 		return err
 	}
@@ -462,6 +462,43 @@ func (h *Harness) createProviderConfig(ctx context.Context) error {
 	}}
 	if err := h.Kube.Create(ctx, pc); err != nil {
 		return fmt.Errorf("cannot create ClusterProviderConfig eck: %w", err)
+	}
+	return nil
+}
+
+// ShortKeysComposition is the Composition the harness adds with
+// Options.MinKeyLifetime.
+const ShortKeysComposition = "eslink-remote-cluster-link-short-keys"
+
+// createShortKeysComposition adds a Composition as a platform team adds
+// one with other defaults (examples/input/defaults.yaml): the package's
+// own, renamed, whose function input sets minimumKeyLifetime.
+func (h *Harness) createShortKeysComposition(ctx context.Context, legacy bool, minimum string) error {
+	flavour := "namespaced"
+	if legacy {
+		flavour = "legacy"
+	}
+	docs, err := readYAMLDocs(filepath.Join(h.Root, "package", "configuration", flavour, "composition.yaml"))
+	if err != nil {
+		return err
+	}
+	if len(docs) != 1 {
+		return fmt.Errorf("package/configuration/%s/composition.yaml holds %d documents, want one Composition", flavour, len(docs))
+	}
+	c := &unstructured.Unstructured{Object: docs[0]}
+	c.SetName(ShortKeysComposition)
+	steps, _, _ := unstructured.NestedSlice(c.Object, "spec", "pipeline")
+	if len(steps) != 1 {
+		return fmt.Errorf("Composition %s has %d pipeline steps, want eslink's one", ShortKeysComposition, len(steps))
+	}
+	if err := unstructured.SetNestedField(steps[0].(map[string]any), minimum, "input", "minimumKeyLifetime"); err != nil {
+		return err
+	}
+	if err := unstructured.SetNestedSlice(c.Object, steps, "spec", "pipeline"); err != nil {
+		return err
+	}
+	if err := h.Kube.Create(ctx, c); err != nil {
+		return fmt.Errorf("cannot create Composition %s: %w", ShortKeysComposition, err)
 	}
 	return nil
 }

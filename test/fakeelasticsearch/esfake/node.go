@@ -432,6 +432,15 @@ func (n *nodeState) readCertificates(p string) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
+// SecureSetting returns a secure setting as the node uses it now: the
+// loaded keystore, overlaid by hot-reloaded file-based cluster secrets.
+// Tests use it to tell which credentials the node has taken up.
+func (s *Server) SecureSetting(name string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.secureSetting(name)
+}
+
 // secureSetting reads a secure setting as the node sees it: the loaded
 // keystore, overlaid by hot-reloaded file-based cluster secrets.
 func (st *state) secureSetting(name string) (string, bool) {

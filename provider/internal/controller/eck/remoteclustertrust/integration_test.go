@@ -98,6 +98,21 @@ func TestOneRestartPerCluster(t *testing.T) {
 		t.Errorf("spec.transport of c1 was changed: %v", spec["transport"])
 	}
 
+	// A person scrubs the remote's CA from the bundle: the resource puts it
+	// back.
+	entry := eck.BundleEntryKey(string(get(t, h, first).GetUID()))
+	delete(bundle.Data, entry)
+	bundle.Data[eck.BundleFile] = eck.BundleData(own, eck.BundleEntries(bundle.Data))[eck.BundleFile]
+	if err := h.Kube.Update(context.Background(), bundle); err != nil {
+		t.Fatal(err)
+	}
+	ecktest.WaitFor(t, "the scrubbed CA restored", func() (bool, string) {
+		c := ready(t, h, first)
+		b := h.GetSecret(t, ns, mount.SecretName)
+		back := b != nil && bytes.Contains(b.Data[eck.BundleFile], bytes.TrimSpace(remoteCA))
+		return back && c.Status == corev1.ConditionTrue, fmt.Sprintf("CA back %v, Ready %s/%s %s", back, c.Status, c.Reason, c.Message)
+	})
+
 	if err := h.Kube.Delete(context.Background(), first); err != nil {
 		t.Fatal(err)
 	}

@@ -39,8 +39,15 @@ const (
 	LabelManagedBy = "eslink.io/managed-by"
 )
 
-// ReasonRollingOut says the mount waits for ECK to restart the nodes.
-const ReasonRollingOut xpv2.ConditionReason = "RollingOut"
+// Reasons of the Ready condition.
+const (
+	// ReasonRollingOut says the mount waits for ECK to restart the nodes.
+	ReasonRollingOut xpv2.ConditionReason = "RollingOut"
+	// ReasonNotInBundle says the bundle lacks this resource's CA.
+	ReasonNotInBundle xpv2.ConditionReason = "CANotInBundle"
+	// ReasonNotMounted says the nodes do not mount the bundle.
+	ReasonNotMounted xpv2.ConditionReason = "BundleNotMounted"
+)
 
 // Setup adds a controller that reconciles RemoteClusterTrust.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
@@ -154,10 +161,26 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust)
 	case at.InBundle && mounted:
 		mg.SetConditions(condition(ReasonRollingOut, fmt.Sprintf(
 			"waiting for ECK to mount CA bundle %s into the nodes of %s/%s (a rolling restart, once per cluster)", mount.SecretName, target.GetNamespace(), target.GetName())))
+	case !at.InBundle:
+		mg.SetConditions(condition(ReasonNotInBundle, fmt.Sprintf(
+			"CA bundle %s/%s does not hold the CA of %s: eslink adds it", target.GetNamespace(), mount.SecretName, caSource(mg))))
 	default:
-		mg.SetConditions(xpv2.Unavailable())
+		mg.SetConditions(condition(ReasonNotMounted, fmt.Sprintf(
+			"the nodes of %s/%s do not mount CA bundle %s (%s): eslink mounts it, a rolling restart", target.GetNamespace(), target.GetName(), mount.SecretName, mount.Setting)))
 	}
 	return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: upToDate}, nil
+}
+
+// caSource says where the trusted CA comes from, for messages.
+func caSource(mg *v1alpha1.RemoteClusterTrust) string {
+	src := mg.Spec.ForProvider.CertificateAuthority
+	switch {
+	case src.ElasticsearchRef != nil:
+		return "Elasticsearch " + eck.Ref(*src.ElasticsearchRef, mg.GetNamespace()).String()
+	case src.SecretRef != nil:
+		return "Secret " + mg.GetNamespace() + "/" + src.SecretRef.Name
+	}
+	return "the certificate authority"
 }
 
 // certificates authorizes the namespace on both clusters, then returns the
