@@ -10,6 +10,12 @@ K8S_VERSION := 1.34.3
 export KUBEBUILDER_ASSETS := $(BIN)/k8s/$(K8S_VERSION)
 FUZZTIME ?= 20s
 TEST_TIMEOUT ?= 25m
+# Packages: `make xpkg` tags them xpkg.crossplane.io/eslink/<name>:$(XPKG_VERSION);
+# `make xpkg-push XPKG_REGISTRY=registry.example.com/eslink` pushes them there.
+export XPKG_VERSION ?= v0.1.0
+XPKG_REGISTRY ?=
+XPKG_CA_BUNDLE ?=
+XPKGS := provider-eslink function-eslink configuration-eslink-namespaced configuration-eslink-legacy
 
 .PHONY: help
 help: ## Show the targets.
@@ -50,15 +56,36 @@ lint: ## golangci-lint (v2.6.0, built from hack/tools/golangci-lint into bin/).
 	@$(BIN)/golangci-lint run ./...
 
 .PHONY: controlplane
-controlplane: ## Build kube-apiserver and etcd from Go modules into bin/ (cached).
+controlplane: ## Build kube-apiserver, etcd and kube-controller-manager from Go modules into bin/ (cached).
 	@hack/build-controlplane.sh
 
 .PHONY: render-engine
 render-engine: ## Build Crossplane's render engine into bin/xprender (cached).
 	@hack/build-render.sh
 
+.PHONY: crossplane
+crossplane: ## Build Crossplane core v2.4 into bin/crossplane (cached), for the end-to-end suite and the demo.
+	@hack/build-crossplane.sh
+
+.PHONY: xpkg
+xpkg: ## Build eslink's Crossplane packages into bin/xpkg (pure Go, no container engine).
+	@hack/build-xpkg.sh
+
+.PHONY: xpkg-push
+xpkg-push: xpkg ## Push the packages to XPKG_REGISTRY (e.g. registry.example.com/eslink); XPKG_CA_BUNDLE trusts a private CA.
+	@test -n "$(XPKG_REGISTRY)" || (echo "set XPKG_REGISTRY, e.g. make xpkg-push XPKG_REGISTRY=registry.example.com/eslink" >&2; exit 2)
+	@for p in $(XPKGS); do \
+		$(BIN)/eslink-xpkg push $(if $(XPKG_CA_BUNDLE),--ca-bundle $(XPKG_CA_BUNDLE)) \
+			$(BIN)/xpkg/$$p.xpkg $(XPKG_REGISTRY)/$$p:$(XPKG_VERSION); done
+
+.PHONY: xpkg-test
+xpkg-test: ## Build every package, push it to a loopback registry and read it back with crossplane-runtime's parser and linters.
+	@echo "==> xpkg-test: go test ./hack/xpkg"
+	@# The flags of hack/build-xpkg.sh, so the tool's compiled dependencies are reused.
+	@cd hack/xpkg && export GOWORK=off CGO_ENABLED=0 && $(GO) vet -trimpath ./... && $(GO) test -trimpath -count=1 -timeout $(TEST_TIMEOUT) ./...
+
 .PHONY: unit
-unit: ## Run the Go tests (needs controlplane and render-engine).
+unit: ## Run the Go tests (needs controlplane, render-engine, crossplane and xpkg).
 	@echo "==> unit: go test -race ./..."
 	@$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
@@ -81,10 +108,10 @@ scale: deps controlplane ## Benchmark the provider with 500 and 1000 links on 5 
 	@$(GO) run ./test/scale $(SCALE_ARGS)
 
 .PHONY: demo
-demo: deps controlplane render-engine ## Run one link end to end on loopback and print what happened.
-	@echo "==> demo: API server, fake Elasticsearch clusters, provider, function, render engine"
+demo: deps controlplane crossplane xpkg ## Install eslink into Crossplane core on loopback, run one link and print what happened.
+	@echo "==> demo: API server, Crossplane core, eslink's packages from a registry, fake Elasticsearch clusters"
 	@$(GO) run ./test/e2e/demo
 
 .PHONY: test
-test: deps check-generate fmt-check vet controlplane render-engine unit fuzz ## Everything CI checks.
+test: deps check-generate fmt-check vet controlplane render-engine crossplane xpkg unit xpkg-test fuzz ## Everything CI checks.
 	@echo "==> test: all checks passed"

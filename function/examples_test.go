@@ -29,14 +29,16 @@ type exampleCase struct {
 	legacy bool
 	// resources are the composition resource names and kinds rendered.
 	resources map[string]string
-	// ready is whether the second pass ends with the XR Ready: flow 3 stays
-	// not Ready until the local wiring is implemented.
+	// ready is whether the second pass ends with the XR Ready.
 	ready bool
 	// status is the XR status after the second pass, without conditions
 	// and apiKey times.
 	status map[string]any
 	// results are substrings every pass must report (warnings).
 	results []string
+	// linkReady is a substring of the LinkReady message after the second
+	// pass.
+	linkReady string
 }
 
 func TestRenderExamples(t *testing.T) {
@@ -44,45 +46,79 @@ func TestRenderExamples(t *testing.T) {
 		t.Fatalf("the render tests need Crossplane's engine: %v", err)
 	}
 	addr := render.ServeFunction(t, fn.New())
-	clusters := append(readObjects(t, "examples/clusters/cluster1.yaml"), readObjects(t, "examples/clusters/cluster2.yaml")...)
+	// The clusters and the cluster-wide provider configs a platform team
+	// would have applied; the function requires both.
+	var clusters []*unstructured.Unstructured
+	for _, f := range []string{"examples/clusters/cluster1.yaml", "examples/clusters/cluster2.yaml", "examples/providerconfig/cluster-eck.yaml"} {
+		clusters = append(clusters, readObjects(t, f)...)
+	}
 
 	eckFlow := map[string]string{
-		"remote-cluster-server": "RemoteClusterServer",
-		"remote-cluster-entry":  "RemoteClusterEntry",
-		"cross-cluster-api-key": "CrossClusterAPIKey",
+		"remote-cluster-server":       "RemoteClusterServer",
+		"remote-cluster-entry":        "RemoteClusterEntry",
+		"cross-cluster-api-key":       "CrossClusterAPIKey",
+		"remote-cluster-connectivity": "RemoteClusterConnectivity",
+	}
+	// flow3Local is the local wiring once every part is observed ready.
+	flow3Local := map[string]any{"credentials": "Delivered", "secureSettings": "Keystore", "rotationRestartsLocal": true,
+		"connectionSettings": "Present", "trust": "Present", "signing": "NotRequired"}
+	withKeyID := func(m map[string]any, id string, signing string) map[string]any {
+		out := map[string]any{"keyID": id}
+		for k, v := range m {
+			out[k] = v
+		}
+		if signing != "" {
+			out["signing"] = signing
+		}
+		return out
 	}
 	cases := map[string]exampleCase{
 		"Flow1": {
 			file: "examples/links/flow1-eck-api-key.yaml", resources: eckFlow, ready: true,
-			status: map[string]any{"alias": "logs", "flow": "ECKAPIKey", "remoteClusterServer": "Enabled", "remoteClusterEntry": "Present",
+			status: map[string]any{"alias": "logs", "flow": "ECKAPIKey", "remoteClusterServer": "Enabled", "remoteClusterEntry": "Present", "connected": true,
 				"apiKey": map[string]any{"id": "id-eck-ns1-cluster1-logs", "name": "eck-ns1-cluster1-logs", "accessMatches": true}},
 		},
 		"Flow1LegacyClaim": {
 			file: "examples/links/flow1-legacy-claim.yaml", legacy: true, resources: eckFlow, ready: true,
-			status: map[string]any{"alias": "team-a-logs", "flow": "ECKAPIKey", "remoteClusterServer": "Enabled", "remoteClusterEntry": "Present",
+			status: map[string]any{"alias": "team-a-logs", "flow": "ECKAPIKey", "remoteClusterServer": "Enabled", "remoteClusterEntry": "Present", "connected": true,
 				"apiKey": map[string]any{"id": "id-eck-ns1-cluster1-team-a-logs", "name": "eck-ns1-cluster1-team-a-logs", "accessMatches": true}},
 		},
 		"Flow2Certificate": {
-			file: "examples/links/flow2-certificate.yaml", resources: map[string]string{"remote-cluster-entry": "RemoteClusterEntry"}, ready: true,
-			status:  map[string]any{"alias": "legacy-logs", "flow": "Certificate", "remoteClusterServer": "NotRequired", "remoteClusterEntry": "Present"},
-			results: []string{"the certificate security model is deprecated since Elasticsearch 9.0"},
+			file: "examples/links/flow2-certificate.yaml", ready: true,
+			resources: map[string]string{"remote-cluster-entry": "RemoteClusterEntry", "remote-cluster-connectivity": "RemoteClusterConnectivity"},
+			status:    map[string]any{"alias": "legacy-logs", "flow": "Certificate", "remoteClusterServer": "NotRequired", "remoteClusterEntry": "Present", "connected": true},
+			results:   []string{"the certificate security model is deprecated since Elasticsearch 9.0"},
 		},
-		"Flow3ProviderKey": {
-			file: "examples/links/flow3-provider-key.yaml",
+		"Flow3ECKRemote": {
+			file: "examples/links/flow3-provider-key.yaml", ready: true,
 			resources: map[string]string{
-				"remote-cluster-server": "RemoteClusterServer",
-				"cross-cluster-api-key": "CrossClusterAPIKey",
+				"remote-cluster-server":       "RemoteClusterServer",
+				"cross-cluster-api-key":       "CrossClusterAPIKey",
+				"remote-cluster-credentials":  "RemoteClusterCredentials",
+				"remote-cluster-settings":     "RemoteClusterSettings",
+				"remote-cluster-trust":        "RemoteClusterTrust",
+				"remote-cluster-signing":      "RemoteClusterSigning",
+				"remote-signing-trust":        "RemoteClusterTrust",
+				"remote-cluster-connectivity": "RemoteClusterConnectivity",
 			},
-			status: map[string]any{"alias": "archive", "flow": "ProviderAPIKey", "remoteClusterServer": "Enabled", "remoteClusterEntry": "Pending",
+			status: map[string]any{"alias": "archive", "flow": "ProviderAPIKey", "remoteClusterServer": "Enabled", "remoteClusterEntry": "NotRequired", "connected": true,
+				"local":  withKeyID(flow3Local, "id-eslink-ns1-orders-to-archive-archive", "Present"),
 				"apiKey": map[string]any{"id": "id-eslink-ns1-orders-to-archive-archive", "name": "eslink-ns1-orders-to-archive-archive", "accessMatches": true}},
-			results: []string{"is not implemented yet"},
+			linkReady: "each key rotation restarts ns1/cluster1 (keystore secure settings)",
 		},
 		"Flow3External": {
-			file:      "examples/links/flow3-external.yaml",
-			resources: map[string]string{"cross-cluster-api-key": "CrossClusterAPIKey"},
-			status: map[string]any{"alias": "cloud-logs", "flow": "ProviderAPIKey", "remoteClusterServer": "NotRequired", "remoteClusterEntry": "Pending",
+			file: "examples/links/flow3-external.yaml", ready: true,
+			resources: map[string]string{
+				"cross-cluster-api-key":       "CrossClusterAPIKey",
+				"remote-cluster-credentials":  "RemoteClusterCredentials",
+				"remote-cluster-settings":     "RemoteClusterSettings",
+				"remote-cluster-trust":        "RemoteClusterTrust",
+				"remote-cluster-connectivity": "RemoteClusterConnectivity",
+			},
+			status: map[string]any{"alias": "cloud-logs", "flow": "ProviderAPIKey", "remoteClusterServer": "NotRequired", "remoteClusterEntry": "NotRequired", "connected": true,
+				"local":  withKeyID(flow3Local, "id-eslink-ns1-orders-to-cloud-cloud-logs", ""),
 				"apiKey": map[string]any{"id": "id-eslink-ns1-orders-to-cloud-cloud-logs", "name": "eslink-ns1-orders-to-cloud-cloud-logs", "accessMatches": true}},
-			results: []string{"is not implemented yet"},
+			linkReady: "each key rotation restarts ns1/cluster1 (keystore secure settings)",
 		},
 	}
 	for name, tc := range cases {
@@ -110,7 +146,7 @@ func renderExample(t *testing.T, tc exampleCase, addr string, clusters []*unstru
 		IncludeResults: true,
 	}
 	for _, c := range clusters {
-		if c.GetKind() == "Elasticsearch" {
+		if k := c.GetKind(); k == "Elasticsearch" || k == "ClusterProviderConfig" {
 			in.Required = append(in.Required, c)
 		}
 	}
@@ -148,6 +184,9 @@ func renderExample(t *testing.T, tc exampleCase, addr string, clusters []*unstru
 	}
 	if s := condition(second.XR, fn.ConditionLinkReady); s != wantReady {
 		t.Errorf("second pass: XR %s = %q, want %s", fn.ConditionLinkReady, s, wantReady)
+	}
+	if msg := conditionMessage(second.XR, fn.ConditionLinkReady); !strings.Contains(msg, tc.linkReady) {
+		t.Errorf("second pass: XR %s message %q does not say %q", fn.ConditionLinkReady, msg, tc.linkReady)
 	}
 	status, _, _ := unstructured.NestedMap(second.XR.Object, "status")
 	delete(status, "conditions")
@@ -208,6 +247,21 @@ func asReady(c *unstructured.Unstructured) *unstructured.Unstructured {
 		name, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "name")
 		access, _, _ := unstructured.NestedMap(o.Object, "spec", "forProvider", "access")
 		at = map[string]any{"id": "id-" + name, "name": name, "creation": "2026-05-01T00:00:00Z", "accessMatches": true, "access": access}
+	case "RemoteClusterCredentials":
+		// The key the link's CrossClusterAPIKey holds: eslink-<ns>-<link>-<alias>,
+		// its connection Secret <link>-api-key.
+		secret, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "apiKeySecretRef", "name")
+		alias, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "alias")
+		id := "id-eslink-" + o.GetNamespace() + "-" + strings.TrimSuffix(secret, "-api-key") + "-" + alias
+		at = map[string]any{"keyID": id, "deliveredKeyID": id, "takenUpKeyID": id, "delivery": "Keystore", "restartsOnChange": true}
+	case "RemoteClusterSettings":
+		at = map[string]any{"settings": map[string]any{"mode": "proxy"}}
+	case "RemoteClusterTrust":
+		at = map[string]any{"inBundle": true, "mounted": true, "rolledOut": true}
+	case "RemoteClusterSigning":
+		at = map[string]any{"configured": true, "rolledOut": true}
+	case "RemoteClusterConnectivity":
+		at = map[string]any{"configured": true, "connected": true, "mode": "proxy"}
 	}
 	o.Object["status"] = map[string]any{"conditions": conds, "atProvider": at}
 	return o
@@ -219,6 +273,18 @@ func condition(u *unstructured.Unstructured, typ string) string {
 		m, _ := c.(map[string]any)
 		if m["type"] == typ {
 			s, _ := m["status"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+func conditionMessage(u *unstructured.Unstructured, typ string) string {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == typ {
+			s, _ := m["message"].(string)
 			return s
 		}
 	}

@@ -4,12 +4,15 @@
 #
 # Outputs (all under BIN_DIR, default <repo>/bin, gitignored):
 #   k8s/<k8s-version>/kube-apiserver, k8s/<k8s-version>/etcd, k8s/<k8s-version>/.stamp
+#   kcm/<k8s-version>/kube-controller-manager, kcm/<k8s-version>/.stamp
+#                           (the end-to-end harness runs its garbage collector)
 #   crds/eck/*.yaml         ECK CRDs (the Elasticsearch CRD) from github.com/elastic/cloud-on-k8s/v3
 #   crds/crossplane/*.yaml  Crossplane's cluster/crds from github.com/crossplane/crossplane/v2
 #   crds/.stamp
 #
 # Versions come from the tool modules, the single source of truth:
 #   hack/controlplane/kube-apiserver/go.mod  (k8s.io/kubernetes)
+#   hack/controlplane/kube-controller-manager/go.mod  (k8s.io/kubernetes, same version)
 #   hack/controlplane/etcd/go.mod            (go.etcd.io/etcd/server/v3)
 #   hack/controlplane/crds/go.mod            (cloud-on-k8s, crossplane)
 # A stamp file records the versions plus a hash of those go.mod/go.sum files
@@ -81,6 +84,37 @@ else
 
 	echo "${want_stamp}" >"${OUT}/.stamp"
 	log "kube-apiserver + etcd: built into ${OUT}"
+fi
+
+# ---- kube-controller-manager ----------------------------------------------
+# envtest runs no controller manager, but Crossplane core leaves the deletion
+# of composed resources (and of package revisions' objects) to Kubernetes'
+# garbage collector, so the end-to-end harness runs the real one. Its own
+# stamp and directory keep the kube-apiserver build above untouched.
+KCM_MOD_VERSION="$(modversion "${TOOLS}/kube-controller-manager/go.mod" k8s.io/kubernetes)"
+if [[ "${KCM_MOD_VERSION}" != "${K8S_MOD_VERSION}" ]]; then
+	echo "hack/controlplane: kube-controller-manager pins k8s.io/kubernetes ${KCM_MOD_VERSION}, kube-apiserver ${K8S_MOD_VERSION}; they must match" >&2
+	exit 1
+fi
+KCM_OUT="${BIN_DIR}/kcm/${K8S_VERSION}"
+want_kcm_stamp="$(printf 'kubernetes=%s\ngo=%s\ninputs=%s\n' "${KCM_MOD_VERSION}" "${GO_VERSION}" \
+	"$(filehash "${TOOLS}"/kube-controller-manager/go.{mod,sum})")"
+if [[ "${FORCE}" != 1 && -x "${KCM_OUT}/kube-controller-manager" && -f "${KCM_OUT}/.stamp" &&
+	"$(cat "${KCM_OUT}/.stamp")" == "${want_kcm_stamp}" ]]; then
+	log "kube-controller-manager ${KCM_MOD_VERSION}: cached in ${KCM_OUT}"
+else
+	mkdir -p "${KCM_OUT}"
+	rm -f "${KCM_OUT}/.stamp"
+	minor="$(echo "${K8S_VERSION}" | cut -d. -f2)"
+	ldflags="-s -w -X k8s.io/component-base/version.gitVersion=${KCM_MOD_VERSION}"
+	ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor}"
+	ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
+	log "kube-controller-manager ${KCM_MOD_VERSION}: building (shares most packages with kube-apiserver)"
+	(cd "${TOOLS}/kube-controller-manager" && CGO_ENABLED=0 go build -trimpath -ldflags "${ldflags}" \
+		-o "${KCM_OUT}/kube-controller-manager.tmp" k8s.io/kubernetes/cmd/kube-controller-manager)
+	mv -f "${KCM_OUT}/kube-controller-manager.tmp" "${KCM_OUT}/kube-controller-manager"
+	echo "${want_kcm_stamp}" >"${KCM_OUT}/.stamp"
+	log "kube-controller-manager: built into ${KCM_OUT}"
 fi
 
 # ---- CRDs -------------------------------------------------------------------

@@ -23,6 +23,12 @@ type ECKEndpoint struct {
 	// target's. Credentials and CA still come from ECK's Secrets.
 	// +optional
 	URLOverride string `json:"urlOverride,omitempty"`
+
+	// AllowInsecureHTTP lets the provider send the elastic user's password
+	// over an http:// urlOverride, in clear. Every managed resource that
+	// uses the config then carries an InsecureConnection condition.
+	// +optional
+	AllowInsecureHTTP bool `json:"allowInsecureHTTP,omitempty"`
 }
 
 // CredentialsType is how the provider authenticates to Elasticsearch.
@@ -39,9 +45,13 @@ const (
 
 // TLS configures trust in the Elasticsearch HTTP certificate. Verification is
 // on unless insecureSkipVerify is set.
+// +kubebuilder:validation:XValidation:rule="!(has(self.insecureSkipVerify) && self.insecureSkipVerify && has(self.certificateFingerprint))",message="set certificateFingerprint or insecureSkipVerify, not both: a pinned certificate is always checked"
 type TLS struct {
-	// CertificateFingerprint pins the SHA-256 fingerprint (hex) of a
-	// certificate in the server's chain.
+	// CertificateFingerprint pins the SHA-256 fingerprint (hex) of the
+	// server's own certificate, which must then be presented exactly, or of
+	// a CA certificate, which must then sign a chain that verifies for the
+	// URL's host. With a CA Secret as well, the chain must verify against
+	// that CA and contain the pinned certificate.
 	// +optional
 	// +kubebuilder:validation:Pattern=`^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$`
 	CertificateFingerprint string `json:"certificateFingerprint,omitempty"`
@@ -93,6 +103,11 @@ type URLEndpoint struct {
 	// TLS options.
 	// +optional
 	TLS *TLS `json:"tls,omitempty"`
+	// AllowInsecureHTTP lets the provider send the credentials over an
+	// http:// URL, in clear. Every managed resource that uses the config then
+	// carries an InsecureConnection condition.
+	// +optional
+	AllowInsecureHTTP bool `json:"allowInsecureHTTP,omitempty"`
 }
 
 // ClusterURLEndpoint is an explicit connection for a ClusterProviderConfig.
@@ -112,6 +127,11 @@ type ClusterURLEndpoint struct {
 	// TLS options.
 	// +optional
 	TLS *TLS `json:"tls,omitempty"`
+	// AllowInsecureHTTP lets the provider send the credentials over an
+	// http:// URL, in clear. Every managed resource that uses the config then
+	// carries an InsecureConnection condition.
+	// +optional
+	AllowInsecureHTTP bool `json:"allowInsecureHTTP,omitempty"`
 }
 
 // ProviderConfigSpec reaches one Elasticsearch cluster.
@@ -129,6 +149,14 @@ type ProviderConfigSpec struct {
 // elasticsearchRef, whichever ECK cluster a managed resource targets.
 // +kubebuilder:validation:XValidation:rule="has(self.eck) != has(self.endpoint)",message="set exactly one of eck or endpoint"
 type ClusterProviderConfigSpec struct {
+	// AllowedNamespaces lists the namespaces whose managed resources may
+	// use this config; "*" allows every namespace. Empty allows none: a
+	// config is a credential, and an ECK-mode config reaches a cluster only
+	// when, in addition, the cluster's Elasticsearch object grants the
+	// namespace.
+	// +optional
+	// +listType=set
+	AllowedNamespaces []string `json:"allowedNamespaces,omitempty"`
 	// ECK derives the connection from ECK's Secrets.
 	// +optional
 	ECK *ECKEndpoint `json:"eck,omitempty"`

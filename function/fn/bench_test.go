@@ -11,9 +11,10 @@ import (
 // ready: the most work a call does.
 func BenchmarkRunFunction(b *testing.B) {
 	req := linkRequest{xr: xrFlow1, required: flow1Required(b), observed: map[string]string{
-		"remote-cluster-server": observedReady("RemoteClusterServer", "s", `{enabled: true}`),
-		"remote-cluster-entry":  observedReady("RemoteClusterEntry", "e", `{present: true}`),
-		"cross-cluster-api-key": observedReady("CrossClusterAPIKey", "k", readyKeyAtProvider),
+		"remote-cluster-server":       observedReady("RemoteClusterServer", "s", `{enabled: true}`),
+		"remote-cluster-entry":        observedReady("RemoteClusterEntry", "e", `{present: true}`),
+		"cross-cluster-api-key":       observedReady("CrossClusterAPIKey", "k", readyKeyAtProvider),
+		"remote-cluster-connectivity": connected,
 	}}.build(b)
 	f := New()
 	ctx := context.Background()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -15,22 +16,40 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	fnv1beta1 "github.com/eslink/eslink/apis/fn/v1beta1"
+	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
 	"github.com/eslink/eslink/function/internal/ecklicense"
 	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // Names of the resources the function requires from Crossplane.
 const (
-	requiredLocal    = "local-elasticsearch"
-	requiredRemote   = "remote-elasticsearch"
-	requiredLicenses = "eck-operator-licenses"
+	requiredLocal          = "local-elasticsearch"
+	requiredRemote         = "remote-elasticsearch"
+	requiredLicenses       = "eck-operator-licenses"
+	requiredProviderConfig = "remote-provider-config"
+	// requiredLocalProviderConfig is the config that reaches the local
+	// cluster's REST API, which every flow reads (connectivity).
+	requiredLocalProviderConfig = "local-provider-config"
 )
+
+// providerConfigGVK is the cluster-scoped provider config the function
+// reads, to explain on the link a config that does not allow its
+// namespace. A namespaced ProviderConfig is the link's own namespace's.
+var providerConfigGVK = schema.GroupVersionKind{Group: "m.eslink.io", Version: "v1alpha1", Kind: "ClusterProviderConfig"}
 
 // clusters are the required resources, once Crossplane resolved them all.
 type clusters struct {
 	Local    *unstructured.Unstructured
 	Remote   *unstructured.Unstructured // nil for an external remote
 	Licenses []*unstructured.Unstructured
+	// ProviderConfig is the ClusterProviderConfig the key resource uses,
+	// nil when the flow has no key, the config is namespaced, or it does
+	// not exist.
+	ProviderConfig *unstructured.Unstructured
+	// LocalProviderConfig is the ClusterProviderConfig that reaches the
+	// local cluster's REST API, nil when the config is namespaced or does
+	// not exist.
+	LocalProviderConfig *unstructured.Unstructured
 }
 
 // requirements asks for the link's Elasticsearch objects and, when the
@@ -49,6 +68,19 @@ func requirements(l *link, in *fnv1beta1.Input) *fnv1.Requirements {
 	if l.Remote != nil {
 		rs[requiredRemote] = es(*l.Remote)
 	}
+	config := func(name string) *fnv1.ResourceSelector {
+		return &fnv1.ResourceSelector{
+			ApiVersion: providerConfigGVK.GroupVersion().String(),
+			Kind:       providerConfigGVK.Kind,
+			Match:      &fnv1.ResourceSelector_MatchName{MatchName: name},
+		}
+	}
+	if pc, ok := clusterProviderConfig(l, in); ok {
+		rs[requiredProviderConfig] = config(pc.Name)
+	}
+	if pc := localProviderConfig(in); pc.Kind == providerConfigGVK.Kind {
+		rs[requiredLocalProviderConfig] = config(pc.Name)
+	}
 	if needsECKLicense(l, in) {
 		rs[requiredLicenses] = &fnv1.ResourceSelector{
 			ApiVersion: "v1",
@@ -60,6 +92,16 @@ func requirements(l *link, in *fnv1beta1.Input) *fnv1.Requirements {
 		}
 	}
 	return &fnv1.Requirements{Resources: rs}
+}
+
+// clusterProviderConfig returns the ClusterProviderConfig the link's key
+// resource will use, if it uses one.
+func clusterProviderConfig(l *link, in *fnv1beta1.Input) (linkv1alpha1.ProviderConfigReference, bool) {
+	if !composesKey(l) {
+		return linkv1alpha1.ProviderConfigReference{}, false
+	}
+	pc := remoteProviderConfig(l, in)
+	return pc, pc.Kind == providerConfigGVK.Kind
 }
 
 // needsECKLicense is true for the flows where ECK does the work on the
@@ -98,6 +140,26 @@ func getClusters(req *fnv1.RunFunctionRequest, l *link, in *fnv1beta1.Input) (*c
 		}
 		allResolved = allResolved && resolved
 	}
+	if pc, ok := clusterProviderConfig(l, in); ok {
+		rs, resolved, err := request.GetRequiredResource(req, requiredProviderConfig)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read required ClusterProviderConfig %s: %w", pc.Name, err)
+		}
+		if len(rs) > 0 {
+			c.ProviderConfig = rs[0].Resource
+		}
+		allResolved = allResolved && resolved
+	}
+	if pc := localProviderConfig(in); pc.Kind == providerConfigGVK.Kind {
+		rs, resolved, err := request.GetRequiredResource(req, requiredLocalProviderConfig)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read required ClusterProviderConfig %s: %w", pc.Name, err)
+		}
+		if len(rs) > 0 {
+			c.LocalProviderConfig = rs[0].Resource
+		}
+		allResolved = allResolved && resolved
+	}
 	if needsECKLicense(l, in) {
 		rs, ok, err := request.GetRequiredResource(req, requiredLicenses)
 		if err != nil {
@@ -122,15 +184,30 @@ type checkResult struct {
 
 // checkClusters validates the link against its clusters. The order puts
 // the checks a link author can fix first.
-func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, entryUID string, now time.Time) (*checkResult, error) {
+// ownerUIDs are the uids of this link's observed resources that own an
+// alias on the local cluster, empty before they exist.
+type ownerUIDs struct {
+	// Entry is the RemoteClusterEntry (flows 1 and 2).
+	Entry string
+	// Settings is the RemoteClusterSettings (flow 3).
+	Settings string
+}
+
+func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, owners ownerUIDs, now time.Time) (*checkResult, error) {
 	r := &checkResult{}
 	if err := authorize(l, c); err != nil {
+		return nil, err
+	}
+	if err := authorizeProviderConfig(l, c, in); err != nil {
+		return nil, err
+	}
+	if err := authorizeLocalProviderConfig(l, c, in); err != nil {
 		return nil, err
 	}
 	if err := checkVersions(l, c, r); err != nil {
 		return nil, err
 	}
-	if err := checkAliasFree(l, c.Local, entryUID); err != nil {
+	if err := checkAliasFree(l, c.Local, owners); err != nil {
 		return nil, err
 	}
 	if needsECKLicense(l, in) {
@@ -147,25 +224,79 @@ func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, entryUID string, n
 	return r, nil
 }
 
-func target(es *unstructured.Unstructured) linkrules.Target {
-	return linkrules.Target{Namespace: es.GetNamespace(), Name: es.GetName(), Annotations: es.GetAnnotations()}
+func target(es *unstructured.Unstructured, field string) linkrules.Target {
+	return linkrules.Target{Namespace: es.GetNamespace(), Name: es.GetName(), Annotations: es.GetAnnotations(), Field: field}
 }
 
+// authorize repeats the provider's checks of the clusters' grants, so that
+// a denial is explained on the link and nothing is composed. Its errors are
+// *linkrules.DeniedError, which name the field.
 func authorize(l *link, c *clusters) error {
-	if err := linkrules.Authorize(l.Namespace, target(c.Local), linkrules.RoleLocal, nil); err != nil {
-		return fieldErrorf("spec.local.elasticsearchRef", "%v", err)
+	local := target(c.Local, "spec.local.elasticsearchRef")
+	if err := linkrules.AuthorizeNamespace(l.Namespace, local, linkrules.RoleLocal); err != nil {
+		return err
 	}
 	if c.Remote == nil {
+		return linkrules.AuthorizeExternalCA(l.Namespace, local, "spec.remote.external.caSecretRef")
+	}
+	remote := target(c.Remote, "spec.remote.elasticsearchRef")
+	if l.Flow == FlowCertificate {
+		return linkrules.AuthorizeCertificate(l.Namespace, remote, "spec.securityModel")
+	}
+	return linkrules.AuthorizeAccess(l.Namespace, remote, linkrules.AccessEntries("spec.access", l.Spec.Access))
+}
+
+// authorizeProviderConfig repeats the provider's check that the key's
+// ClusterProviderConfig allows the link's namespace. A config the link
+// names must exist; a missing default is the platform team's to fix, and
+// the key resource reports it.
+func authorizeProviderConfig(l *link, c *clusters, in *fnv1beta1.Input) error {
+	pc, ok := clusterProviderConfig(l, in)
+	if !ok {
 		return nil
 	}
-	if err := linkrules.Authorize(l.Namespace, target(c.Remote), linkrules.RoleRemote, l.Spec.Access); err != nil {
-		field := "spec.remote.elasticsearchRef"
-		if strings.Contains(err.Error(), "spec.access") {
-			field = "spec.access"
+	_, field := chosenProviderConfig(l, in)
+	if c.ProviderConfig == nil {
+		if field == "" {
+			return nil
 		}
-		return fieldErrorf(field, "%v", err)
+		return fieldErrorf(field, "ClusterProviderConfig %s not found: name an existing provider config", pc.Name)
 	}
-	return nil
+	allowed, _, err := unstructured.NestedStringSlice(c.ProviderConfig.Object, "spec", "allowedNamespaces")
+	if err != nil {
+		return fmt.Errorf("cannot read spec.allowedNamespaces of ClusterProviderConfig %s: %w", pc.Name, err)
+	}
+	if field != "" {
+		return linkrules.ConfigAllowsNamespace(pc.Kind, pc.Name, allowed, l.Namespace, field)
+	}
+	err = linkrules.ConfigAllowsNamespace(pc.Kind, pc.Name, allowed, l.Namespace, "spec.remote.providerConfigRef")
+	var d *linkrules.DeniedError
+	if errors.As(err, &d) {
+		d.Reason = "the link names no provider config, and the Composition's default " + d.Reason
+	}
+	return err
+}
+
+// authorizeLocalProviderConfig repeats the provider's check that the
+// ClusterProviderConfig reaching the local cluster allows the link's
+// namespace: without it the link could never be reported connected. The
+// platform team chooses that config in the Composition, so a missing one is
+// theirs to fix, and the resources using it report it.
+func authorizeLocalProviderConfig(l *link, c *clusters, in *fnv1beta1.Input) error {
+	pc := localProviderConfig(in)
+	if pc.Kind != providerConfigGVK.Kind || c.LocalProviderConfig == nil {
+		return nil
+	}
+	allowed, _, err := unstructured.NestedStringSlice(c.LocalProviderConfig.Object, "spec", "allowedNamespaces")
+	if err != nil {
+		return fmt.Errorf("cannot read spec.allowedNamespaces of ClusterProviderConfig %s: %w", pc.Name, err)
+	}
+	if linkrules.NamespaceListed(allowed, l.Namespace) {
+		return nil
+	}
+	return &linkrules.DeniedError{Field: "spec.local.elasticsearchRef", Reason: fmt.Sprintf(
+		"the Composition reaches the local cluster's Elasticsearch API through %s %s (function input localProviderConfigRef), which does not allow namespace %s: a provider config is a credential, usable only from the namespaces in its spec.allowedNamespaces; ask the platform team to add %s to spec.allowedNamespaces of %s %s",
+		pc.Kind, pc.Name, l.Namespace, l.Namespace, pc.Kind, pc.Name)}
 }
 
 func checkVersions(l *link, c *clusters, r *checkResult) error {
@@ -203,15 +334,22 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 			}
 		}
 	}
-	// certificate_identity is checked on the remote, which stores it on
-	// the key. An external remote's version is unknown here; the provider
-	// reports Elasticsearch's rejection on the key instead.
-	if l.Spec.CertificateIdentity != nil && c.Remote != nil {
-		v, _ := linkrules.RunningVersion(c.Remote)
-		if v.Less(linkrules.CertificateIdentityVersion) {
-			return fieldErrorf("spec.certificateIdentity",
-				"needs Elasticsearch %s or later on the remote, and %s/%s runs %s: remove spec.certificateIdentity or upgrade the remote",
-				short(linkrules.CertificateIdentityVersion), c.Remote.GetNamespace(), c.Remote.GetName(), v)
+	// certificate_identity is stored on the key by the remote, and needs
+	// signed requests from the local cluster: both need 9.3. An external
+	// remote's version is unknown here; the provider reports
+	// Elasticsearch's rejection on the key instead.
+	if l.Spec.CertificateIdentity != nil {
+		for _, s := range sides {
+			v, _ := linkrules.RunningVersion(s.es)
+			if v.Less(linkrules.CertificateIdentityVersion) {
+				role := "local cluster, which signs its requests"
+				if s.es == c.Remote {
+					role = "remote, which checks them"
+				}
+				return fieldErrorf("spec.certificateIdentity",
+					"needs Elasticsearch %s or later on both clusters, and %s/%s (the %s) runs %s: remove spec.certificateIdentity or upgrade it",
+					short(linkrules.CertificateIdentityVersion), s.es.GetNamespace(), s.es.GetName(), role, v)
+			}
 		}
 	}
 	return nil
@@ -219,16 +357,27 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 
 func short(v linkrules.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
-// checkAliasFree rejects an alias that another link or a hand-written entry
-// already uses on the local cluster. entryUID is this link's observed
-// RemoteClusterEntry, empty before it exists.
-func checkAliasFree(l *link, local *unstructured.Unstructured, entryUID string) error {
-	owners := map[string]string{}
-	if raw := local.GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]; raw != "" {
-		if err := json.Unmarshal([]byte(raw), &owners); err != nil {
-			return errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + linkrules.AnnotationRemoteClusterOwners +
-				" on Elasticsearch " + local.GetNamespace() + "/" + local.GetName() + " is not a JSON object of alias to uid; ask the platform team to repair it")
+// checkAliasFree rejects an alias that another link, ECK or a person
+// already uses on the local cluster. owners are this link's own resources.
+func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) error {
+	name := local.GetNamespace() + "/" + local.GetName()
+	record := func(annotation string) (map[string]string, error) {
+		owners := map[string]string{}
+		if raw := local.GetAnnotations()[annotation]; raw != "" {
+			if err := json.Unmarshal([]byte(raw), &owners); err != nil {
+				return nil, errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + annotation +
+					" on Elasticsearch " + name + " is not a JSON object of alias to uid; ask the platform team to repair it")
+			}
 		}
+		return owners, nil
+	}
+	entryOwners, err := record(linkrules.AnnotationRemoteClusterOwners)
+	if err != nil {
+		return err
+	}
+	settingsOwners, err := record(linkrules.AnnotationRemoteClusterSettingsOwners)
+	if err != nil {
+		return err
 	}
 	entries, err := linkrules.RemoteClusters(local)
 	if err != nil {
@@ -241,15 +390,21 @@ func checkAliasFree(l *link, local *unstructured.Unstructured, entryUID string) 
 			break
 		}
 	}
-	owner, owned := owners[l.Alias]
-	name := local.GetNamespace() + "/" + local.GetName()
+	entryOwner, entryOwned := entryOwners[l.Alias]
+	settingsOwner, settingsOwned := settingsOwners[l.Alias]
 	switch {
-	case owned && owner != entryUID:
+	case entryOwned && entryOwner != own.Entry:
 		return fieldErrorf("spec.alias",
-			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterEntry uid %s): choose another spec.alias", l.Alias, name, owner)
-	case present && !owned:
+			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterEntry uid %s): choose another spec.alias", l.Alias, name, entryOwner)
+	case settingsOwned && settingsOwner != own.Settings:
+		return fieldErrorf("spec.alias",
+			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterSettings uid %s): choose another spec.alias", l.Alias, name, settingsOwner)
+	case present && !entryOwned:
 		return fieldErrorf("spec.alias",
 			"alias %q is already used on Elasticsearch %s by a hand-written spec.remoteClusters entry: choose another spec.alias, or have the cluster's owner remove that entry", l.Alias, name)
+	case l.Flow == FlowProviderAPIKey && linkrules.AliasUsedByECK(local, l.Alias):
+		return fieldErrorf("spec.alias",
+			"alias %q is configured by ECK on Elasticsearch %s (annotation %s): choose another spec.alias", l.Alias, name, linkrules.AnnotationECKManagedRemoteClusters)
 	}
 	return nil
 }

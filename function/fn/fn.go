@@ -102,17 +102,24 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		response.Fatal(rsp, fmt.Errorf("cannot read observed composed resources of link %s/%s: %w", l.Namespace, l.Name, err))
 		return rsp, nil
 	}
-	entryUID := ""
+	owners := ownerUIDs{}
 	if e, ok := observed[nameEntry]; ok {
-		entryUID = string(e.Resource.GetUID())
+		owners.Entry = string(e.Resource.GetUID())
 	}
-	checks, err := checkClusters(l, c, in, entryUID, f.now())
+	if s, ok := observed[nameSettings]; ok {
+		owners.Settings = string(s.Resource.GetUID())
+	}
+	checks, err := checkClusters(l, c, in, owners, f.now())
 	if err != nil {
 		response.Fatal(rsp, linkError(l.Namespace, l.Name, err))
 		return rsp, nil
 	}
 
-	rendered, err := compose(l, in)
+	st := composeState{Local: c.Local}
+	if oc, ok := observed[nameCredentials]; ok {
+		st.TakenUpKeyID, _ = oc.Resource.GetString("status.atProvider.takenUpKeyID")
+	}
+	rendered, err := compose(l, in, st)
 	if err != nil {
 		response.Fatal(rsp, err)
 		return rsp, nil
@@ -126,7 +133,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	for name := range rendered {
 		isRendered[name] = true
 	}
-	obs := observe(l, isRendered, observed)
+	obs := observe(l, c.Local, isRendered, observed)
 	for name, r := range rendered {
 		ready := resource.ReadyFalse
 		if obs.Ready[name] {
@@ -160,7 +167,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	}
 	if linkReady {
 		response.ConditionTrue(rsp, ConditionLinkReady, "Available").
-			WithMessage(fmt.Sprintf("alias %s on %s reaches %s", l.Alias, refString(l.Local), remoteString(l))).
+			WithMessage(readyMessage(l, c.Local)).
 			TargetCompositeAndClaim()
 	} else {
 		reason := "Waiting"
@@ -183,7 +190,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 // renderedNames lists the rendered resources in a fixed order.
 func renderedNames(m map[resource.Name]bool) []resource.Name {
 	out := make([]resource.Name, 0, len(m))
-	for _, n := range []resource.Name{nameServer, nameEntry, nameKey} {
+	for _, n := range resourceOrder {
 		if m[n] {
 			out = append(out, n)
 		}
@@ -215,12 +222,15 @@ func checkInput(in *fnv1beta1.Input) error {
 	default:
 		return fmt.Errorf("function input defaultKeyManagement %q is not a key management mode: use ECK or Provider in the Composition's input", in.DefaultKeyManagement)
 	}
-	if r := in.RemoteProviderConfigRef; r != nil {
+	for field, r := range map[string]*linkv1alpha1.ProviderConfigReference{"remoteProviderConfigRef": in.RemoteProviderConfigRef, "localProviderConfigRef": in.LocalProviderConfigRef} {
+		if r == nil {
+			continue
+		}
 		if r.Kind != "ProviderConfig" && r.Kind != "ClusterProviderConfig" {
-			return fmt.Errorf("function input remoteProviderConfigRef.kind %q is not ProviderConfig or ClusterProviderConfig: fix the Composition's input", r.Kind)
+			return fmt.Errorf("function input %s.kind %q is not ProviderConfig or ClusterProviderConfig: fix the Composition's input", field, r.Kind)
 		}
 		if r.Name == "" {
-			return errors.New("function input remoteProviderConfigRef.name is empty: name the provider config in the Composition's input")
+			return fmt.Errorf("function input %s.name is empty: name the provider config in the Composition's input", field)
 		}
 	}
 	return nil

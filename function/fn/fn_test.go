@@ -63,18 +63,49 @@ func esSelector(name, ns string) *fnv1.ResourceSelector {
 	}
 }
 
-func flow1Requirements() *fnv1.Requirements {
+func configSelector(name string) *fnv1.ResourceSelector {
+	return &fnv1.ResourceSelector{
+		ApiVersion: "m.eslink.io/v1alpha1", Kind: "ClusterProviderConfig",
+		Match: &fnv1.ResourceSelector_MatchName{MatchName: name},
+	}
+}
+
+// clusterRequirements asks for the two clusters of xrFlow1 and the config
+// that reaches the local one, as the certificate model does, which composes
+// no key.
+func clusterRequirements() *fnv1.Requirements {
 	return &fnv1.Requirements{Resources: map[string]*fnv1.ResourceSelector{
-		requiredLocal:  esSelector("cluster1", "ns1"),
-		requiredRemote: esSelector("cluster2", "ns2"),
+		requiredLocal:               esSelector("cluster1", "ns1"),
+		requiredRemote:              esSelector("cluster2", "ns2"),
+		requiredLocalProviderConfig: configSelector("eck"),
 	}}
 }
 
+func flow1Requirements() *fnv1.Requirements {
+	r := clusterRequirements()
+	r.Resources[requiredProviderConfig] = configSelector("eck")
+	return r
+}
+
+// flow1Required resolves flow1Requirements with the fixtures.
 func flow1Required(t testing.TB) map[string]*fnv1.Resources {
+	return withClusters(t, cluster1, cluster2)
+}
+
+// withClusters resolves flow1Requirements with these clusters.
+func withClusters(t testing.TB, local, remote string) map[string]*fnv1.Resources {
 	return map[string]*fnv1.Resources{
-		requiredLocal:  required(obj(t, cluster1)),
-		requiredRemote: required(obj(t, cluster2)),
+		requiredLocal:               required(obj(t, local)),
+		requiredRemote:              required(obj(t, remote)),
+		requiredProviderConfig:      required(obj(t, eckConfig)),
+		requiredLocalProviderConfig: localConfig(t),
 	}
+}
+
+// localConfig resolves the requirement of the config that reaches the
+// local cluster with eckConfig.
+func localConfig(t testing.TB) *fnv1.Resources {
+	return required(obj(t, eckConfig))
 }
 
 func fatal(msg string) []*fnv1.Result {
@@ -110,7 +141,8 @@ func desiredRes(j string, ready fnv1.Ready) *fnv1.Resource {
 // observedReady is a managed resource as the provider leaves it once ready.
 func observedReady(kind, name, atProvider string) string {
 	apiVersion := "eck.m.eslink.io/v1alpha1"
-	if kind == "CrossClusterAPIKey" {
+	switch kind {
+	case "CrossClusterAPIKey", "RemoteClusterSettings", "RemoteClusterConnectivity":
 		apiVersion = "elasticsearch.m.eslink.io/v1alpha1"
 	}
 	return `
@@ -124,6 +156,9 @@ status:
   atProvider: ` + atProvider + `
 `
 }
+
+// connected is the connectivity resource once the alias is connected.
+var connected = observedReady("RemoteClusterConnectivity", "c", `{configured: true, connected: true, mode: proxy}`)
 
 const readyKeyAtProvider = `{id: VuaCfGcBCdbkQm-e5aOx, name: eck-ns1-cluster1-logs, creation: "2026-05-01T00:00:00Z", accessMatches: true}`
 
@@ -146,20 +181,22 @@ func TestRunFunction(t *testing.T) {
 		"Flow1AllReady": {
 			reason: "With every observed resource ready, the key present and matching, the link is Ready and its status filled.",
 			req: linkRequest{xr: xrFlow1, required: flow1Required(t), observed: map[string]string{
-				"remote-cluster-server": observedReady("RemoteClusterServer", "s", `{enabled: true}`),
-				"remote-cluster-entry":  observedReady("RemoteClusterEntry", "e", `{present: true}`),
-				"cross-cluster-api-key": observedReady("CrossClusterAPIKey", "k", readyKeyAtProvider),
+				"remote-cluster-server":       observedReady("RemoteClusterServer", "s", `{enabled: true}`),
+				"remote-cluster-entry":        observedReady("RemoteClusterEntry", "e", `{present: true}`),
+				"cross-cluster-api-key":       observedReady("CrossClusterAPIKey", "k", readyKeyAtProvider),
+				"remote-cluster-connectivity": connected,
 			}},
 			want: &fnv1.RunFunctionResponse{
 				Meta:         meta(),
 				Requirements: flow1Requirements(),
 				Desired: &fnv1.State{
 					Composite: desiredXR(`{"alias":"logs","flow":"ECKAPIKey","remoteClusterServer":"Enabled","remoteClusterEntry":"Present",
-"apiKey":{"id":"VuaCfGcBCdbkQm-e5aOx","name":"eck-ns1-cluster1-logs","creation":"2026-05-01T00:00:00Z","accessMatches":true}}`, fnv1.Ready_READY_TRUE),
+"apiKey":{"id":"VuaCfGcBCdbkQm-e5aOx","name":"eck-ns1-cluster1-logs","creation":"2026-05-01T00:00:00Z","accessMatches":true},"connected":true}`, fnv1.Ready_READY_TRUE),
 					Resources: map[string]*fnv1.Resource{
-						"remote-cluster-server": desiredRes(desiredServer, fnv1.Ready_READY_TRUE),
-						"remote-cluster-entry":  desiredRes(desiredEntry, fnv1.Ready_READY_TRUE),
-						"cross-cluster-api-key": desiredRes(desiredECKKey, fnv1.Ready_READY_TRUE),
+						"remote-cluster-server":       desiredRes(desiredServer, fnv1.Ready_READY_TRUE),
+						"remote-cluster-entry":        desiredRes(desiredEntry, fnv1.Ready_READY_TRUE),
+						"cross-cluster-api-key":       desiredRes(desiredECKKey, fnv1.Ready_READY_TRUE),
+						"remote-cluster-connectivity": desiredRes(desiredConnectivity, fnv1.Ready_READY_TRUE),
 					},
 				},
 				Conditions: linkCondition(fnv1.Status_STATUS_CONDITION_TRUE, "Available", "alias logs on ns1/cluster1 reaches ns2/cluster2"),
@@ -202,13 +239,15 @@ func flow1FirstPass() *fnv1.RunFunctionResponse {
 		Desired: &fnv1.State{
 			Composite: desiredXR(`{"alias":"logs","flow":"ECKAPIKey","remoteClusterServer":"Pending","remoteClusterEntry":"Pending"}`, fnv1.Ready_READY_FALSE),
 			Resources: map[string]*fnv1.Resource{
-				"remote-cluster-server": desiredRes(desiredServer, fnv1.Ready_READY_FALSE),
-				"remote-cluster-entry":  desiredRes(desiredEntry, fnv1.Ready_READY_FALSE),
-				"cross-cluster-api-key": desiredRes(desiredECKKey, fnv1.Ready_READY_FALSE),
+				"remote-cluster-server":       desiredRes(desiredServer, fnv1.Ready_READY_FALSE),
+				"remote-cluster-entry":        desiredRes(desiredEntry, fnv1.Ready_READY_FALSE),
+				"cross-cluster-api-key":       desiredRes(desiredECKKey, fnv1.Ready_READY_FALSE),
+				"remote-cluster-connectivity": desiredRes(desiredConnectivity, fnv1.Ready_READY_FALSE),
 			},
 		},
 		Results: []*fnv1.Result{
 			normal("Creating", "key eck-ns1-cluster1-logs is being created"),
+			normal("Creating", "connectivity check of alias logs on ns1/cluster1 is being created"),
 			normal("Creating", "remote cluster entry logs on ns1/cluster1 is being created"),
 			normal("Creating", "remote cluster server on ns2/cluster2 is being created"),
 			normal("RemoteClusterServerNotEnabled", "remote cluster server not enabled on ns2/cluster2 yet: eslink enables it, which restarts that cluster"),
@@ -216,7 +255,7 @@ func flow1FirstPass() *fnv1.RunFunctionResponse {
 			normal("KeyNotFound", "key eck-ns1-cluster1-logs not found on ns2/cluster2 yet: ECK creates it once the entry is applied"),
 		},
 		Conditions: linkCondition(fnv1.Status_STATUS_CONDITION_FALSE, "Waiting",
-			"key eck-ns1-cluster1-logs is being created; remote cluster entry logs on ns1/cluster1 is being created; remote cluster server on ns2/cluster2 is being created; "+
+			"key eck-ns1-cluster1-logs is being created; connectivity check of alias logs on ns1/cluster1 is being created; remote cluster entry logs on ns1/cluster1 is being created; remote cluster server on ns2/cluster2 is being created; "+
 				"remote cluster server not enabled on ns2/cluster2 yet: eslink enables it, which restarts that cluster; remote cluster entry logs not yet in spec.remoteClusters of ns1/cluster1; "+
 				"key eck-ns1-cluster1-logs not found on ns2/cluster2 yet: ECK creates it once the entry is applied"),
 	}

@@ -107,6 +107,10 @@ func parseLink(oxr *resource.Composite, in *fnv1beta1.Input) (*link, error) {
 		}
 		r := withNamespace(*s.Remote.ElasticsearchRef, l.Namespace)
 		l.Remote = &r
+	default:
+		if s.Remote.External.CASecretRef.Name == "" {
+			return nil, fieldErrorf("spec.remote.external.caSecretRef.name", "is required: name a Secret in namespace %s holding the CA that signed the remote cluster server's certificate (key ca.crt by default)", l.Namespace)
+		}
 	}
 
 	flow, err := chooseFlow(s, in)
@@ -190,13 +194,8 @@ func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (Fl
 		}
 		return FlowECKAPIKey, nil
 	case linkv1alpha1.KeyManagementProvider:
-		if s.RotateBefore != "" && s.Expiration == "" {
-			return "", fieldErrorf("spec.rotateBefore", "needs spec.expiration: a key that never expires is never rotated")
-		}
-		for _, d := range []struct{ field, value string }{{"spec.expiration", s.Expiration}, {"spec.rotateBefore", s.RotateBefore}} {
-			if d.value != "" && !linkrules.IsDuration(d.value) {
-				return "", fieldErrorf(d.field, "%q is not an Elasticsearch duration: use a number and a unit, such as 30d or 12h", d.value)
-			}
+		if err := checkKeyLifetime(s, in); err != nil {
+			return "", err
 		}
 		return FlowProviderAPIKey, nil
 	default:
@@ -206,6 +205,35 @@ func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (Fl
 		}
 		return "", fieldErrorf(field, "%q is not a key management mode: use ECK or Provider", km)
 	}
+}
+
+// checkKeyLifetime applies the rules the provider enforces on key
+// durations, so that the link names the field instead of the key resource
+// failing later.
+func checkKeyLifetime(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) error {
+	for _, d := range []struct{ field, value string }{{"spec.expiration", s.Expiration}, {"spec.rotateBefore", s.RotateBefore}} {
+		if d.value != "" && !linkrules.IsDuration(d.value) {
+			return fieldErrorf(d.field, "%q is not an Elasticsearch duration: use a number and a unit, such as 30d or 12h", d.value)
+		}
+	}
+	minimum := linkrules.DefaultMinKeyLifetime
+	from := "the platform (the default)"
+	if in.MinimumKeyLifetime != "" {
+		m, err := linkrules.ParseDuration("input minimumKeyLifetime", in.MinimumKeyLifetime)
+		if err != nil {
+			return fieldErrorf("input minimumKeyLifetime", "%v: the platform team must fix the Composition's function input", err)
+		}
+		minimum, from = m, "the platform (function input minimumKeyLifetime)"
+	}
+	fields := linkrules.KeyLifetimeFields{Expiration: "spec.expiration", RotateBefore: "spec.rotateBefore"}
+	if err := linkrules.CheckKeyLifetime(fields, s.Expiration, s.RotateBefore, minimum, from); err != nil {
+		field := "spec.expiration"
+		if s.RotateBefore != "" {
+			field = "spec.rotateBefore"
+		}
+		return &fieldError{Field: field, Msg: strings.TrimPrefix(strings.TrimPrefix(err.Error(), field+" "), field+": ")}
+	}
+	return nil
 }
 
 // providerOnlyField names the first set field that only the provider's

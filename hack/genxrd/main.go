@@ -57,6 +57,9 @@ func run(crdPath, out string) error {
 		"additionalPrinterColumns": []map[string]any{
 			{"name": "ALIAS", "type": "string", "jsonPath": ".status.alias"},
 			{"name": "FLOW", "type": "string", "jsonPath": ".status.flow"},
+			{"name": "CONNECTED", "type": "boolean", "jsonPath": ".status.connected"},
+			// A date column would print a future expiration as <invalid>.
+			{"name": "EXPIRES", "type": "string", "jsonPath": ".status.apiKey.expiration"},
 			{"name": "KEY-ID", "type": "string", "jsonPath": ".status.apiKey.id", "priority": 1},
 		},
 	}
@@ -113,6 +116,10 @@ func run(crdPath, out string) error {
 					"apiVersion": "fn.eslink.io/v1beta1",
 					"kind":       "Input",
 					"remoteProviderConfigRef": map[string]any{
+						"kind": "ClusterProviderConfig",
+						"name": "eck",
+					},
+					"localProviderConfigRef": map[string]any{
 						"kind": "ClusterProviderConfig",
 						"name": "eck",
 					},

@@ -29,7 +29,7 @@ var CertificateIdentityVersion = Version{Major: 9, Minor: 3}
 // certificate security model.
 var CertificateModelDeprecatedVersion = Version{Major: 9}
 
-// New returns an empty Elasticsearch object with its GVK set.
+// NewElasticsearch returns an empty Elasticsearch object with its GVK set.
 func NewElasticsearch() *unstructured.Unstructured {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(ElasticsearchGVK)

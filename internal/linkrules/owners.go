@@ -14,3 +14,13 @@ const (
 	// JSON object of uid to "<namespace>/<name>".
 	AnnotationRemoteClusterServerClaims = "eslink.io/remote-cluster-server-claims"
 )
+
+// AnnotationRemoteClusterServerEnabledBy records, with the value
+// RemoteClusterServerEnabledByEslink, that eslink turned the remote
+// cluster server on, in the same update. eslink turns a server off only
+// when this says it turned it on: one enabled by someone else stays on.
+const AnnotationRemoteClusterServerEnabledBy = "eslink.io/remote-cluster-server-enabled-by"
+
+// RemoteClusterServerEnabledByEslink is the value of
+// AnnotationRemoteClusterServerEnabledBy.
+const RemoteClusterServerEnabledByEslink = "eslink"

@@ -1,27 +1,69 @@
 // Package schema checks eslink's published schemas in a real API server:
-// every CRD in package/ installs, the XRDs' schema (converted as Crossplane
-// would) accepts every example and rejects bad input naming the field.
+// every CRD in package/ installs, the XRDs' schema (converted by
+// crossplane-runtime's xcrd, the code Crossplane core serves XRDs with)
+// accepts every example and rejects bad input naming the field. The
+// end-to-end suite runs the XRDs through Crossplane core itself; these tests
+// need only the schema, so they share one API server without core.
 package schema
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	extv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/xcrd"
+
+	xpv1 "github.com/crossplane/crossplane/apis/v2/apiextensions/v1"
+
 	"github.com/eslink/eslink/test/controlplane"
-	"github.com/eslink/eslink/test/e2e/xrcrd"
 )
+
+// xrdCRDs returns the CRDs Crossplane serves for an XRD: its composite
+// resource's and, for a legacy XRD, its claim's. v1 and v2 XRDs alike decode
+// into the v1 type, which holds every field CRD generation reads, scope
+// included.
+func xrdCRDs(path string) ([]*extv1.CustomResourceDefinition, error) {
+	b, err := os.ReadFile(path) // A path inside the repository.
+	if err != nil {
+		return nil, err
+	}
+	xrd := &xpv1.CompositeResourceDefinition{}
+	if err := yaml.Unmarshal(b, xrd); err != nil {
+		return nil, fmt.Errorf("cannot parse XRD %s: %w", path, err)
+	}
+	xr, err := xcrd.ForCompositeResource(xrd)
+	if err != nil {
+		return nil, fmt.Errorf("cannot derive the composite resource CRD of %s: %w", path, err)
+	}
+	out := []*extv1.CustomResourceDefinition{xr}
+	if xrd.Spec.ClaimNames != nil {
+		claim, err := xcrd.ForCompositeResourceClaim(xrd)
+		if err != nil {
+			return nil, fmt.Errorf("cannot derive the claim CRD of %s: %w", path, err)
+		}
+		out = append(out, claim)
+	}
+	for _, c := range out {
+		// envtest installs only files that say what they hold, and there is
+		// no XRD here to own the CRD.
+		c.APIVersion, c.Kind = extv1.SchemeGroupVersion.String(), "CustomResourceDefinition"
+		c.OwnerReferences = nil
+	}
+	return out, nil
+}
 
 func TestMain(m *testing.M) {
 	root, err := controlplane.RepoRoot()
 	if err != nil {
 		panic(err)
 	}
-	crds, err := xrcrd.FromFile(filepath.Join(root, "package", "configuration", "namespaced", "definition.yaml"))
+	crds, err := xrdCRDs(filepath.Join(root, "package", "configuration", "namespaced", "definition.yaml"))
 	if err != nil {
 		panic(err)
 	}
@@ -179,6 +221,49 @@ func TestInvalidLinksAreRejected(t *testing.T) {
 			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["expiration"] = "30 days" },
 			want:   []string{"spec.expiration"},
 		},
+		"RotateBeforeLongerThanExpiration": {
+			mutate: func(s map[string]any) {
+				s["keyManagement"] = "Provider"
+				s["expiration"] = "1d"
+				s["rotateBefore"] = "2d"
+			},
+			want: []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
+		},
+		"RotateBeforeEqualToExpiration": {
+			mutate: func(s map[string]any) {
+				s["keyManagement"] = "Provider"
+				s["expiration"] = "24h"
+				s["rotateBefore"] = "1d"
+			},
+			want: []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
+		},
+		"RotateBeforeInMillisecondsAgainstSeconds": {
+			// "ms" ends with "s": 2500ms is longer than 2s.
+			mutate: func(s map[string]any) {
+				s["keyManagement"] = "Provider"
+				s["expiration"] = "2s"
+				s["rotateBefore"] = "2500ms"
+			},
+			want: []string{"spec.rotateBefore", "rotateBefore must be shorter than expiration"},
+		},
+		"RotateBeforeShorter": {
+			mutate: func(s map[string]any) {
+				s["keyManagement"] = "Provider"
+				s["expiration"] = "30d"
+				s["rotateBefore"] = "168h"
+			},
+		},
+		"RotateBeforeInNanosShorter": {
+			mutate: func(s map[string]any) {
+				s["keyManagement"] = "Provider"
+				s["expiration"] = "1s"
+				s["rotateBefore"] = "999999999nanos"
+			},
+		},
+		"RotateBeforeWithoutExpiration": {
+			mutate: func(s map[string]any) { s["keyManagement"] = "Provider"; s["rotateBefore"] = "1d" },
+			want:   []string{"spec.rotateBefore", "rotateBefore needs expiration"},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -243,5 +328,80 @@ func TestTargetsAreImmutable(t *testing.T) {
 				t.Errorf("moving %s to another cluster: got %v, want an immutability error", name, err)
 			}
 		})
+	}
+}
+
+// TestKeyDurationsAreChecked: the key's own CRD carries the same rule as the
+// link, for keys written without the function.
+func TestKeyDurationsAreChecked(t *testing.T) {
+	env := controlplane.New(t)
+	key := func(expiration, rotateBefore string) *unstructured.Unstructured {
+		fp := map[string]any{
+			"name":   "k",
+			"access": map[string]any{"search": []any{map[string]any{"names": []any{"logs-*"}}}},
+		}
+		if expiration != "" {
+			fp["expiration"] = expiration
+		}
+		if rotateBefore != "" {
+			fp["rotateBefore"] = rotateBefore
+		}
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "elasticsearch.m.eslink.io/v1alpha1", "kind": "CrossClusterAPIKey",
+			"metadata": map[string]any{"generateName": "durations-", "namespace": "default"},
+			"spec":     map[string]any{"forProvider": fp},
+		}}
+	}
+	cases := map[string]struct {
+		expiration, rotateBefore string
+		want                     []string
+	}{
+		"Shorter":       {expiration: "30d", rotateBefore: "7d"},
+		"Longer":        {expiration: "1d", rotateBefore: "2d", want: []string{"spec.forProvider.rotateBefore", "rotateBefore must be shorter than expiration"}},
+		"MillisVsMicro": {expiration: "1ms", rotateBefore: "1000micros", want: []string{"spec.forProvider.rotateBefore", "rotateBefore must be shorter than expiration"}},
+		"NoExpiration":  {rotateBefore: "1d", want: []string{"spec.forProvider.rotateBefore", "rotateBefore needs expiration"}},
+		"TooLong":       {expiration: "123456789012345678901234567890123d", want: []string{"spec.forProvider.expiration", "Too long"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := env.Client.Create(t.Context(), key(tc.expiration, tc.rotateBefore))
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("valid key rejected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("invalid key accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestPinnedCertificateIsAlwaysChecked: a pinned fingerprint cannot be
+// combined with skipping verification, which would make the pin look like
+// it protects a connection that checks nothing.
+func TestPinnedCertificateIsAlwaysChecked(t *testing.T) {
+	env := controlplane.New(t)
+	pc := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "m.eslink.io/v1alpha1", "kind": "ClusterProviderConfig",
+		"metadata": map[string]any{"name": "pinned-and-skipped"},
+		"spec": map[string]any{"allowedNamespaces": []any{"*"}, "endpoint": map[string]any{
+			"url":                  "https://es.example.com:9200",
+			"credentialsSecretRef": map[string]any{"name": "creds", "namespace": "default"},
+			"tls": map[string]any{
+				"certificateFingerprint": strings.Repeat("ab", 32),
+				"insecureSkipVerify":     true,
+			},
+		}},
+	}}
+	err := env.Client.Create(t.Context(), pc)
+	if err == nil || !strings.Contains(err.Error(), "set certificateFingerprint or insecureSkipVerify, not both") {
+		t.Errorf("a config pinning a certificate and skipping verification: got %v, want it rejected", err)
 	}
 }

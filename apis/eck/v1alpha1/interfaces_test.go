@@ -11,4 +11,10 @@ var (
 	_ resource.ModernManaged = &RemoteClusterEntry{}
 	_ resource.ManagedList   = &RemoteClusterServerList{}
 	_ resource.ManagedList   = &RemoteClusterEntryList{}
+	_ resource.ModernManaged = &RemoteClusterCredentials{}
+	_ resource.ModernManaged = &RemoteClusterTrust{}
+	_ resource.ModernManaged = &RemoteClusterSigning{}
+	_ resource.ManagedList   = &RemoteClusterCredentialsList{}
+	_ resource.ManagedList   = &RemoteClusterTrustList{}
+	_ resource.ManagedList   = &RemoteClusterSigningList{}
 )

@@ -30,9 +30,24 @@ var (
 	RemoteClusterEntryKind             = reflect.TypeOf(RemoteClusterEntry{}).Name()
 	RemoteClusterEntryGroupKind        = schema.GroupKind{Group: Group, Kind: RemoteClusterEntryKind}.String()
 	RemoteClusterEntryGroupVersionKind = SchemeGroupVersion.WithKind(RemoteClusterEntryKind)
+
+	RemoteClusterCredentialsKind             = reflect.TypeOf(RemoteClusterCredentials{}).Name()
+	RemoteClusterCredentialsGroupKind        = schema.GroupKind{Group: Group, Kind: RemoteClusterCredentialsKind}.String()
+	RemoteClusterCredentialsGroupVersionKind = SchemeGroupVersion.WithKind(RemoteClusterCredentialsKind)
+
+	RemoteClusterTrustKind             = reflect.TypeOf(RemoteClusterTrust{}).Name()
+	RemoteClusterTrustGroupKind        = schema.GroupKind{Group: Group, Kind: RemoteClusterTrustKind}.String()
+	RemoteClusterTrustGroupVersionKind = SchemeGroupVersion.WithKind(RemoteClusterTrustKind)
+
+	RemoteClusterSigningKind             = reflect.TypeOf(RemoteClusterSigning{}).Name()
+	RemoteClusterSigningGroupKind        = schema.GroupKind{Group: Group, Kind: RemoteClusterSigningKind}.String()
+	RemoteClusterSigningGroupVersionKind = SchemeGroupVersion.WithKind(RemoteClusterSigningKind)
 )
 
 func init() {
 	SchemeBuilder.Register(&RemoteClusterServer{}, &RemoteClusterServerList{})
 	SchemeBuilder.Register(&RemoteClusterEntry{}, &RemoteClusterEntryList{})
+	SchemeBuilder.Register(&RemoteClusterCredentials{}, &RemoteClusterCredentialsList{})
+	SchemeBuilder.Register(&RemoteClusterTrust{}, &RemoteClusterTrustList{})
+	SchemeBuilder.Register(&RemoteClusterSigning{}, &RemoteClusterSigningList{})
 }

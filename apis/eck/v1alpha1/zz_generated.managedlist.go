@@ -20,6 +20,15 @@ package v1alpha1
 
 import resource "github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
+// GetItems of this RemoteClusterCredentialsList.
+func (l *RemoteClusterCredentialsList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}
+
 // GetItems of this RemoteClusterEntryList.
 func (l *RemoteClusterEntryList) GetItems() []resource.Managed {
 	items := make([]resource.Managed, len(l.Items))
@@ -31,6 +40,24 @@ func (l *RemoteClusterEntryList) GetItems() []resource.Managed {
 
 // GetItems of this RemoteClusterServerList.
 func (l *RemoteClusterServerList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}
+
+// GetItems of this RemoteClusterSigningList.
+func (l *RemoteClusterSigningList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}
+
+// GetItems of this RemoteClusterTrustList.
+func (l *RemoteClusterTrustList) GetItems() []resource.Managed {
 	items := make([]resource.Managed, len(l.Items))
 	for i := range l.Items {
 		items[i] = &l.Items[i]

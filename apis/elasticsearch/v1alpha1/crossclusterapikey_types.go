@@ -16,6 +16,12 @@ const (
 	MetadataName       = "eslink.io/name"
 	MetadataUID        = "eslink.io/uid"
 	MetadataAccessHash = "eslink.io/access-hash"
+	// MetadataExpiration is spec.forProvider.expiration as the key's
+	// expiration was last set from, so that a changed expiration is noticed.
+	MetadataExpiration = "eslink.io/expiration"
+	// MetadataReplaces is the id of the key a key replaced, recorded on
+	// Elasticsearch so that a pending handover survives any crash.
+	MetadataReplaces = "eslink.io/replaces"
 
 	// ManagedByValue is the value of MetadataManagedBy.
 	ManagedByValue = "eslink"
@@ -45,7 +51,21 @@ type CrossClusterAccess struct {
 	Replication []commonv1alpha1.ReplicationAccess `json:"replication,omitempty"`
 }
 
+// KeyHandover keeps a replaced key valid until its consumer has taken up its
+// successor, so that a rotation never cuts a consumer off.
+type KeyHandover struct {
+	// ConsumerKeyID is the id of the key the consumer (the local cluster)
+	// uses now. While it does not name the key in the connection Secret, the
+	// key that one replaced stays valid; once it does, the replaced key is
+	// invalidated.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ConsumerKeyID string `json:"consumerKeyID,omitempty"`
+}
+
 // CrossClusterAPIKeyParameters are the desired state of the key.
+// +kubebuilder:validation:XValidation:rule="!has(self.rotateBefore) || has(self.expiration)",message="rotateBefore needs expiration: a key that never expires is never rotated",fieldPath=".rotateBefore"
+// +kubebuilder:validation:XValidation:rule="!has(self.rotateBefore) || !has(self.expiration) || !self.expiration.matches('^[0-9]+(nanos|micros|ms|s|m|h|d)$') || !self.rotateBefore.matches('^[0-9]+(nanos|micros|ms|s|m|h|d)$') || double(self.rotateBefore.find('^[0-9]+')) * {'nanos': 0.000000001, 'micros': 0.000001, 'ms': 0.001, 's': 1.0, 'm': 60.0, 'h': 3600.0, 'd': 86400.0}[self.rotateBefore.find('[a-z]+$')] < double(self.expiration.find('^[0-9]+')) * {'nanos': 0.000000001, 'micros': 0.000001, 'ms': 0.001, 's': 1.0, 'm': 60.0, 'h': 3600.0, 'd': 86400.0}[self.expiration.find('[a-z]+$')]",message="rotateBefore must be shorter than expiration: the key would be due for replacement as soon as it is created",fieldPath=".rotateBefore"
 type CrossClusterAPIKeyParameters struct {
 	// Name of the key. Elasticsearch does not require names to be unique;
 	// the provider identifies its keys by id and by metadata.
@@ -67,16 +87,27 @@ type CrossClusterAPIKeyParameters struct {
 	Access *CrossClusterAccess `json:"access,omitempty"`
 
 	// Expiration is the key's lifetime from creation, as an Elasticsearch
-	// duration such as 30d.
+	// duration such as 30d. Changing it applies to the existing key: through
+	// the update API on Elasticsearch 8.13 or later, by replacing the key
+	// before. The provider's --min-key-lifetime bounds it from below.
 	// +optional
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
 	Expiration *string `json:"expiration,omitempty"`
 
 	// RotateBefore replaces the key this long before it expires: a new key
-	// is created and published before the old one is invalidated.
+	// is created and published before the old one is invalidated. Must be
+	// shorter than expiration.
 	// +optional
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
 	RotateBefore *string `json:"rotateBefore,omitempty"`
+
+	// Handover, when set, keeps a replaced key valid after a rotation until
+	// handover.consumerKeyID names its successor. Without it the replaced
+	// key is invalidated as soon as its successor is published.
+	// +optional
+	Handover *KeyHandover `json:"handover,omitempty"`
 
 	// Metadata stored on the key, next to the provider's own eslink.io/
 	// tags. Keys may not begin with an underscore or eslink.io/; the provider
@@ -125,6 +156,14 @@ type CrossClusterAPIKeyObservation struct {
 	// AccessMatches is true when the key grants exactly spec.forProvider.access.
 	// +optional
 	AccessMatches bool `json:"accessMatches,omitempty"`
+	// NextRotation is when the provider replaces the key (its expiration
+	// minus spec.forProvider.rotateBefore); empty when it is never rotated.
+	// +optional
+	NextRotation *metav1.Time `json:"nextRotation,omitempty"`
+	// AwaitingHandoverKeyID is the id of the key this one replaced, kept
+	// valid until spec.forProvider.handover.consumerKeyID names this key.
+	// +optional
+	AwaitingHandoverKeyID string `json:"awaitingHandoverKeyID,omitempty"`
 }
 
 // A CrossClusterAPIKeySpec defines the desired state of a CrossClusterAPIKey.

@@ -9,4 +9,8 @@ import (
 var (
 	_ resource.ModernManaged = &CrossClusterAPIKey{}
 	_ resource.ManagedList   = &CrossClusterAPIKeyList{}
+	_ resource.ModernManaged = &RemoteClusterSettings{}
+	_ resource.ManagedList   = &RemoteClusterSettingsList{}
+	_ resource.ModernManaged = &RemoteClusterConnectivity{}
+	_ resource.ManagedList   = &RemoteClusterConnectivityList{}
 )

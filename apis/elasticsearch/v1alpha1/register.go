@@ -28,6 +28,22 @@ var (
 	CrossClusterAPIKeyGroupVersionKind = SchemeGroupVersion.WithKind(CrossClusterAPIKeyKind)
 )
 
+// RemoteClusterSettings type metadata.
+var (
+	RemoteClusterSettingsKind             = reflect.TypeOf(RemoteClusterSettings{}).Name()
+	RemoteClusterSettingsGroupKind        = schema.GroupKind{Group: Group, Kind: RemoteClusterSettingsKind}.String()
+	RemoteClusterSettingsGroupVersionKind = SchemeGroupVersion.WithKind(RemoteClusterSettingsKind)
+)
+
+// RemoteClusterConnectivity type metadata.
+var (
+	RemoteClusterConnectivityKind             = reflect.TypeOf(RemoteClusterConnectivity{}).Name()
+	RemoteClusterConnectivityGroupKind        = schema.GroupKind{Group: Group, Kind: RemoteClusterConnectivityKind}.String()
+	RemoteClusterConnectivityGroupVersionKind = SchemeGroupVersion.WithKind(RemoteClusterConnectivityKind)
+)
+
 func init() {
 	SchemeBuilder.Register(&CrossClusterAPIKey{}, &CrossClusterAPIKeyList{})
+	SchemeBuilder.Register(&RemoteClusterSettings{}, &RemoteClusterSettingsList{})
+	SchemeBuilder.Register(&RemoteClusterConnectivity{}, &RemoteClusterConnectivityList{})
 }

@@ -28,3 +28,21 @@ func (l *CrossClusterAPIKeyList) GetItems() []resource.Managed {
 	}
 	return items
 }
+
+// GetItems of this RemoteClusterConnectivityList.
+func (l *RemoteClusterConnectivityList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}
+
+// GetItems of this RemoteClusterSettingsList.
+func (l *RemoteClusterSettingsList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}

@@ -36,6 +36,14 @@ type Input struct {
 	// +optional
 	RemoteProviderConfigRef *linkv1alpha1.ProviderConfigReference `json:"remoteProviderConfigRef,omitempty"`
 
+	// LocalProviderConfigRef reaches the local cluster's Elasticsearch API,
+	// to read GET /_remote/info in every flow and, with provider-managed
+	// keys, to set the alias's connection settings. Its user needs the
+	// cluster privilege manage (monitor suffices for flows 1 and 2).
+	// Defaults to the ClusterProviderConfig named eck.
+	// +optional
+	LocalProviderConfigRef *linkv1alpha1.ProviderConfigReference `json:"localProviderConfigRef,omitempty"`
+
 	// ECKOperatorNamespace is where the ECK operator runs. When set, the
 	// function requires a valid enterprise or trial operator license there
 	// (Secrets labelled license.k8s.elastic.co/scope=operator) before it
@@ -49,4 +57,15 @@ type Input struct {
 	// restarts that cluster. Defaults to false.
 	// +optional
 	DisableRemoteClusterServerOnDelete bool `json:"disableRemoteClusterServerOnDelete,omitempty"`
+
+	// MinimumKeyLifetime is how long a provider-managed key must serve
+	// before it is replaced: a link's expiration minus its rotateBefore may
+	// not be shorter. Every rotation restarts the local cluster unless it
+	// reloads secure settings in place, so keep rotations rare. An
+	// Elasticsearch duration; defaults to 1d. Set the provider's
+	// --min-key-lifetime to the same value.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^[0-9]+(nanos|micros|ms|s|m|h|d)$`
+	MinimumKeyLifetime string `json:"minimumKeyLifetime,omitempty"`
 }

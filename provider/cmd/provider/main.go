@@ -30,6 +30,7 @@ import (
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/kube"
 	providercontroller "github.com/eslink/eslink/provider/internal/controller"
+	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
 )
 
 type options struct {
@@ -42,6 +43,7 @@ type options struct {
 	leaderElectionNamespace string
 	metricsAddress          string
 	healthAddress           string
+	minKeyLifetime          time.Duration
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
@@ -55,6 +57,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election lease; defaults to the pod's namespace in a cluster.")
 	fs.StringVar(&o.metricsAddress, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
 	fs.StringVar(&o.healthAddress, "health-probe-bind-address", ":8081", "Address of the health and readiness probes; 0 disables them.")
+	fs.DurationVar(&o.minKeyLifetime, "min-key-lifetime", linkrules.DefaultMinKeyLifetime,
+		"How long a cross-cluster API key the provider owns must serve before it is replaced: a key's expiration minus its rotateBefore may not be shorter. Keep it equal to the function input's minimumKeyLifetime.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -67,6 +71,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 		return nil, fmt.Errorf("--sync must be positive, got %s", o.syncInterval)
 	case o.maxReconcileRate < 1:
 		return nil, fmt.Errorf("--max-reconcile-rate must be at least 1, got %d", o.maxReconcileRate)
+	case o.minKeyLifetime <= 0:
+		return nil, fmt.Errorf("--min-key-lifetime must be positive, got %s", o.minKeyLifetime)
 	}
 	return o, nil
 }
@@ -82,6 +88,29 @@ func cacheOptions(sync time.Duration) cache.Options {
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{linkrules.LabelECKType: linkrules.ECKTypeRemoteAPIKeys})},
 		},
+	}
+}
+
+// managerOptions are the controller manager's options.
+func managerOptions(o *options, scheme *runtime.Scheme) ctrl.Options {
+	return ctrl.Options{
+		Scheme:                  scheme,
+		LeaderElection:          o.leaderElection,
+		LeaderElectionID:        "crossplane-leader-election-provider-eslink",
+		LeaderElectionNamespace: o.leaderElectionNamespace,
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddress},
+		HealthProbeBindAddress:  o.healthAddress,
+		Cache:                   cacheOptions(o.syncInterval),
+		Client: client.Options{Cache: &client.CacheOptions{
+			// ECK's Elasticsearch objects are read as unstructured; caching
+			// them keeps a poll from reaching the API server.
+			Unstructured: true,
+			// Secrets are read one by one, live: a cached read would make
+			// the manager list and watch every Secret in the cluster and
+			// keep them all in memory, credentials of every team included.
+			DisableFor: []client.Object{&corev1.Secret{}},
+		}},
+		NewClient: kube.NewClient,
 	}
 }
 
@@ -122,25 +151,7 @@ func run(o *options) error {
 	// second; client-go's default of 20 per second would hold thousands of
 	// resources back.
 	cfg = ratelimiter.LimitRESTConfig(cfg, o.maxReconcileRate)
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme,
-		LeaderElection:          o.leaderElection,
-		LeaderElectionID:        "crossplane-leader-election-provider-eslink",
-		LeaderElectionNamespace: o.leaderElectionNamespace,
-		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddress},
-		HealthProbeBindAddress:  o.healthAddress,
-		Cache:                   cacheOptions(o.syncInterval),
-		Client: client.Options{Cache: &client.CacheOptions{
-			// ECK's Elasticsearch objects are read as unstructured; caching
-			// them keeps a poll from reaching the API server.
-			Unstructured: true,
-			// Secrets are read from the API server: caching them would
-			// hold every Secret of every team, keys and passwords included,
-			// in the provider's memory, and it reads only a few.
-			DisableFor: []client.Object{&corev1.Secret{}},
-		}},
-		NewClient: kube.NewClient,
-	})
+	mgr, err := ctrl.NewManager(cfg, managerOptions(o, scheme))
 	if err != nil {
 		return fmt.Errorf("cannot create controller manager: %w", err)
 	}
@@ -161,10 +172,10 @@ func run(o *options) error {
 		Features:                &feature.Flags{},
 	}
 	co.Features.Enable(feature.EnableBetaManagementPolicies)
-	if err := providercontroller.Setup(mgr, co, o.eckPollInterval); err != nil {
+	if err := providercontroller.Setup(mgr, co, o.eckPollInterval, crossclusterapikey.Options{MinKeyLifetime: o.minKeyLifetime}); err != nil {
 		return fmt.Errorf("cannot set up controllers: %w", err)
 	}
-	log.Info("Starting provider", "poll", o.pollInterval, "eck-poll", o.eckPollInterval, "max-reconcile-rate", o.maxReconcileRate, "leader-election", o.leaderElection)
+	log.Info("Starting provider", "poll", o.pollInterval, "eck-poll", o.eckPollInterval, "max-reconcile-rate", o.maxReconcileRate, "leader-election", o.leaderElection, "min-key-lifetime", o.minKeyLifetime)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		return fmt.Errorf("cannot run controller manager: %w", err)
 	}

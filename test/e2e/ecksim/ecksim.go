@@ -1,64 +1,157 @@
-// Package ecksim SIMULATES the part of the ECK operator that eslink's flow 1
-// relies on, because a real ECK cannot run on the test machines: when a local
-// cluster's spec.remoteClusters holds an entry with apiKey, ECK creates a
-// cross-cluster API key on the remote named eck-<ns>-<name>-<alias> with its
-// metadata, updates it when the access changes, puts the encoded key in the
-// local cluster's keystore and the seeds in its cluster settings, and
-// invalidates keys whose entry is gone (reference/eck.md §2-4). Like ECK, it
-// records each key's id in the local cluster's keystore Secret. It talks to
-// the clusters' REST APIs exactly as ECK does, so the provider sees the same
-// keys it would see next to a real ECK.
+// Package ecksim SIMULATES the ECK operator (v3.5) for the parts eslink
+// depends on, because a real ECK cannot run on the test machines. It reads
+// the Elasticsearch objects in the API server and delivers what ECK
+// delivers, to fake Elasticsearch nodes (esfake) that play the clusters'
+// pods. Every line it logs says SIMULATES. What it models, each verified in
+// ECK's source:
+//
+// Remote cluster controller (pkg/controller/remotecluster): for every
+// spec.remoteClusters entry with apiKey, a cross-cluster API key
+// eck-<ns>-<name>-<alias> on the remote with ECK's metadata, updated when the
+// access changes, invalidated when the entry goes or when the local
+// keystore does not hold it (then recreated); the encoded key in the local
+// cluster's <name>-es-remote-api-keys Secret (annotation
+// elasticsearch.k8s.elastic.co/remote-cluster-api-keys); for every entry,
+// API key or certificate model, each cluster's transport CA copied into the
+// other's namespace as a labelled remote-ca Secret.
+//
+// Elasticsearch controller (pkg/controller/elasticsearch), per cluster:
+//   - Services: <name>-es-http.<ns>.svc:9200 (the REST API, reached by
+//     clients through esfake.Network.HTTPAddress) and
+//     <name>-es-transport.<ns>.svc:9300 always, and
+//     <name>-es-remote-cluster.<ns>.svc:9443 only while
+//     spec.remoteClusterServer.enabled, registered in the esfake.Network;
+//   - certificates: <name>-es-transport-certs-public (the node's transport
+//     CA) and <name>-es-<nodeSet>-es-transport-certs (CN
+//     <pod>.node.<name>.<ns>.es.local, OU <name>, SANs with the remote
+//     cluster Service name while the server is enabled), and
+//     <name>-es-remote-ca, the concatenation of the remote-ca Secrets;
+//   - elasticsearch.yml: ECK's settings with the user's nodeSets[0].config
+//     merged over them, lists appended (so the remote cluster client's
+//     certificate_authorities is ECK's two files plus the user's);
+//   - volumes: ECK's Secret volumes plus the podTemplate's Secret and
+//     ConfigMap volumes mounted in the elasticsearch container, resolved to
+//     files on the node;
+//   - secure settings: spec.secureSettings (entries projected, missing
+//     Secrets skipped, missing keys an error) plus the remote API keys
+//     Secret. On the keystore path they are part of the pod template: any
+//     change is a rolling restart. On 9.5+ with
+//     eck.k8s.elastic.co/file-based-secure-settings: "true" they go into
+//     cluster_secrets of <name>-es-file-settings with a new
+//     metadata.version, which Elasticsearch hot-reloads FileSettingsDelay
+//     later (no restart; GET /_cluster/state reports the version);
+//   - rolling restarts: any change of the pod spec (config, volumes,
+//     keystore, version, pod template of any node set) starts one; it
+//     completes RestartDelay later, when the node restarts with the new
+//     spec. A pod that cannot start (a missing volume source, a certificate
+//     file the config lists but no volume provides) stalls the restart
+//     until fixed. Restarts(ns, name) counts completed rolling restarts
+//     (the first deployment does not count);
+//   - running pods: the kubelet refreshes Secret and ConfigMap volumes
+//     (not subPath mounts), so a changed CA bundle is trusted without a
+//     restart, as Elasticsearch reloads SSL files;
+//   - remote cluster seeds: cluster.remote.<alias>.seeds for every entry
+//     (remote cluster Service for API keys, transport Service for
+//     certificates), removed with null when ECK added them
+//     (managed-remote-clusters annotation);
+//   - status, at the end of every pass as ECK writes it: observedGeneration
+//     (the generation the pass saw), phase ApplyingChanges with
+//     ReconciliationComplete False "Nodes upgrade in progress" while a
+//     rolling restart runs, or the error message when the reconcile failed;
+//     Ready with ReconciliationComplete True otherwise; RunningDesiredVersion
+//     and ElasticsearchIsReachable; health and availableNodes.
+//
+// Not modelled: RBAC association checks, licence checks, events (logged
+// instead), Services and StatefulSets as API objects, node sets beyond the
+// first for the node's configuration (their templates still trigger
+// restarts), stack config policies, version upgrade paths.
 package ecksim
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
-// Cluster is how the simulator reaches one cluster's Elasticsearch API.
+// Cluster is one Elasticsearch cluster the simulator manages.
 type Cluster struct {
+	// URL, Username, Password and HTTP reach the cluster's REST API as
+	// ECK's client does.
 	URL      string
 	Username string
 	Password string
 	HTTP     *http.Client
-	// SetKeystoreEntry stands for ECK writing the keystore and restarting.
-	SetKeystoreEntry func(name, value string)
-	// RemoveKeystoreEntry stands for ECK removing a keystore entry.
-	RemoveKeystoreEntry func(name string)
+	// Node is the fake that plays the cluster's pods: the simulator writes
+	// its elasticsearch.yml, files and keystore and restarts it.
+	Node *esfake.Server
 }
 
-// Simulator reconciles ECK's remote-cluster keys for every Elasticsearch
-// object in the API server.
+// Simulator reconciles every Elasticsearch object in the API server that
+// has an entry in Clusters.
 type Simulator struct {
-	Kube     client.Client
-	Clusters map[string]*Cluster // keyed by namespace/name
+	Kube client.Client
+	// Clusters are keyed by namespace/name.
+	Clusters map[string]*Cluster
+	// Network, when set, receives the Services ECK creates.
+	Network *esfake.Network
+	// Interval between passes of Run.
 	Interval time.Duration
-	// Log receives one line per action, prefixed to say it is simulated.
+	// RestartDelay is how long a rolling restart takes. Default 2s.
+	RestartDelay time.Duration
+	// FileSettingsDelay is how long Elasticsearch takes to apply a new
+	// file-settings version (kubelet volume sync and file watcher).
+	// Default 500ms.
+	FileSettingsDelay time.Duration
+	// Log receives one line per simulated action.
 	Log func(format string, args ...any)
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+
+	pass sync.Mutex // one pass at a time
+
+	mu       sync.Mutex // guards runtimes
+	runtimes map[string]*runtime
+}
+
+// runtime is the simulator's memory of one cluster: what ECK would read
+// back from its StatefulSets and pods.
+type runtime struct {
+	deployed bool
+	running  podSpec
+	rollout  *rollout
+	stalled  string
+	restarts int
+	written  map[string]fileFrom
+	services map[string]bool
+	warned   map[string]bool
+	seeds    string
+	fileSeen struct {
+		version int64
+		at      time.Time
+	}
+}
+
+type rollout struct {
+	target  podSpec
+	started time.Time
 }
 
 // Run reconciles until ctx is done.
 func (s *Simulator) Run(ctx context.Context) {
-	t := time.NewTicker(s.Interval)
+	interval := s.Interval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
@@ -72,330 +165,271 @@ func (s *Simulator) Run(ctx context.Context) {
 	}
 }
 
-type expected struct {
-	alias  string
-	local  *unstructured.Unstructured
-	remote string
-	apiKey map[string]any
+// AddCluster makes the simulator manage one more cluster, keyed
+// namespace/name, from its next pass on.
+func (s *Simulator) AddCluster(key string, c *Cluster) {
+	s.pass.Lock()
+	defer s.pass.Unlock()
+	if s.Clusters == nil {
+		s.Clusters = map[string]*Cluster{}
+	}
+	s.Clusters[key] = c
 }
 
-// Reconcile runs one pass over all Elasticsearch objects.
+// Restarts returns how many rolling restarts of ns/name completed.
+func (s *Simulator) Restarts(ns, name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rt := s.runtimes[ns+"/"+name]; rt != nil {
+		return rt.restarts
+	}
+	return 0
+}
+
+// RollingRestart reports whether a rolling restart of ns/name is running.
+func (s *Simulator) RollingRestart(ns, name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rt := s.runtimes[ns+"/"+name]
+	return rt != nil && rt.rollout != nil
+}
+
+// Reconcile runs one pass: the remote cluster controller, then the
+// Elasticsearch controller of every cluster.
 func (s *Simulator) Reconcile(ctx context.Context) error {
+	s.pass.Lock()
+	defer s.pass.Unlock()
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(linkrules.ElasticsearchGVK.GroupVersion().WithKind("ElasticsearchList"))
 	if err := s.Kube.List(ctx, list); err != nil {
 		return fmt.Errorf("cannot list Elasticsearch objects: %w", err)
 	}
-	want := map[string][]expected{} // remote -> expected keys
+	byRef := map[ref]*unstructured.Unstructured{}
 	for i := range list.Items {
-		local := &list.Items[i]
-		entries, err := linkrules.RemoteClusters(local)
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			apiKey, _ := e["apiKey"].(map[string]any)
-			ref, _ := e["elasticsearchRef"].(map[string]any)
-			if apiKey == nil || ref == nil {
-				continue
-			}
-			name, _ := ref["name"].(string)
-			ns, _ := ref["namespace"].(string)
-			if ns == "" {
-				ns = local.GetNamespace()
-			}
-			remote := ns + "/" + name
-			want[remote] = append(want[remote], expected{alias: linkrules.EntryName(e), local: local, remote: remote, apiKey: apiKey})
-		}
+		byRef[refOf(&list.Items[i])] = &list.Items[i]
 	}
-	remotes := make([]string, 0, len(s.Clusters))
-	for k := range s.Clusters {
-		remotes = append(remotes, k)
-	}
-	sort.Strings(remotes)
-	// ECK reconciles several clusters at once (--max-concurrent-reconciles,
-	// 3 by default) and saves each client's keystore Secret once per
-	// reconcile.
-	ks := &keystoreChanges{byLocal: map[string][]keystoreChange{}}
-	errs := make([]error, len(remotes))
-	sem := make(chan struct{}, 3)
-	var wg sync.WaitGroup
-	for i, r := range remotes {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := s.reconcileRemote(ctx, r, want[r], ks); err != nil {
-				errs[i] = fmt.Errorf("remote %s: %w", r, err)
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(append(errs, s.saveKeystores(ctx, ks))...)
-}
-
-// keystoreChanges are the changes to the local clusters' keystore Secrets
-// that one pass makes, keyed by namespace/name of the local cluster.
-type keystoreChanges struct {
-	mu      sync.Mutex
-	byLocal map[string][]keystoreChange
-}
-
-type keystoreChange func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte)
-
-func (k *keystoreChanges) add(ns, name string, c keystoreChange) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.byLocal[ns+"/"+name] = append(k.byLocal[ns+"/"+name], c)
-}
-
-// saveKeystores writes each changed keystore Secret once.
-func (s *Simulator) saveKeystores(ctx context.Context, k *keystoreChanges) error {
-	locals := make([]string, 0, len(k.byLocal))
-	for l := range k.byLocal {
-		locals = append(locals, l)
-	}
-	sort.Strings(locals)
 	var errs []error
-	for _, l := range locals {
-		ns, name, _ := strings.Cut(l, "/")
-		if err := s.updateKeystoreSecret(ctx, ns, name, func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte) {
-			for _, c := range k.byLocal[l] {
-				c(records, data)
-			}
-		}); err != nil {
-			errs = append(errs, fmt.Errorf("cannot save the keystore Secret of %s: %w", l, err))
+	want, pairs, err := entries(list.Items)
+	if err != nil {
+		return err
+	}
+	for _, key := range sortedKeys(s.Clusters) {
+		r := parseRef(key)
+		if byRef[r] == nil {
+			continue
+		}
+		if err := s.reconcileKeys(ctx, r, s.Clusters[key], want[r], list.Items); err != nil {
+			errs = append(errs, fmt.Errorf("remote cluster controller for %s: %w", r, err))
+		}
+	}
+	if err := s.reconcileRemoteCAs(ctx, byRef, pairs); err != nil {
+		errs = append(errs, fmt.Errorf("remote CA exchange: %w", err))
+	}
+	s.forgetDeleted(byRef)
+	refs := sortedRefs(byRef)
+	for _, r := range refs {
+		cl := s.Clusters[r.String()]
+		if cl == nil || cl.Node == nil {
+			continue
+		}
+		// Re-read: the remote cluster controller may have annotated it.
+		es := &unstructured.Unstructured{}
+		es.SetGroupVersionKind(linkrules.ElasticsearchGVK)
+		if err := s.Kube.Get(ctx, clientKey(r.ns, r.name), es); err != nil {
+			errs = append(errs, client.IgnoreNotFound(err))
+			continue
+		}
+		if err := s.reconcileCluster(ctx, es, cl); err != nil {
+			errs = append(errs, fmt.Errorf("cluster %s: %w", r, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-type esKey struct {
-	ID       string         `json:"id"`
-	Name     string         `json:"name"`
-	Metadata map[string]any `json:"metadata"`
-}
-
-func (s *Simulator) reconcileRemote(ctx context.Context, remote string, want []expected, ks *keystoreChanges) error {
-	rc := s.Clusters[remote]
-	var got struct {
-		APIKeys []esKey `json:"api_keys"`
-	}
-	status, err := s.call(ctx, rc, http.MethodGet, "/_security/api_key?active_only=true&name=eck-*", nil, &got)
-	if err != nil && status != http.StatusNotFound {
-		return err
-	}
-	active := map[string]esKey{}
-	for _, k := range got.APIKeys {
-		active[k.Name] = k
-	}
-	keep := map[string]bool{}
-	for _, w := range want {
-		name := fmt.Sprintf("eck-%s-%s-%s", w.local.GetNamespace(), w.local.GetName(), w.alias)
-		keep[name] = true
-		access := toESAccess(w.apiKey)
-		hash := configHash(w.apiKey)
-		meta := map[string]any{
-			"elasticsearch.k8s.elastic.co/config-hash": hash,
-			"elasticsearch.k8s.elastic.co/name":        w.local.GetName(),
-			"elasticsearch.k8s.elastic.co/namespace":   w.local.GetNamespace(),
-			"elasticsearch.k8s.elastic.co/uid":         string(w.local.GetUID()),
-			"elasticsearch.k8s.elastic.co/managed-by":  "eck",
-		}
-		k, ok := active[name]
-		switch {
-		case !ok:
-			var created struct {
-				ID      string `json:"id"`
-				Encoded string `json:"encoded"`
-			}
-			if _, err := s.call(ctx, rc, http.MethodPost, "/_security/cross_cluster/api_key",
-				map[string]any{"name": name, "access": access, "metadata": meta}, &created); err != nil {
-				return fmt.Errorf("cannot create key %s: %w", name, err)
-			}
-			s.logf("created cross-cluster API key %s on %s", name, remote)
-			s.deliver(ctx, w, remote, created.ID, created.Encoded, ks)
-		case k.Metadata["elasticsearch.k8s.elastic.co/config-hash"] != hash:
-			if _, err := s.call(ctx, rc, http.MethodPut, "/_security/cross_cluster/api_key/"+k.ID,
-				map[string]any{"access": access, "metadata": meta}, nil); err != nil {
-				return fmt.Errorf("cannot update key %s: %w", name, err)
-			}
-			s.logf("updated cross-cluster API key %s on %s", name, remote)
-		}
-	}
-	for name, k := range active {
-		if keep[name] || k.Metadata["elasticsearch.k8s.elastic.co/managed-by"] != "eck" {
+// forgetDeleted drops the clusters whose Elasticsearch object is gone, with
+// their Services, as Kubernetes garbage-collects what ECK owned.
+func (s *Simulator) forgetDeleted(byRef map[ref]*unstructured.Unstructured) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, rt := range s.runtimes {
+		if byRef[parseRef(key)] != nil {
 			continue
 		}
-		if _, err := s.call(ctx, rc, http.MethodDelete, "/_security/api_key", map[string]any{"name": name}, nil); err != nil {
-			return fmt.Errorf("cannot invalidate key %s: %w", name, err)
-		}
-		s.logf("invalidated cross-cluster API key %s on %s: its entry is gone", name, remote)
-		s.forget(ctx, k, ks)
-	}
-	return nil
-}
-
-// deliver records the key in the local cluster's keystore Secret, puts it
-// in the keystore and the seeds in the persistent settings, as ECK does
-// after a restart.
-func (s *Simulator) deliver(ctx context.Context, w expected, remote, id, encoded string, ks *keystoreChanges) {
-	ns, name, _ := strings.Cut(remote, "/")
-	ks.add(w.local.GetNamespace(), w.local.GetName(), func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte) {
-		records[w.alias] = linkrules.ECKRemoteAPIKey{Namespace: ns, Name: name, ID: id}
-		data["cluster.remote."+w.alias+".credentials"] = []byte(encoded)
-	})
-	local := s.Clusters[w.local.GetNamespace()+"/"+w.local.GetName()]
-	if local == nil {
-		return
-	}
-	if local.SetKeystoreEntry != nil {
-		local.SetKeystoreEntry("cluster.remote."+w.alias+".credentials", encoded)
-	}
-	seed := fmt.Sprintf("%s-es-remote-cluster.%s.svc:9443", name, ns)
-	body := map[string]any{"persistent": map[string]any{"cluster": map[string]any{"remote": map[string]any{w.alias: map[string]any{"seeds": []string{seed}}}}}}
-	if _, err := s.call(ctx, local, http.MethodPut, "/_cluster/settings", body, nil); err != nil {
-		s.logf("cannot set seeds for %s on %s/%s: %v", w.alias, w.local.GetNamespace(), w.local.GetName(), err)
-	}
-}
-
-func (s *Simulator) forget(ctx context.Context, k esKey, ks *keystoreChanges) {
-	ns, _ := k.Metadata["elasticsearch.k8s.elastic.co/namespace"].(string)
-	name, _ := k.Metadata["elasticsearch.k8s.elastic.co/name"].(string)
-	local := s.Clusters[ns+"/"+name]
-	if local == nil {
-		return
-	}
-	alias := strings.TrimPrefix(k.Name, fmt.Sprintf("eck-%s-%s-", ns, name))
-	ks.add(ns, name, func(records map[string]linkrules.ECKRemoteAPIKey, data map[string][]byte) {
-		delete(records, alias)
-		delete(data, "cluster.remote."+alias+".credentials")
-	})
-	if local.RemoveKeystoreEntry != nil {
-		local.RemoveKeystoreEntry("cluster.remote." + alias + ".credentials")
-	}
-	body := map[string]any{"persistent": map[string]any{"cluster": map[string]any{"remote": map[string]any{alias: map[string]any{"seeds": nil}}}}}
-	if _, err := s.call(ctx, local, http.MethodPut, "/_cluster/settings", body, nil); err != nil {
-		s.logf("cannot remove seeds for %s on %s/%s: %v", alias, ns, name, err)
-	}
-}
-
-// updateKeystoreSecret changes ECK's keystore Secret of the local cluster
-// ns/name (<name>-es-remote-api-keys, reference/eck.md §3): the alias
-// records of its annotation and its data. It is deleted when empty.
-func (s *Simulator) updateKeystoreSecret(ctx context.Context, ns, name string, change func(map[string]linkrules.ECKRemoteAPIKey, map[string][]byte)) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		sec := &corev1.Secret{}
-		key := client.ObjectKey{Namespace: ns, Name: name + linkrules.ECKRemoteAPIKeysSecretSuffix}
-		err := s.Kube.Get(ctx, key, sec)
-		exists := err == nil
-		if err != nil && !kerrors.IsNotFound(err) {
-			return err
-		}
-		records, err := linkrules.ECKRemoteAPIKeys(sec.GetAnnotations())
-		if err != nil {
-			return err
-		}
-		if sec.Data == nil {
-			sec.Data = map[string][]byte{}
-		}
-		change(records, sec.Data)
-		if len(records) == 0 {
-			if exists {
-				return client.IgnoreNotFound(s.Kube.Delete(ctx, sec))
+		for addr := range rt.services {
+			if s.Network != nil {
+				s.Network.Unregister(addr)
 			}
-			return nil
 		}
-		b, err := json.Marshal(records)
+		delete(s.runtimes, key)
+		s.logf("deleted the pods and Services of %s: its Elasticsearch object is gone", key)
+	}
+}
+
+func (s *Simulator) runtimeOf(r ref) *runtime {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.runtimes == nil {
+		s.runtimes = map[string]*runtime{}
+	}
+	rt := s.runtimes[r.String()]
+	if rt == nil {
+		rt = &runtime{written: map[string]fileFrom{}, services: map[string]bool{}, warned: map[string]bool{}}
+		s.runtimes[r.String()] = rt
+	}
+	return rt
+}
+
+// reconcileCluster is one reconcile of ECK's Elasticsearch controller. It
+// always ends with the status, as ECK's does.
+func (s *Simulator) reconcileCluster(ctx context.Context, es *unstructured.Unstructured, cl *Cluster) error {
+	rt := s.runtimeOf(refOf(es))
+	c, err := newCluster(es)
+	if err != nil {
+		return errors.Join(err, s.writeStatus(ctx, &cluster{es: es, ref: refOf(es)}, rt, statusInput{err: err, reachable: true}))
+	}
+	node := cl.Node
+	var errs []error
+	s.reconcileServices(c, node, rt)
+	if err := s.reconcileCertificates(ctx, c, node); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.reconcileRemoteCABundle(ctx, c, node); err != nil {
+		errs = append(errs, err)
+	}
+	secure, err := s.secureSettings(ctx, c, rt)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	rolling, stalled := false, ""
+	if err == nil {
+		var keystore, clusterSecrets map[string]string
+		if c.fileBased() {
+			clusterSecrets = secure
+		} else {
+			keystore = secure
+		}
+		if err := s.reconcileFileSettings(ctx, c, clusterSecrets); err != nil {
+			errs = append(errs, err)
+		}
+		spec, err := desired(c, keystore)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+		} else {
+			s.mu.Lock()
+			rolling, stalled = s.roll(ctx, c, node, rt, spec)
+			s.mu.Unlock()
 		}
-		sec.Name, sec.Namespace = key.Name, key.Namespace
-		sec.Annotations = map[string]string{linkrules.AnnotationECKRemoteAPIKeys: string(b)}
-		sec.Labels = map[string]string{
-			linkrules.LabelECKClusterName:    name,
-			linkrules.LabelECKType:           linkrules.ECKTypeRemoteAPIKeys,
-			"eck.k8s.elastic.co/credentials": "true",
-		}
-		if exists {
-			return s.Kube.Update(ctx, sec)
-		}
-		return s.Kube.Create(ctx, sec)
-	})
-}
-
-// toESAccess turns ECK's single search and replication objects into the
-// lists the cross-cluster API key API takes.
-func toESAccess(apiKey map[string]any) map[string]any {
-	access, _ := apiKey["access"].(map[string]any)
-	out := map[string]any{}
-	if s, ok := access["search"].(map[string]any); ok {
-		out["search"] = []any{s}
 	}
-	if r, ok := access["replication"].(map[string]any); ok {
-		out["replication"] = []any{r}
+	if rt.deployed {
+		if err := s.syncFiles(ctx, c, node, rt); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return out
-}
-
-func configHash(apiKey map[string]any) string {
-	b, _ := json.Marshal(apiKey) //nolint:errchkjson // Values come from a decoded Kubernetes object.
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
-}
-
-func (s *Simulator) call(ctx context.Context, c *Cluster, method, path string, body, out any) (int, error) {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
+	if err := s.applyFileSettings(ctx, c, node, rt); err != nil {
+		errs = append(errs, err)
+	}
+	reachable := rt.deployed && !nodeClosed(ctx, cl)
+	incomplete := ""
+	if reachable {
+		requeue, err := s.reconcileRemoteClusterSettings(ctx, c, cl, rt)
 		if err != nil {
-			return 0, err
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, r)
-	if err != nil {
-		return 0, err
-	}
-	req.SetBasicAuth(c.Username, c.Password)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close() //nolint:errcheck // Read-only body.
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode > 299 {
-		return resp.StatusCode, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, errorReason(b))
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("cannot decode %s %s: %w", method, path, err)
+			errs = append(errs, fmt.Errorf("could not update remote clusters in Elasticsearch settings: %w", err))
+		} else if requeue {
+			incomplete = "Updating remote cluster settings, re-queuing"
 		}
 	}
-	return resp.StatusCode, nil
+	err = errors.Join(errs...)
+	in := statusInput{err: err, rolling: rolling, stalled: stalled, reachable: reachable, incomplete: incomplete}
+	if serr := s.writeStatus(ctx, c, rt, in); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return err
 }
 
-// errorReason keeps only error.type and error.reason, never a body that could
-// hold a key.
-func errorReason(b []byte) string {
-	var e struct {
-		Error struct {
-			Type   string `json:"type"`
-			Reason string `json:"reason"`
-		} `json:"error"`
+// roll deploys the first spec at once and rolls later changes out,
+// RestartDelay after they appeared. Called with s.mu held.
+func (s *Simulator) roll(ctx context.Context, c *cluster, node *esfake.Server, rt *runtime, spec podSpec) (rolling bool, stalled string) {
+	if !rt.deployed {
+		if err := s.start(ctx, c, node, rt, spec); err != nil {
+			rt.stalled = err.Error()
+			s.logf("cannot create the pods of %s: %v", c.ref, err)
+			return true, rt.stalled
+		}
+		rt.deployed, rt.stalled = true, ""
+		s.logf("created the pods of %s (Elasticsearch %s)", c.ref, spec.version)
+		return false, ""
 	}
-	if json.Unmarshal(b, &e) != nil || e.Error.Type == "" {
-		return "(no error body)"
+	if spec.hash == rt.running.hash {
+		if rt.rollout != nil {
+			s.logf("rolling restart of %s cancelled: the spec is back to what the pods run", c.ref)
+		}
+		rt.rollout, rt.stalled = nil, ""
+		return false, ""
 	}
-	return e.Error.Type + ": " + e.Error.Reason
+	if rt.rollout == nil || rt.rollout.target.hash != spec.hash {
+		verb := "started"
+		if rt.rollout != nil {
+			verb = "restarted with a newer spec"
+		}
+		rt.rollout = &rollout{target: spec, started: s.now()}
+		s.logf("rolling restart of %s %s: %s changed", c.ref, verb, changes(rt.running, spec))
+	}
+	if s.now().Sub(rt.rollout.started) < s.restartDelay() {
+		return true, rt.stalled
+	}
+	if err := s.start(ctx, c, node, rt, rt.rollout.target); err != nil {
+		if rt.stalled != err.Error() {
+			s.logf("rolling restart of %s stalls: %v", c.ref, err)
+		}
+		rt.stalled = err.Error()
+		return true, rt.stalled
+	}
+	rt.rollout, rt.stalled = nil, ""
+	rt.restarts++
+	s.logf("rolling restart of %s finished: restart #%d", c.ref, rt.restarts)
+	return false, ""
+}
+
+// nodeClosed tells whether the node answers, as ECK's observer does.
+func nodeClosed(ctx context.Context, cl *Cluster) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, cl.URL+"/", nil)
+	if err != nil {
+		return true
+	}
+	req.SetBasicAuth(cl.Username, cl.Password)
+	resp, err := cl.HTTP.Do(req)
+	if err != nil {
+		return true
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode >= 500
+}
+
+func (s *Simulator) restartDelay() time.Duration {
+	if s.RestartDelay > 0 {
+		return s.RestartDelay
+	}
+	return 2 * time.Second
+}
+
+func (s *Simulator) fileSettingsDelay() time.Duration {
+	if s.FileSettingsDelay > 0 {
+		return s.FileSettingsDelay
+	}
+	return 500 * time.Millisecond
+}
+
+func (s *Simulator) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 func (s *Simulator) logf(format string, args ...any) {
 	if s.Log != nil {
-		s.Log("[ECK simulator] "+format, args...)
+		s.Log("[ECK simulator] SIMULATES "+format, args...)
 	}
 }

@@ -3,7 +3,7 @@ package harness
 import (
 	"context"
 	"errors"
-	"os"
+	"fmt"
 	"os/exec"
 	"sync"
 	"time"
@@ -37,7 +37,7 @@ type Process struct {
 // StartProcess runs bin with args and env added to the test's environment;
 // its output goes to logDir/name.log.
 func StartProcess(ctx context.Context, logDir, name, bin string, env []string, args ...string) (*Process, error) {
-	p, err := startEnv(ctx, logDir, name, bin, env, args...)
+	p, err := start(ctx, logDir, name, bin, env, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -48,8 +48,8 @@ func StartProcess(ctx context.Context, logDir, name, bin string, env []string, a
 // the exit status, and false when the process still runs.
 func (p *Process) Wait(timeout time.Duration) (int, bool) {
 	select {
-	case err := <-p.p.done:
-		p.p.done <- err // Stop and later Waits see the exit too.
+	case <-p.p.done:
+		err := p.p.err
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
 			return exit.ExitCode(), true
@@ -68,7 +68,13 @@ func (p *Process) Wait(timeout time.Duration) (int, bool) {
 func (p *Process) Stop() { p.once.Do(p.p.stop) }
 
 // Log returns the process's output so far.
-func (p *Process) Log() string {
-	b, _ := os.ReadFile(p.p.log) // The harness's own log file.
-	return string(b)
+func (p *Process) Log() string { return p.p.output() }
+
+func build(ctx context.Context, root, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("cannot build %s: %w: %s", pkg, err, b)
+	}
+	return nil
 }

@@ -10,13 +10,15 @@ import (
 	"time"
 )
 
-// build compiles one of eslink's commands into bin/e2e, the way an operator
-// would build the image, so the end-to-end run exercises the real binaries.
-func build(ctx context.Context, root, pkg, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+// runScript runs one of the cached build scripts under hack/ (the ones the
+// Makefile runs), so a lone `go test ./test/e2e/...` uses what `make xpkg`
+// and `make crossplane` build, rebuilt only when their inputs changed.
+func runScript(ctx context.Context, root, script string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "hack", script))
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "BIN_DIR="+filepath.Join(root, "bin"))
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("cannot build %s: %w: %s", pkg, err, b)
+		return fmt.Errorf("hack/%s failed: %w:\n%s", script, err, b)
 	}
 	return nil
 }
@@ -24,37 +26,60 @@ func build(ctx context.Context, root, pkg, out string) error {
 // process is a running binary whose output goes to a log file.
 type process struct {
 	cmd  *exec.Cmd
-	done chan error
+	done chan struct{} // closed when the process has exited
+	err  error         // its exit error, set before done is closed
 	log  string
 }
 
-func start(ctx context.Context, logDir, name, bin string, args ...string) (*process, error) {
-	return startEnv(ctx, logDir, name, bin, nil, args...)
-}
-
-// startEnv is start with variables added to the test's environment.
-func startEnv(ctx context.Context, logDir, name, bin string, env []string, args ...string) (*process, error) {
+// start runs bin with args; env entries are added to the harness's own
+// environment.
+func start(ctx context.Context, logDir, name, bin string, env []string, args ...string) (*process, error) {
 	logPath := filepath.Join(logDir, name+".log")
 	f, err := os.Create(logPath) // A file in the harness's own temp dir.
 	if err != nil {
 		return nil, fmt.Errorf("cannot create log for %s: %w", name, err)
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
-	if len(env) > 0 {
-		cmd.Env = append(os.Environ(), env...)
-	}
 	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)
 	}
-	p := &process{cmd: cmd, done: make(chan error, 1), log: logPath}
+	p := &process{cmd: cmd, done: make(chan struct{}), log: logPath}
 	go func() {
-		p.done <- cmd.Wait()
+		p.err = cmd.Wait()
 		_ = f.Close()
+		close(p.done)
 	}()
 	return p, nil
+}
+
+// wait waits for the process to exit, e.g. a one-shot command.
+func (p *process) wait(ctx context.Context) error {
+	select {
+	case <-p.done:
+		if p.err != nil {
+			return fmt.Errorf("%w (log %s)", p.err, p.log)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("still running (log %s): %w", p.log, ctx.Err())
+	}
+}
+
+// exitError is nil while the process runs, else why it stopped.
+func (p *process) exitError() error {
+	select {
+	case <-p.done:
+		if p.err == nil {
+			return fmt.Errorf("exited with status 0 (log %s)", p.log)
+		}
+		return fmt.Errorf("%w (log %s)", p.err, p.log)
+	default:
+		return nil
+	}
 }
 
 func (p *process) stop() {
@@ -88,16 +113,22 @@ func waitForPort(ctx context.Context, p *process, addr string) error {
 			_ = c.Close()
 			return nil
 		}
+		if err := p.exitError(); err != nil {
+			return fmt.Errorf("process exited before listening on %s: %w", addr, err)
+		}
 		select {
-		case err := <-p.done:
-			if err == nil {
-				// A clean exit is still a failure to listen.
-				return fmt.Errorf("process exited before listening on %s: exit status 0 (log %s)", addr, p.log)
-			}
-			return fmt.Errorf("process exited before listening on %s: %w (log %s)", addr, err, p.log)
 		case <-ctx.Done():
 			return fmt.Errorf("nothing listening on %s: %w", addr, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// output returns what the process logged so far.
+func (p *process) output() string {
+	if p == nil {
+		return ""
+	}
+	b, _ := os.ReadFile(p.log)
+	return string(b)
 }

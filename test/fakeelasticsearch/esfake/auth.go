@@ -15,6 +15,9 @@ type principal struct {
 	realm     string
 	realmType string
 	key       *apiKey // set when authenticated with an API key
+	// privs are the cluster privileges of the user's roles that exist;
+	// resolved names those roles.
+	privs, resolved []string
 }
 
 func realmOf(u *User) (string, string) {
@@ -56,11 +59,13 @@ func (st *state) authenticate(r *http.Request) (*principal, *esError) {
 			return nil, unauthenticated("invalid basic authentication header value")
 		}
 		u, okUser := st.users[name]
-		if !okUser || subtle.ConstantTimeCompare([]byte(u.Password), []byte(pass)) != 1 {
+		if !okUser || u.disabled || subtle.ConstantTimeCompare([]byte(u.Password), []byte(pass)) != 1 {
 			return nil, unauthenticated("unable to authenticate user [%s] for REST request [%s]", name, r.URL.RequestURI())
 		}
 		realm, typ := realmOf(u)
-		return &principal{user: u, realm: realm, realmType: typ}, nil
+		p := &principal{user: u, realm: realm, realmType: typ}
+		p.privs, p.resolved = st.resolveRoles(u)
+		return p, nil
 	case strings.EqualFold(scheme, "apikey"):
 		raw, err := base64.StdEncoding.DecodeString(cred)
 		if err != nil {
@@ -85,53 +90,38 @@ func (st *state) authenticate(r *http.Request) (*principal, *esError) {
 			return nil, unauthenticated(badCredentials)
 		}
 		u, okUser := st.users[k.username]
-		if !okUser {
+		if !okUser || u.disabled {
 			return nil, unauthenticated(badCredentials)
 		}
-		return &principal{user: u, realm: k.realm, realmType: k.realmType, key: k}, nil
+		p := &principal{user: u, realm: k.realm, realmType: k.realmType, key: k}
+		p.privs, p.resolved = st.resolveRoles(u)
+		return p, nil
 	}
 	return nil, unauthenticated(badCredentials)
 }
 
-// implied lists the privileges each cluster privilege includes.
-var implied = map[string][]string{
-	"manage_security": {"manage_api_key", "manage_own_api_key", "read_security"},
-	"manage_api_key":  {"manage_own_api_key"},
-	"manage":          {"monitor"},
-}
-
-func userHas(u *User, priv string) bool {
-	for _, p := range u.Privileges {
-		if p == priv || p == "all" {
-			return true
-		}
-		for _, q := range implied[p] {
-			if q == priv {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // has reports whether the caller holds a cluster privilege. An API key
-// holds the intersection of its role descriptors' cluster privileges
-// (all of the owner's when it has none) and its owner's.
-func (p *principal) has(priv string) bool {
-	if !userHas(p.user, priv) {
+// holds the intersection of its role descriptors' cluster privileges (all
+// of its owner's when it has none) and its owner's.
+func (p *principal) has(priv string) bool { return p.allows(priv, "") }
+
+// allows reports whether the caller holds priv, or, through a cluster
+// action pattern in a role, the action.
+func (p *principal) allows(priv, action string) bool {
+	if !grants(p.privs, priv, action) {
 		return false
 	}
 	if p.key == nil || len(p.key.restClusterPrivileges) == 0 && !p.key.restHasDescriptors {
 		return true
 	}
-	return userHas(&User{Privileges: p.key.restClusterPrivileges}, priv)
+	return grants(p.key.restClusterPrivileges, priv, action)
 }
 
 // authorize returns the 403 ES sends when none of grantedBy is held. The
 // message format follows AuthorizationDenialMessages (8.x "declared roles").
 func (p *principal) authorize(action string, grantedBy ...string) *esError {
 	for _, g := range grantedBy {
-		if p.has(g) {
+		if p.allows(g, action) {
 			return nil
 		}
 	}
@@ -139,7 +129,7 @@ func (p *principal) authorize(action string, grantedBy ...string) *esError {
 	if p.key != nil {
 		who = "API key id [" + p.key.id + "] of user [" + p.user.Name + "]"
 	} else {
-		who = "user [" + p.user.Name + "] with declared roles [" + strings.Join(p.user.Roles, ",") + "] (all resolved)"
+		who = "user [" + p.user.Name + "]" + rolesDescription(p.user, p.resolved)
 	}
 	return securityErr(http.StatusForbidden, "action [%s] is unauthorized for %s, this action is granted by the cluster privileges [%s]",
 		action, who, strings.Join(grantedBy, ","))

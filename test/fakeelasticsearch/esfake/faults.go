@@ -19,6 +19,9 @@ type Fault struct {
 	// Status, if non-zero, answers with this status (typically 5xx) and an
 	// ES-shaped error body instead of handling the request.
 	Status int
+	// Reason, with Status, replaces the reason of that error body, for
+	// example to check that a client never repeats what a server echoes.
+	Reason string
 	// Drop closes the connection without writing any response.
 	Drop bool
 }
@@ -50,8 +53,8 @@ func (s *Server) ClearFaults() {
 }
 
 // takeFaults returns the combined effect of the faults matching a request
-// and consumes counted ones.
-func (s *Server) takeFaults(method, path string) (latency time.Duration, status int, drop bool) {
+// and consumes counted ones: the error to answer with, if any.
+func (s *Server) takeFaults(method, path string) (latency time.Duration, answer *esError, drop bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	kept := s.faults.list[:0]
@@ -60,10 +63,13 @@ func (s *Server) takeFaults(method, path string) (latency time.Duration, status 
 			if f.Latency > 0 {
 				latency += f.Latency
 			}
-			if !drop && status == 0 {
+			if !drop && answer == nil {
 				drop = f.Drop
 				if !drop && f.Status != 0 {
-					status = f.Status
+					answer = faultError(f.Status)
+					if f.Reason != "" {
+						answer.Reason = f.Reason
+					}
 				}
 			}
 			if f.Count > 0 {
@@ -76,7 +82,7 @@ func (s *Server) takeFaults(method, path string) (latency time.Duration, status 
 		kept = append(kept, f)
 	}
 	s.faults.list = kept
-	return latency, status, drop
+	return latency, answer, drop
 }
 
 // faultError is the body of an injected status: shaped like the errors ES

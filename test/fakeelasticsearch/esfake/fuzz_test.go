@@ -35,6 +35,12 @@ func FuzzHandler(f *testing.F) {
 		{"POST", "/_nodes/_local/reload_secure_settings", "", "b", ""},
 		{"POST", "/_security/cross_cluster/api_key", `{"name":`, "b", ""},
 		{"POST", "/_security/cross_cluster/api_key", "[1,2]", "b", ""},
+		{"PUT", "/_security/role/r?refresh=true", `{"cluster":["manage_security","cluster:admin/*"],"indices":[{"names":["a"],"privileges":["read"],"query":{"match_all":{}}}],"metadata":{"m":1},"description":"d"}`, "b", ""},
+		{"GET", "/_security/role/r,superuser", "", "b", ""},
+		{"DELETE", "/_security/role/r", "", "b", ""},
+		{"PUT", "/_security/user/u", `{"password":"secret-1","roles":"r,s","full_name":null,"metadata":{"a":[1]},"enabled":false}`, "b", ""},
+		{"GET", "/_security/user", "", "b", ""},
+		{"DELETE", "/_security/user/u?refresh=wait_for", "", "b", ""},
 		{"GET", "/nope?pretty", "", "", ""},
 	}
 	for _, sd := range seeds {

@@ -66,20 +66,23 @@ func (st *state) writeKey(b *bytes.Buffer, k *apiKey, o renderOpts) {
 	b.WriteByte('}')
 }
 
-// writeOwnerDescriptors renders the owner's roles as limited_by; the fake
-// models roles as plain cluster privilege lists.
+// writeOwnerDescriptors renders the owner's roles that exist as limited_by.
 func (st *state) writeOwnerDescriptors(b *bytes.Buffer, k *apiKey) {
-	u := st.users[k.username]
 	b.WriteByte('{')
-	if u != nil {
-		for i, r := range u.Roles {
-			if i > 0 {
+	if u := st.users[k.username]; u != nil {
+		n := 0
+		for _, name := range u.Roles {
+			r, found := st.roles[name]
+			if !found {
+				continue
+			}
+			if n > 0 {
 				b.WriteByte(',')
 			}
-			b.Write(mustJSON(r))
-			b.WriteString(`:{"cluster":`)
-			b.Write(mustJSON(u.Privileges))
-			b.WriteString(`,"indices":[],"applications":[],"run_as":[],"metadata":{},"transient_metadata":{"enabled":true}}`)
+			b.Write(mustJSON(name))
+			b.WriteByte(':')
+			r.write(b)
+			n++
 		}
 	}
 	b.WriteByte('}')

@@ -33,6 +33,9 @@ type call struct {
 type reply struct {
 	status int
 	body   []byte
+	// finish, when set, computes the body after Server.mu is released:
+	// for answers that need other nodes (GET /_remote/info).
+	finish func() []byte
 }
 
 func ok(body []byte) reply { return reply{status: http.StatusOK, body: body} }
@@ -67,9 +70,21 @@ func (s *Server) routes() []*route {
 		{method: "DELETE", template: "/_security/api_key", params: p(), handle: handleInvalidate},
 		{method: "GET", template: "/_security/_query/api_key", params: queryKeyParams, handle: handleQueryKeys},
 		{method: "POST", template: "/_security/_query/api_key", params: queryKeyParams, handle: handleQueryKeys},
+		{method: "PUT", template: "/_security/role/{name}", params: p("refresh"), handle: withRefresh(handlePutRole)},
+		{method: "POST", template: "/_security/role/{name}", params: p("refresh"), handle: withRefresh(handlePutRole)},
+		{method: "GET", template: "/_security/role", params: p(), handle: handleGetRoles},
+		{method: "GET", template: "/_security/role/{name}", params: p(), handle: handleGetRoles},
+		{method: "DELETE", template: "/_security/role/{name}", params: p("refresh"), handle: withRefresh(handleDeleteRole)},
+		{method: "PUT", template: "/_security/user/{username}", params: p("refresh"), handle: withRefresh(handlePutUser)},
+		{method: "POST", template: "/_security/user/{username}", params: p("refresh"), handle: withRefresh(handlePutUser)},
+		{method: "GET", template: "/_security/user", params: p("with_profile_uid"), handle: handleGetUsers},
+		{method: "GET", template: "/_security/user/{username}", params: p("with_profile_uid"), handle: handleGetUsers},
+		{method: "DELETE", template: "/_security/user/{username}", params: p("refresh"), handle: withRefresh(handleDeleteUser)},
 		{method: "GET", template: "/_cluster/settings", params: p("flat_settings", "include_defaults", "master_timeout", "timeout", "local"), handle: handleGetSettings},
 		{method: "PUT", template: "/_cluster/settings", params: p("flat_settings", "master_timeout", "timeout"), handle: handlePutSettings},
 		{method: "GET", template: "/_remote/info", params: p(), handle: handleRemoteInfo},
+		{method: "GET", template: "/_cluster/state", params: clusterStateParams, handle: handleClusterState},
+		{method: "GET", template: "/_cluster/state/{metric}", params: clusterStateParams, handle: handleClusterState},
 		{method: "POST", template: "/_nodes/reload_secure_settings", params: p("timeout"), handle: handleReload},
 		{method: "POST", template: "/_nodes/{node_id}/reload_secure_settings", params: p("timeout"), handle: handleReload},
 	}
@@ -77,6 +92,21 @@ func (s *Server) routes() []*route {
 		r.segs = splitPath(r.template)
 	}
 	return rs
+}
+
+// withRefresh checks the refresh parameter of write APIs the way
+// WriteRequest.RefreshPolicy.parse does; the fake is always refreshed.
+func withRefresh(h func(*call) (reply, *esError)) func(*call) (reply, *esError) {
+	return func(c *call) (reply, *esError) {
+		if v, present := c.query["refresh"]; present && len(v) > 0 {
+			switch v[0] {
+			case "", "true", "false", "wait_for":
+			default:
+				return reply{}, illegalArg("Unknown value for refresh: [%s].", v[0])
+			}
+		}
+		return h(c)
+	}
 }
 
 func getKeyParams(v version) []string {
@@ -180,7 +210,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logRequest(Request{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Status: st, User: user})
 	}()
 
-	latency, faultStatus, drop := s.takeFaults(r.Method, r.URL.Path)
+	latency, faultAnswer, drop := s.takeFaults(r.Method, r.URL.Path)
 	if latency > 0 {
 		t := time.NewTimer(latency)
 		select {
@@ -206,8 +236,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(rec, r, newErr(http.StatusInternalServerError, "esfake_panic", fmt.Sprint(p)), "application/json")
 		}
 	}()
-	if faultStatus != 0 {
-		writeError(rec, r, faultError(faultStatus), "application/json")
+	if faultAnswer != nil {
+		writeError(rec, r, faultAnswer, "application/json")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
@@ -230,7 +260,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	locked := true
+	unlock := func() {
+		if locked {
+			locked = false
+			s.mu.Unlock()
+		}
+	}
+	defer unlock()
 	c := &call{s: s, st: s.st, r: r, body: body, query: r.URL.Query(), params: params, used: map[string]bool{}}
 	if rt.template != "/" && isCrossClusterRoute(rt) && !s.st.ver.crossClusterKeys() {
 		// Before 8.10 the cross-cluster endpoints are not registered.
@@ -251,6 +288,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if herr != nil {
 		writeError(rec, r, herr, respType)
 		return
+	}
+	unlock()
+	if res.finish != nil {
+		res.body = res.finish()
 	}
 	writeBody(rec, r, res.status, res.body, respType)
 }

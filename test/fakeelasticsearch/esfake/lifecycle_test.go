@@ -17,7 +17,9 @@ func TestCrossClusterLifecycle(t *testing.T) {
 		realmType bool
 	}{
 		{"8.10.4", `"cross_cluster_search"`, false, false},
-		{"8.15.0", `"cross_cluster_search","monitor_enrich"`, false, true},
+		{"8.13.4", `"cross_cluster_search"`, false, false},
+		{"8.14.0", `"cross_cluster_search"`, true, true},
+		{"8.15.0", `"cross_cluster_search","monitor_enrich"`, true, true},
 		{"8.17.0", `"cross_cluster_search","monitor_enrich","monitor_stats"`, true, true},
 		{"9.3.2", `"cross_cluster_search","monitor_enrich","monitor_stats"`, true, true},
 	} {

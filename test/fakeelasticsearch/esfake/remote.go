@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 )
@@ -13,42 +14,51 @@ func handleRemoteInfo(c *call) (reply, *esError) {
 	if err := c.who.authorize("cluster:monitor/remote/info", "monitor", "manage", "all"); err != nil {
 		return reply{}, err
 	}
-	eff := c.st.effective()
+	eff := c.st.remoteSettings()
+	plan := c.st.dialPlan()
+	skipDefault := c.st.ver.skipUnavailableTrue()
+	network := c.s.network.Load()
+	// Connecting asks the remote clusters, which must not happen under this
+	// node's lock: finish runs after it is released.
+	return reply{status: http.StatusOK, finish: func() []byte {
+		return renderRemoteInfo(eff, plan, plan.connect(network), skipDefault)
+	}}, nil
+}
+
+// renderRemoteInfo writes the aliases in RemoteConnectionInfo.toXContent
+// order: only aliases with an address are listed (RemoteClusterAware).
+func renderRemoteInfo(eff map[string]any, plan dialPlan, conns []Connection, skipDefault bool) []byte {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	n := 0
-	for _, alias := range remoteAliases(eff) {
-		base := "cluster.remote." + alias + "."
-		mode, _ := eff[base+"mode"].(string)
-		if mode == "" {
-			mode = "sniff"
-		}
-		// Only remotes with an address are enabled (RemoteClusterAware).
-		seeds, _ := eff[base+"seeds"].([]string)
-		proxy, _ := eff[base+"proxy_address"].(string)
-		if mode == "proxy" && proxy == "" || mode == "sniff" && len(seeds) == 0 {
-			continue
-		}
-		if n > 0 {
+	for i, p := range plan.aliases {
+		conn := conns[i]
+		base := "cluster.remote." + p.alias + "."
+		if i > 0 {
 			b.WriteByte(',')
 		}
-		n++
-		b.Write(mustJSON(alias))
-		fmt.Fprintf(&b, `:{"connected":true,"mode":%q`, mode)
-		if mode == "proxy" {
-			server, _ := eff[base+"server_name"].(string)
+		b.Write(mustJSON(p.alias))
+		fmt.Fprintf(&b, `:{"connected":%t,"mode":%q`, conn.Connected, p.mode)
+		if p.mode == "proxy" {
 			sockets := intSetting(eff, base+"proxy_socket_connections", 18)
+			open := 0
+			if conn.Connected {
+				open = sockets
+			}
 			b.WriteString(`,"proxy_address":`)
-			b.Write(mustJSON(proxy))
+			b.Write(mustJSON(p.addresses[0]))
 			b.WriteString(`,"server_name":`)
-			b.Write(mustJSON(server))
-			fmt.Fprintf(&b, `,"num_proxy_sockets_connected":%d,"max_proxy_socket_connections":%d`, sockets, sockets)
+			b.Write(mustJSON(p.serverName))
+			fmt.Fprintf(&b, `,"num_proxy_sockets_connected":%d,"max_proxy_socket_connections":%d`, open, sockets)
 		} else {
+			nodes := 0
+			if conn.Connected {
+				nodes = 1
+			}
 			b.WriteString(`,"seeds":`)
-			b.Write(mustJSON(seeds))
-			fmt.Fprintf(&b, `,"num_nodes_connected":1,"max_connections_per_cluster":%d`, intSetting(eff, base+"node_connections", 3))
+			b.Write(mustJSON(p.addresses))
+			fmt.Fprintf(&b, `,"num_nodes_connected":%d,"max_connections_per_cluster":%d`, nodes, intSetting(eff, base+"node_connections", 3))
 		}
-		skip := c.st.ver.skipUnavailableTrue()
+		skip := skipDefault
 		if s, set := eff[base+"skip_unavailable"].(string); set {
 			skip = s == "true"
 		}
@@ -57,13 +67,13 @@ func handleRemoteInfo(c *call) (reply, *esError) {
 			timeout = t
 		}
 		fmt.Fprintf(&b, `,"initial_connect_timeout":%q,"skip_unavailable":%t`, timeout, skip)
-		if _, has := c.st.keystoreActive[base+"credentials"]; has {
+		if p.hasCredentials {
 			b.WriteString(`,"cluster_credentials":"::es_redacted::"`)
 		}
 		b.WriteByte('}')
 	}
 	b.WriteByte('}')
-	return ok(b.Bytes()), nil
+	return b.Bytes()
 }
 
 func intSetting(eff map[string]any, key string, def int) int {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -25,6 +26,11 @@ type Options struct {
 	Users []User
 	// TLS serves HTTPS with a freshly generated CA (see Server.CACertPEM).
 	TLS bool
+	// DNSNames are more subject alternative names of the HTTPS
+	// certificate, besides localhost and the loopback addresses: the names
+	// clients reach the server by, such as ECK's HTTP Service
+	// <name>-es-http.<namespace>.svc (see HTTPListener).
+	DNSNames []string
 	// Addr is the listen address. Default 127.0.0.1:0.
 	Addr string
 	// Clock provides creation, expiration and invalidation times. Default time.Now.
@@ -33,16 +39,26 @@ type Options struct {
 	ClusterName string
 }
 
-// User is a native-realm user. Privileges are cluster privileges (all,
-// manage, monitor, manage_security, manage_api_key, manage_own_api_key,
-// read_security); none means all.
+// User is a user the server starts with (elastic is in the reserved realm,
+// every other name in the native realm). More users and roles can be added
+// through PUT /_security/user and /_security/role.
 type User struct {
-	Name       string
-	Password   string
+	Name     string
+	Password string
+	// Privileges are cluster privileges (all, manage, monitor,
+	// manage_security, manage_api_key, manage_own_api_key, read_security,
+	// or a cluster action pattern); none means all. They become the role
+	// named first in Roles, unless that role is reserved (superuser).
 	Privileges []string
-	// Roles are the role names reported by _authenticate and in 403
-	// messages. Default ["superuser"] for elastic, ["<name>_role"] otherwise.
+	// Roles the user declares. Default ["superuser"] for elastic,
+	// ["<name>_role"] otherwise. Roles that do not exist grant nothing.
 	Roles []string
+
+	// Set through the user API.
+	fullName, email *string
+	metadata        []byte
+	disabled        bool
+	reserved        bool
 }
 
 // Server is a running fake Elasticsearch node.
@@ -54,6 +70,9 @@ type Server struct {
 	// CertFingerprint is the hex SHA-256 of the CA certificate (DER), as
 	// go-elasticsearch's CertificateFingerprint expects. Empty for HTTP.
 	CertFingerprint string
+	// LeafFingerprint is the hex SHA-256 of the server certificate itself
+	// (DER), for pinning the exact certificate. Empty for HTTP.
+	LeafFingerprint string
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -66,6 +85,11 @@ type Server struct {
 	st *state
 	faults
 	reqlog
+
+	// network resolves remote cluster addresses (see Network); closed
+	// refuses connections from other nodes once Close was called.
+	network atomic.Pointer[Network]
+	closed  atomic.Bool
 }
 
 // state is everything a request can observe; guarded by Server.mu.
@@ -73,6 +97,7 @@ type state struct {
 	ver         version
 	license     string
 	users       map[string]*User
+	roles       map[string]*role
 	clock       func() time.Time
 	clusterName string
 	clusterUUID string
@@ -83,12 +108,17 @@ type state struct {
 
 	persistent map[string]any
 	transient  map[string]any
+	// stateVersion counts cluster state updates (settings, file settings).
+	stateVersion int64
 
 	// keystoreDisk is what ECK writes into the keystore file; keystoreActive
 	// is what the node has loaded (at start, on Restart, on reload).
 	keystoreDisk     map[string]string
 	keystoreActive   map[string]string
 	keystoreModified time.Time
+
+	// node is the static side: elasticsearch.yml, files, file settings.
+	node nodeState
 }
 
 // Start starts a fake server listening on opts.Addr.
@@ -109,13 +139,14 @@ func Start(opts Options) (*Server, error) {
 	s.routeTable = s.routes()
 	scheme := "http"
 	if opts.TLS {
-		ca, err := newCertAuthority()
+		ca, err := newCertAuthority(opts.DNSNames)
 		if err != nil {
 			_ = ln.Close()
 			return nil, fmt.Errorf("generate TLS certificates: %w", err)
 		}
 		s.CACertPEM = ca.caPEM
 		s.CertFingerprint = ca.fingerprint
+		s.LeafFingerprint = ca.leafFingerprint
 		s.listener = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{ca.serverCert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}
@@ -144,6 +175,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 // Close stops the server and waits for in-flight requests briefly.
 func (s *Server) Close() {
 	s.closeMu.Do(func() {
+		s.closed.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := s.httpSrv.Shutdown(ctx); err != nil {
@@ -175,23 +207,6 @@ func newState(opts Options) (*state, error) {
 	if len(users) == 0 {
 		users = []User{{Name: "elastic", Password: "changeme"}}
 	}
-	um := make(map[string]*User, len(users))
-	for _, u := range users {
-		if u.Name == "" {
-			return nil, errors.New("options: user with empty name")
-		}
-		if len(u.Privileges) == 0 {
-			u.Privileges = []string{"all"}
-		}
-		if len(u.Roles) == 0 {
-			if u.Name == "elastic" {
-				u.Roles = []string{"superuser"}
-			} else {
-				u.Roles = []string{u.Name + "_role"}
-			}
-		}
-		um[u.Name] = &u
-	}
 	clock := opts.Clock
 	if clock == nil {
 		clock = time.Now
@@ -200,14 +215,22 @@ func newState(opts Options) (*state, error) {
 	if name == "" {
 		name = "eslink-fake"
 	}
+	node, err := newNodeState()
+	if err != nil {
+		return nil, err
+	}
 	st := &state{
-		ver: ver, license: lic, users: um, clock: clock, clusterName: name,
+		node: node,
+		ver:  ver, license: lic, clock: clock, clusterName: name,
 		clusterUUID: randomID(16), nodeID: randomID(16),
 		keys:       map[string]*apiKey{},
 		persistent: map[string]any{}, transient: map[string]any{},
 		keystoreDisk:     map[string]string{"keystore.seed": randomID(15)},
 		keystoreActive:   map[string]string{},
 		keystoreModified: clock(),
+	}
+	if err := st.seedSecurity(users); err != nil {
+		return nil, err
 	}
 	st.loadKeystore()
 	return st, nil
@@ -284,14 +307,28 @@ func (s *Server) RemoveKeystoreEntry(name string) {
 }
 
 // Restart simulates a full restart of the node without closing the
-// listener: the on-disk keystore is loaded and transient settings are lost.
-// Keys and persistent settings survive, as they live in the cluster state.
-func (s *Server) Restart() {
+// listener: elasticsearch.yml (SetNodeConfig) and the on-disk keystore are
+// loaded and transient settings are lost. Keys, persistent settings and
+// file-based settings survive, as they live in the cluster state. When the
+// node cannot start with the new elasticsearch.yml (an unresolved
+// placeholder, a missing or invalid certificate file), Restart changes
+// nothing and says why: the restarted pod crash-loops while the others keep
+// serving with the old configuration.
+func (s *Server) Restart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	cfg, err := s.st.node.loadConfig()
+	if err != nil {
+		return fmt.Errorf("node of cluster %s cannot start: %w", s.st.clusterName, err)
+	}
+	s.st.node.config = cfg
 	s.st.loadKeystore()
 	s.st.transient = map[string]any{}
+	return nil
 }
+
+// clusterName is immutable after Start.
+func (s *Server) clusterName() string { return s.st.clusterName }
 
 func (st *state) loadKeystore() {
 	st.keystoreActive = make(map[string]string, len(st.keystoreDisk))

@@ -13,7 +13,7 @@ var remoteSettingKinds = map[string]string{
 	"mode": "enum", "seeds": "list", "proxy_address": "string", "server_name": "string",
 	"skip_unavailable": "bool", "proxy_socket_connections": "int", "node_connections": "int",
 	"transport.ping_schedule": "time", "transport.compress": "string", "transport.compression_scheme": "string",
-	"signing.certificate": "string", "signing.key": "string",
+	"signing.certificate": "string", "signing.key": "string", "proxy": "string",
 }
 
 // knownPrefixes are setting namespaces the fake accepts without modelling;
@@ -54,7 +54,7 @@ func normalizeSetting(scope, key string, v any) (any, *esError) {
 	notRecognized := illegalArg("%s setting [%s], not recognized", scope, key)
 	if rest, isRemote := strings.CutPrefix(key, "cluster.remote."); isRemote {
 		alias, kind, found := strings.Cut(rest, ".")
-		if !found || alias == "" {
+		if !found || alias == "" || strings.HasPrefix(rest, "signing.") {
 			// Cluster-wide remote settings (e.g. cluster.remote.initial_connect_timeout).
 			if rest == "initial_connect_timeout" || rest == "connect" || rest == "node.attr" || strings.HasPrefix(rest, "signing.") {
 				return scalarSetting(scope, key, v)
@@ -75,13 +75,14 @@ func normalizeSetting(scope, key string, v any) (any, *esError) {
 					}
 					out = append(out, s)
 				}
-				return out, nil
+				return out, checkSeeds(key, out)
 			}
 			s, ok := settingString(v)
 			if !ok {
 				return nil, illegalArg("failed to parse setting [%s]: expected a list of strings", key)
 			}
-			return strings.Split(s, ","), nil
+			out := strings.Split(s, ",")
+			return out, checkSeeds(key, out)
 		}
 		sv, err := scalarSetting(scope, key, v)
 		if err != nil {
@@ -104,6 +105,11 @@ func normalizeSetting(scope, key string, v any) (any, *esError) {
 			}
 		case "time":
 			if _, err := parseDuration(s, key); err != nil {
+				return nil, valueErr(key, s, err)
+			}
+		}
+		if (kind == "proxy_address" || kind == "proxy") && s != "" {
+			if err := parsePort(s); err != nil {
 				return nil, valueErr(key, s, err)
 			}
 		}
@@ -200,10 +206,11 @@ func handlePutSettings(c *call) (reply, *esError) {
 			applied[scope][k] = nv
 		}
 	}
-	if err := validateRemoteModes(next["persistent"], next["transient"]); err != nil {
+	if err := validateRemoteModes(c.st.node.config, next["persistent"], next["transient"]); err != nil {
 		return reply{}, err
 	}
 	c.st.persistent, c.st.transient = toStored(next["persistent"]), toStored(next["transient"])
+	c.st.stateVersion++
 	var b bytes.Buffer
 	b.WriteString(`{"acknowledged":true,"persistent":`)
 	b.Write(renderSettings(applied["persistent"], flat))
@@ -232,22 +239,54 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// effective merges persistent and transient settings (transient wins).
-func (st *state) effective() map[string]any {
-	out := copySettings(st.persistent)
-	for k, v := range st.transient {
-		out[k] = v
+var proxyOnly = []string{"proxy_address", "proxy_socket_connections", "server_name"}
+var sniffOnly = []string{"seeds", "node_connections", "proxy"}
+
+// needsConnection are the settings RemoteClusterSettings validates with
+// RemoteConnectionEnabled: they need seeds (sniff) or a proxy_address (proxy).
+var needsConnection = []string{"skip_unavailable", "transport.ping_schedule", "transport.compress", "transport.compression_scheme"}
+
+// checkSeeds validates each seed address like SniffConnectionStrategy does.
+func checkSeeds(key string, seeds []string) *esError {
+	for _, s := range seeds {
+		if err := parsePort(s); err != nil {
+			return valueErr(key, strings.Join(seeds, ","), err)
+		}
 	}
-	return out
+	return nil
 }
 
-var proxyOnly = []string{"proxy_address", "proxy_socket_connections", "server_name"}
-var sniffOnly = []string{"seeds", "node_connections"}
+// parsePort is RemoteConnectionStrategy.parsePort.
+func parsePort(remoteHost string) *esError {
+	i := strings.LastIndex(remoteHost, ":")
+	if i == -1 || i == len(remoteHost)-1 {
+		return illegalArg("remote hosts need to be configured as [host:port], found [%s] instead", remoteHost)
+	}
+	port, err := strconv.Atoi(remoteHost[i+1:])
+	if err != nil {
+		return illegalArg("failed to parse port")
+	}
+	if port <= 0 {
+		return illegalArg("port number must be > 0 but was: [%d]", port)
+	}
+	return nil
+}
 
 // validateRemoteModes rejects mode-specific settings under the other mode,
-// like RemoteConnectionStrategy's setting validators.
-func validateRemoteModes(persistent, transient map[string]any) *esError {
-	eff := copySettings(persistent)
+// like RemoteConnectionStrategy's setting validators, and connection
+// settings of a remote without an address (RemoteConnectionEnabled). The
+// settings are checked as they would be in effect: elasticsearch.yml, then
+// persistent, then transient.
+func validateRemoteModes(node, persistent, transient map[string]any) *esError {
+	eff := map[string]any{}
+	for k, v := range node {
+		if strings.HasPrefix(k, "cluster.remote.") {
+			eff[k] = v
+		}
+	}
+	for k, v := range persistent {
+		eff[k] = v
+	}
 	for k, v := range transient {
 		eff[k] = v
 	}
@@ -271,6 +310,15 @@ func validateRemoteModes(persistent, transient map[string]any) *esError {
 		}
 		if err := check(sniffOnly, "sniff"); err != nil {
 			return err
+		}
+		enabled := len(configList(eff, base+"seeds")) > 0
+		if mode == "proxy" {
+			enabled = configString(eff, base+"proxy_address") != ""
+		}
+		for _, k := range needsConnection {
+			if _, set := eff[base+k]; set && !enabled {
+				return illegalArg("Cannot configure setting [%s%s] if remote cluster is not enabled.", base, k)
+			}
 		}
 	}
 	return nil

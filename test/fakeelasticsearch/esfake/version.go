@@ -50,11 +50,14 @@ func (v version) realmTypeField() bool      { return v.atLeast(8, 14) }
 func (v version) withProfileUID() bool      { return v.atLeast(8, 14) }
 func (v version) skipUnavailableTrue() bool { return v.atLeast(8, 15) }
 func (v version) certificateIdentity() bool { return v.atLeast(9, 3) }
+func (v version) clusterSecrets() bool      { return v.atLeast(9, 5) } // file-based secure settings
 
 // searchDLSWithReplication gates the "search does not support document or
-// field level security if replication is assigned" check. The 8.15/8.16
-// YAML suite still creates such keys, so it came later; 8.17 is inferred.
-func (v version) searchDLSWithReplication() bool { return v.atLeast(8, 17) }
+// field level security if replication is assigned" check: a breaking
+// change of 8.14.0 (elastic/elasticsearch#108600, "Prevent DLS/FLS if
+// replication is assigned", listed in the 8.14 migration guide), kept in
+// every later version including 9.x.
+func (v version) searchDLSWithReplication() bool { return v.atLeast(8, 14) }
 
 // ccsClusterPrivileges is the cluster privilege list generated for search
 // access. 8.15 added monitor_enrich; 8.17 added monitor_stats (inferred from

@@ -1,7 +1,9 @@
 // Package connection resolves a managed resource's provider config into an
-// Elasticsearch client: it finds the target cluster, enforces the
-// authorization rule before any credential is read, reads the credentials
-// and CA, and caches one client per config, target and credentials version.
+// Elasticsearch client: it checks that the config allows the resource's
+// namespace, finds the target cluster and enforces its grants, refuses
+// plain http without an opt-in, all before any credential is read; then it
+// reads the credentials and CA, and caches one client per config, target
+// and credentials version.
 package connection
 
 import (
@@ -43,19 +45,42 @@ type Request struct {
 	// ElasticsearchRef is spec.forProvider.elasticsearchRef, used by ECK-mode
 	// configs that do not fix the cluster.
 	ElasticsearchRef *commonv1alpha1.ElasticsearchReference
+	// Role is the part the target cluster plays; the zero value is the
+	// remote. Access is checked on a remote only.
+	Role linkrules.Role
 	// Access entries are checked against the target's annotations; empty
 	// checks the namespace only (an observing resource requests nothing).
-	Access []commonv1alpha1.LinkAccess
+	Access []linkrules.AccessEntry
+	// Cleanup says the managed resource is being deleted: the cluster's
+	// grants are not checked, since cleanup only undoes what the resource
+	// owns (proven by its uid). The config's allowedNamespaces still is: a
+	// config is a credential, whatever it is used for.
+	Cleanup bool
 }
 
 // A Denied error says the managed resource's namespace may not use the
-// target cluster. Nothing was read or sent.
+// target cluster or the provider config. Nothing was read or sent.
 type Denied struct{ *linkrules.DeniedError }
 
 // IsDenied reports whether err is an authorization denial.
 func IsDenied(err error) bool {
 	var d *Denied
 	return errors.As(err, &d)
+}
+
+// A TargetGoneError says the ECK Elasticsearch object the request targets,
+// or a Secret ECK keeps for it, does not exist: there is nothing left to
+// reach, and a resource being deleted can let go.
+type TargetGoneError struct {
+	Msg string
+}
+
+func (e *TargetGoneError) Error() string { return e.Msg }
+
+// IsTargetGone reports whether err says the target cluster is gone.
+func IsTargetGone(err error) bool {
+	var g *TargetGoneError
+	return errors.As(err, &g)
 }
 
 // Resolver resolves provider configs. It is safe for concurrent use.
@@ -152,7 +177,7 @@ func (r *Resolver) fromProviderConfig(ctx context.Context, req Request) (*resolv
 			return nil, fmt.Errorf("%s targets Elasticsearch %s, but %s reads Secrets in namespace %s only: use a ClusterProviderConfig to reach other namespaces",
 				field, target, id, pc.Namespace)
 		}
-		return r.fromECK(ctx, req, base, pc.Spec.ECK.URLOverride, target)
+		return r.fromECK(ctx, req, id, base, *pc.Spec.ECK, target)
 	case pc.Spec.Endpoint != nil:
 		e := pc.Spec.Endpoint
 		var ca *v1alpha1.SecretKeyRef
@@ -160,7 +185,7 @@ func (r *Resolver) fromProviderConfig(ctx context.Context, req Request) (*resolv
 			ca = &v1alpha1.SecretKeyRef{Name: e.CASecretRef.Name, Namespace: pc.Namespace, Key: e.CASecretRef.Key}
 		}
 		return r.fromEndpoint(ctx, id, base, v1alpha1.ClusterURLEndpoint{
-			URL: e.URL, CredentialsType: e.CredentialsType, TLS: e.TLS, CASecretRef: ca,
+			URL: e.URL, CredentialsType: e.CredentialsType, TLS: e.TLS, CASecretRef: ca, AllowInsecureHTTP: e.AllowInsecureHTTP,
 			CredentialsSecretRef: v1alpha1.SecretKeyRef{Name: e.CredentialsSecretRef.Name, Namespace: pc.Namespace},
 		})
 	}
@@ -173,6 +198,11 @@ func (r *Resolver) fromClusterProviderConfig(ctx context.Context, req Request) (
 		return nil, fmt.Errorf("cannot get ClusterProviderConfig %s: %w", req.ProviderConfig.Name, err)
 	}
 	id := fmt.Sprintf("ClusterProviderConfig %s", pc.Name)
+	// The config is a credential: a namespace it does not list never gets
+	// to use it, not even to clean up, and learns nothing about its target.
+	if err := linkrules.ConfigAllowsNamespace(v1alpha1.ClusterProviderConfigKind, pc.Name, pc.Spec.AllowedNamespaces, req.Namespace, "spec.providerConfigRef"); err != nil {
+		return nil, denied(err)
+	}
 	base := fmt.Sprintf("%s|%s|%d", id, pc.UID, pc.Generation)
 	switch {
 	case pc.Spec.ECK != nil:
@@ -191,7 +221,7 @@ func (r *Resolver) fromClusterProviderConfig(ctx context.Context, req Request) (
 		default:
 			return nil, fmt.Errorf("spec.forProvider.elasticsearchRef is required: %s in ECK mode does not fix the cluster", id)
 		}
-		return r.fromECK(ctx, req, base, pc.Spec.ECK.URLOverride, target)
+		return r.fromECK(ctx, req, id, base, *pc.Spec.ECK, target)
 	case pc.Spec.Endpoint != nil:
 		return r.fromEndpoint(ctx, id, base, *pc.Spec.Endpoint)
 	}
@@ -202,41 +232,49 @@ func (r *Resolver) fromClusterProviderConfig(ctx context.Context, req Request) (
 // Elasticsearch object before reading its elastic user's password: that
 // user is a superuser, so a cluster that did not grant the namespace must
 // never be reached with it.
-func (r *Resolver) fromECK(ctx context.Context, req Request, base, urlOverride string, target types.NamespacedName) (*resolved, error) {
+func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e v1alpha1.ECKEndpoint, target types.NamespacedName) (*resolved, error) {
 	es := linkrules.NewElasticsearch()
 	if err := r.kube.Get(ctx, target, es); err != nil {
 		if kerrors.IsNotFound(err) {
-			return nil, fmt.Errorf("cannot get Elasticsearch %s: not found; check spec.forProvider.elasticsearchRef or the provider config's spec.eck.elasticsearchRef", target)
+			return nil, &TargetGoneError{Msg: fmt.Sprintf(
+				"cannot get Elasticsearch %s: not found; check spec.forProvider.elasticsearchRef or the provider config's spec.eck.elasticsearchRef", target)}
 		}
 		return nil, fmt.Errorf("cannot get Elasticsearch %s: %w", target, err)
 	}
-	t := linkrules.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations()}
-	if err := linkrules.Authorize(req.Namespace, t, linkrules.RoleRemote, nil); err != nil {
-		return nil, denied(err)
-	}
-	for i := range req.Access {
-		if err := linkrules.Authorize(req.Namespace, t, linkrules.RoleRemote, &req.Access[i]); err != nil {
+	if !req.Cleanup {
+		t := linkrules.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations(), Field: "spec.forProvider.elasticsearchRef"}
+		role := req.Role
+		if role == "" {
+			role = linkrules.RoleRemote
+		}
+		var err error
+		if role == linkrules.RoleRemote {
+			err = linkrules.AuthorizeAccess(req.Namespace, t, req.Access)
+		} else {
+			err = linkrules.AuthorizeNamespace(req.Namespace, t, role)
+		}
+		if err != nil {
 			return nil, denied(err)
 		}
 	}
 
 	u := fmt.Sprintf(eckURLFmt, target.Name, target.Namespace)
-	if urlOverride != "" {
-		u = strings.NewReplacer("{name}", target.Name, "{namespace}", target.Namespace).Replace(urlOverride)
+	if e.URLOverride != "" {
+		u = strings.NewReplacer("{name}", target.Name, "{namespace}", target.Namespace).Replace(e.URLOverride)
 	}
-	if err := checkURL(u, "spec.eck.urlOverride"); err != nil {
+	if err := checkURL(u, "spec.eck.urlOverride of "+id, e.AllowInsecureHTTP, "spec.eck.allowInsecureHTTP"); err != nil {
 		return nil, err
 	}
 	userSecret := types.NamespacedName{Namespace: target.Namespace, Name: fmt.Sprintf(eckUserSecretFmt, target.Name)}
-	password, userVersion, err := r.secretValue(ctx, userSecret, eckUser, "ECK creates it with the cluster")
+	password, userVersion, err := r.eckSecretValue(ctx, userSecret, eckUser, "ECK creates it with the cluster")
 	if err != nil {
 		return nil, err
 	}
-	cfg := elasticsearch.Config{URL: u, Username: eckUser, Password: string(password)}
+	cfg := elasticsearch.Config{URL: u, Username: eckUser, Password: string(password), AllowInsecureHTTP: e.AllowInsecureHTTP}
 	version := userVersion
 	if strings.HasPrefix(u, "https://") {
 		caSecret := types.NamespacedName{Namespace: target.Namespace, Name: fmt.Sprintf(eckCASecretFmt, target.Name)}
-		ca, caVersion, err := r.secretValue(ctx, caSecret, defaultCAKey, "ECK creates it when the HTTP layer uses TLS")
+		ca, caVersion, err := r.eckSecretValue(ctx, caSecret, defaultCAKey, "ECK creates it when the HTTP layer uses TLS")
 		if err != nil {
 			return nil, err
 		}
@@ -245,6 +283,16 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, base, urlOverride s
 	}
 	key := base + "|" + target.String()
 	return &resolved{cfg: cfg, key: key, version: version}, nil
+}
+
+// eckSecretValue reads a Secret ECK keeps for a cluster. ECK deletes these
+// with the cluster, so a missing one means the target is gone.
+func (r *Resolver) eckSecretValue(ctx context.Context, name types.NamespacedName, key, why string) ([]byte, string, error) {
+	v, version, err := r.secretValue(ctx, name, key, why)
+	if kerrors.IsNotFound(err) {
+		return nil, "", &TargetGoneError{Msg: err.Error()}
+	}
+	return v, version, err
 }
 
 func denied(err error) error {
@@ -256,10 +304,10 @@ func denied(err error) error {
 }
 
 func (r *Resolver) fromEndpoint(ctx context.Context, id, base string, e v1alpha1.ClusterURLEndpoint) (*resolved, error) {
-	if err := checkURL(e.URL, "spec.endpoint.url of "+id); err != nil {
+	if err := checkURL(e.URL, "spec.endpoint.url of "+id, e.AllowInsecureHTTP, "spec.endpoint.allowInsecureHTTP"); err != nil {
 		return nil, err
 	}
-	cfg := elasticsearch.Config{URL: e.URL}
+	cfg := elasticsearch.Config{URL: e.URL, AllowInsecureHTTP: e.AllowInsecureHTTP}
 	credName := types.NamespacedName{Namespace: e.CredentialsSecretRef.Namespace, Name: e.CredentialsSecretRef.Name}
 	s, err := r.secret(ctx, credName, "spec.endpoint.credentialsSecretRef of "+id)
 	if err != nil {
@@ -306,13 +354,25 @@ func (r *Resolver) secret(ctx context.Context, name types.NamespacedName, why st
 	s := &corev1.Secret{}
 	if err := r.kube.Get(ctx, name, s); err != nil {
 		if kerrors.IsNotFound(err) {
-			return nil, fmt.Errorf("cannot get Secret %s: not found (%s)", name, why)
+			return nil, &secretNotFoundError{msg: fmt.Sprintf("cannot get Secret %s: not found (%s)", name, why), err: err}
 		}
 		return nil, fmt.Errorf("cannot get Secret %s: %w", name, err)
 	}
 	return s, nil
 }
 
+// secretNotFoundError keeps the API server's not-found error for
+// kerrors.IsNotFound, with a message that says which reference to fix.
+type secretNotFoundError struct {
+	msg string
+	err error
+}
+
+func (e *secretNotFoundError) Error() string { return e.msg }
+func (e *secretNotFoundError) Unwrap() error { return e.err }
+
+// secretValue returns one key of a Secret and the Secret's version. Its
+// errors name the Secret and the key, never a value.
 func (r *Resolver) secretValue(ctx context.Context, name types.NamespacedName, key, why string) ([]byte, string, error) {
 	s, err := r.secret(ctx, name, why)
 	if err != nil {
@@ -325,14 +385,23 @@ func (r *Resolver) secretValue(ctx context.Context, name types.NamespacedName, k
 	return v, string(s.UID) + "/" + s.ResourceVersion, nil
 }
 
-// checkURL rejects URLs that would carry credentials into logs and errors.
-func checkURL(raw, field string) error {
+// checkURL rejects a URL that would carry credentials into logs and errors,
+// or send them in clear without allowHTTP (the field httpField). Its errors
+// never quote a URL that did not parse, since url.Parse's own errors quote
+// it whole, password included.
+func checkURL(raw, field string, allowHTTP bool, httpField string) error {
 	u, err := url.Parse(raw)
-	if err == nil && u.User != nil {
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s is not a valid URL: use https://host:9200", field)
+	case u.User != nil:
 		return fmt.Errorf("%s must not hold credentials: put them in the credentials Secret", field)
-	}
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s %q is not an http(s) URL: use https://host:9200", field, raw)
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return fmt.Errorf("%s %q is not an http(s) URL: use https://host:9200", field, u.Redacted())
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("%s %q must not hold a query or a fragment: use https://host:9200", field, u.Scheme+"://"+u.Host+u.Path)
+	case u.Scheme == "http" && !allowHTTP:
+		return fmt.Errorf("%s %q uses http://, which would send the credentials in clear: use https://, or set %s: true to accept that", field, u.Redacted(), httpField)
 	}
 	return nil
 }

@@ -57,6 +57,7 @@ func newEnv(t *testing.T, esAnnotations map[string]string) *env {
 	objs := []client.Object{
 		eckCluster("ns2", "cluster2", esAnnotations),
 		eckCluster("team-a", "local", nil),
+		eckCluster("team-a", "bare", nil),
 		secret("ns2", "cluster2-es-elastic-user", map[string]string{"elastic": elasticPassword}),
 		secret("ns2", "cluster2-es-http-certs-public", map[string]string{"ca.crt": string(srv.CACertPEM)}),
 		secret("team-a", "local-es-elastic-user", map[string]string{"elastic": elasticPassword}),
@@ -64,7 +65,22 @@ func newEnv(t *testing.T, esAnnotations map[string]string) *env {
 		secret("team-a", "creds", map[string]string{"username": "admin", "password": "admin-pass-1"}),
 		secret("team-a", "ca", map[string]string{"ca.crt": string(srv.CACertPEM)}),
 		&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "eck"},
-			Spec: v1alpha1.ClusterProviderConfigSpec{ECK: &v1alpha1.ECKEndpoint{URLOverride: srv.URL + "/"}}},
+			Spec: v1alpha1.ClusterProviderConfigSpec{AllowedNamespaces: []string{"*"}, ECK: &v1alpha1.ECKEndpoint{URLOverride: srv.URL + "/"}}},
+		// A platform team's admin config, for team-b only.
+		&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "admin"},
+			Spec: v1alpha1.ClusterProviderConfigSpec{AllowedNamespaces: []string{"team-b"}, Endpoint: &v1alpha1.ClusterURLEndpoint{
+				URL: srv.URL, CredentialsSecretRef: v1alpha1.SecretKeyRef{Namespace: "team-a", Name: "creds"},
+				CASecretRef: &v1alpha1.SecretKeyRef{Namespace: "team-a", Name: "ca"},
+			}}},
+		&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "unlisted"},
+			Spec: v1alpha1.ClusterProviderConfigSpec{ECK: &v1alpha1.ECKEndpoint{URLOverride: srv.URL}}},
+		&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "url"},
+			Spec: v1alpha1.ClusterProviderConfigSpec{AllowedNamespaces: []string{"team-a"}, Endpoint: &v1alpha1.ClusterURLEndpoint{
+				URL: srv.URL, CredentialsSecretRef: v1alpha1.SecretKeyRef{Namespace: "team-a", Name: "creds"},
+				CASecretRef: &v1alpha1.SecretKeyRef{Namespace: "team-a", Name: "ca"},
+			}}},
+		&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "eck-http"},
+			Spec: v1alpha1.ClusterProviderConfigSpec{AllowedNamespaces: []string{"*"}, ECK: &v1alpha1.ECKEndpoint{URLOverride: "http://127.0.0.1:1"}}},
 		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "eck"},
 			Spec: v1alpha1.ProviderConfigSpec{ECK: &v1alpha1.ECKEndpoint{URLOverride: srv.URL}}},
 		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "url"},
@@ -77,10 +93,10 @@ func newEnv(t *testing.T, esAnnotations map[string]string) *env {
 				URL: srv.URL, CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"},
 				TLS: &v1alpha1.TLS{CertificateFingerprint: srv.CertFingerprint},
 			}}},
-		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "userinfo"},
-			Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{
-				URL: "https://admin:admin-pass-1@127.0.0.1:1", CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"},
-			}}},
+		urlConfig("userinfo", "https://admin:admin-pass-1@127.0.0.1:1"),
+		urlConfig("unparsable", "https://admin:admin-pass-1%zz@127.0.0.1:1"),
+		urlConfig("query", "https://127.0.0.1:1/?password=admin-pass-1"),
+		urlConfig("http", "http://127.0.0.1:1"),
 		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "apikey"},
 			Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{
 				URL: srv.URL, CredentialsType: v1alpha1.CredentialsAPIKey, CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"},
@@ -98,6 +114,13 @@ func newEnv(t *testing.T, esAnnotations map[string]string) *env {
 	return &env{srv: srv, kube: kube, secretReads: &reads}
 }
 
+// urlConfig is a namespaced URL-mode config of team-a with basic
+// credentials and no CA.
+func urlConfig(name, url string) *v1alpha1.ProviderConfig {
+	return &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: name},
+		Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{URL: url, CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"}}}}
+}
+
 func pc(kind, name string) *xpv2.ProviderConfigReference {
 	return &xpv2.ProviderConfigReference{Kind: kind, Name: name}
 }
@@ -105,14 +128,15 @@ func pc(kind, name string) *xpv2.ProviderConfigReference {
 func TestResolve(t *testing.T) {
 	ctx := context.Background()
 	cluster2 := &commonv1alpha1.ElasticsearchReference{Name: "cluster2", Namespace: "ns2"}
-	search := func(names ...string) []commonv1alpha1.LinkAccess {
-		return []commonv1alpha1.LinkAccess{{Search: &commonv1alpha1.SearchAccess{Names: names}}}
+	search := func(names ...string) []linkrules.AccessEntry {
+		return []linkrules.AccessEntry{{Field: "spec.forProvider.access.search[0]", Kind: linkrules.AccessSearch, Names: names}}
 	}
 	cases := map[string]struct {
 		annotations map[string]string
 		req         Request
 		wantErr     string
 		wantDenied  bool
+		wantGone    bool
 		// noSecretRead asserts that a denial read no credential.
 		noSecretRead bool
 	}{
@@ -140,8 +164,64 @@ func TestResolve(t *testing.T) {
 		"ClusterECKAccessKindDenied": {
 			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationAllowedAccess: "search"},
 			req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2,
-				Access: []commonv1alpha1.LinkAccess{{Replication: &commonv1alpha1.ECKReplicationAccess{Names: []string{"a"}}}}},
-			wantErr: "access kind replication is not allowed", wantDenied: true, noSecretRead: true,
+				Access: []linkrules.AccessEntry{{Field: "spec.forProvider.access.replication[0]", Kind: linkrules.AccessReplication, Names: []string{"a"}}}},
+			wantErr: "spec.forProvider.access.replication[0]: access kind replication is not allowed", wantDenied: true, noSecretRead: true,
+		},
+		"ClusterECKRegexDenied": {
+			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*"},
+			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("/.*/")},
+			wantErr:     "is a regular expression", wantDenied: true, noSecretRead: true,
+		},
+		"ClusterECKRestrictedIndicesDenied": {
+			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*"},
+			req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2,
+				Access: []linkrules.AccessEntry{{Field: "spec.forProvider.access.replication[0]", Kind: linkrules.AccessReplication, Names: []string{".security-7"}, AllowRestrictedIndices: true}}},
+			wantErr: "spec.forProvider.access.replication[0].allowRestrictedIndices", wantDenied: true, noSecretRead: true,
+		},
+		"ClusterECKCleanupSkipsClusterGrants": {
+			annotations: map[string]string{linkrules.AnnotationAllowedIndexPatterns: "none"},
+			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("metrics-*"), Cleanup: true},
+		},
+		"ClusterECKLocalRoleChecksNamespaceOnly": {
+			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "team-a", linkrules.AnnotationAllowedAccess: "search"},
+			req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Role: linkrules.RoleLocal,
+				Access: []linkrules.AccessEntry{{Kind: linkrules.AccessReplication, Names: []string{"x"}}}},
+		},
+		"ClusterECKLocalRoleNotGranted": {
+			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Role: linkrules.RoleLocal},
+			wantErr: "namespace team-a is not allowed to link ns2/cluster2 as local cluster", wantDenied: true, noSecretRead: true,
+		},
+		"ClusterConfigNotAllowingNamespace": {
+			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "admin")},
+			wantErr: "spec.providerConfigRef: ClusterProviderConfig admin does not allow namespace team-a", wantDenied: true, noSecretRead: true,
+		},
+		"ClusterConfigWithoutAllowedNamespaces": {
+			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*"},
+			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "unlisted"), ElasticsearchRef: cluster2},
+			wantErr:     "ClusterProviderConfig unlisted does not allow namespace team-a", wantDenied: true, noSecretRead: true,
+		},
+		"ClusterConfigDeniedEvenForCleanup": {
+			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "admin"), Cleanup: true},
+			wantErr: "does not allow namespace team-a", wantDenied: true, noSecretRead: true,
+		},
+		"ClusterURLAllowed": {req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "url")}},
+		"ECKPlainHTTPNeedsOptIn": {
+			annotations:  map[string]string{linkrules.AnnotationAllowedNamespaces: "*"},
+			req:          Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck-http"), ElasticsearchRef: cluster2},
+			wantErr:      `spec.eck.urlOverride of ClusterProviderConfig eck-http "http://127.0.0.1:1" uses http://, which would send the credentials in clear: use https://, or set spec.eck.allowInsecureHTTP: true`,
+			noSecretRead: true,
+		},
+		"EndpointPlainHTTPNeedsOptIn": {
+			req:     Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "http")},
+			wantErr: "set spec.endpoint.allowInsecureHTTP: true", noSecretRead: true,
+		},
+		"UnparsableURLNotEchoed": {
+			req:     Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "unparsable")},
+			wantErr: "spec.endpoint.url of ProviderConfig team-a/unparsable is not a valid URL", noSecretRead: true,
+		},
+		"QueryRefused": {
+			req:     Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "query")},
+			wantErr: "must not hold a query or a fragment", noSecretRead: true,
 		},
 		"NamespacedECKOtherNamespace": {
 			req:     Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "eck"), ElasticsearchRef: cluster2},
@@ -149,7 +229,11 @@ func TestResolve(t *testing.T) {
 		},
 		"ECKMissingCluster": {
 			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: &commonv1alpha1.ElasticsearchReference{Name: "nope"}},
-			wantErr: "cannot get Elasticsearch team-a/nope: not found",
+			wantErr: "cannot get Elasticsearch team-a/nope: not found", wantGone: true,
+		},
+		"ECKMissingSecrets": {
+			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: &commonv1alpha1.ElasticsearchReference{Name: "bare"}},
+			wantErr: "cannot get Secret team-a/bare-es-elastic-user: not found", wantGone: true,
 		},
 		"ECKNoRef": {
 			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck")},
@@ -184,6 +268,9 @@ func TestResolve(t *testing.T) {
 				}
 				if IsDenied(err) != tc.wantDenied {
 					t.Errorf("IsDenied() = %v, want %v", IsDenied(err), tc.wantDenied)
+				}
+				if IsTargetGone(err) != tc.wantGone {
+					t.Errorf("IsTargetGone() = %v, want %v", IsTargetGone(err), tc.wantGone)
 				}
 				if tc.noSecretRead && *e.secretReads != 0 {
 					t.Errorf("Resolve() read %d Secrets before failing, want none", *e.secretReads)
@@ -239,5 +326,45 @@ func TestResolveCachesPerCredentialsVersion(t *testing.T) {
 	}
 	if n := r.CachedClients(); n != 1 {
 		t.Errorf("CachedClients() = %d, want 1 (the new client replaces the old)", n)
+	}
+}
+
+func TestTransportCondition(t *testing.T) {
+	ctx := context.Background()
+	plain := esfake.NewServer(t, esfake.Options{Users: []esfake.User{{Name: "admin", Password: "admin-pass-1"}}})
+	e := newEnv(t, nil)
+	if err := e.kube.Create(ctx, &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "plain"},
+		Spec: v1alpha1.ProviderConfigSpec{Endpoint: &v1alpha1.URLEndpoint{
+			URL: plain.URL, AllowInsecureHTTP: true, CredentialsSecretRef: v1alpha1.LocalSecretKeyRef{Name: "creds"},
+		}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := NewResolver(e.kube)
+	mg := &xpv2.ConditionedStatus{}
+
+	secure, err := r.Resolve(ctx, Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "url")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	SetTransportCondition(mg, secure)
+	if c := mg.GetCondition(TypeInsecureConnection); c.Status != corev1.ConditionUnknown {
+		t.Errorf("a resource that always used TLS got condition %+v, want none", c)
+	}
+
+	insecure, err := r.Resolve(ctx, Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "plain")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := insecure.Version(ctx); err != nil {
+		t.Fatalf("the allowed plain http config does not work: %v", err)
+	}
+	SetTransportCondition(mg, insecure)
+	if c := mg.GetCondition(TypeInsecureConnection); c.Status != corev1.ConditionTrue || !strings.Contains(c.Message, "in clear") {
+		t.Errorf("plain http: condition %+v, want True saying credentials travel in clear", c)
+	}
+
+	SetTransportCondition(mg, secure)
+	if c := mg.GetCondition(TypeInsecureConnection); c.Status != corev1.ConditionFalse {
+		t.Errorf("back on TLS: condition %+v, want False", c)
 	}
 }

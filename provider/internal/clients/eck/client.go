@@ -45,9 +45,16 @@ type VersionError struct {
 	Name    types.NamespacedName
 	Running linkrules.Version
 	Feature string
+	// Minimum is the version the feature needs, when it is not the
+	// minimum of API-key remote clusters.
+	Minimum *linkrules.Version
 }
 
 func (e *VersionError) Error() string {
+	if e.Minimum != nil {
+		return fmt.Sprintf("Elasticsearch %s runs %s, below %d.%d, the first version with %s; upgrade the cluster first",
+			e.Name, e.Running, e.Minimum.Major, e.Minimum.Minor, e.Feature)
+	}
 	return fmt.Sprintf("Elasticsearch %s runs %s, below %s, the minimum ECK's webhook accepts for %s (Elastic's documentation states %s); upgrade the cluster first",
 		e.Name, e.Running, linkrules.MinAPIKeyVersion, e.Feature, linkrules.DocumentedAPIKeyVersion)
 }

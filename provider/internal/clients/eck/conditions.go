@@ -2,6 +2,9 @@ package eck
 
 import (
 	"errors"
+	"fmt"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -53,6 +56,18 @@ func BlockedCondition(err error) (xpv2.Condition, bool) {
 		Reason:             reason,
 		Message:            err.Error(),
 	}, true
+}
+
+// ReasonTargetGone is the reason of the Warning event a resource being
+// deleted records when its Elasticsearch object is gone.
+const ReasonTargetGone event.Reason = "TargetGone"
+
+// TargetGoneEvent says that a resource being deleted lets go of what (its
+// entry or claim), because the Elasticsearch object that held it is gone:
+// nothing is left to remove, and waiting would hold the deletion forever.
+func TargetGoneEvent(nf *NotFoundError, what string) event.Event {
+	return event.Warning(ReasonTargetGone, fmt.Errorf(
+		"the Elasticsearch object %s (%s) is gone, and its %s with it: nothing left to remove, so the resource lets go", nf.Name, nf.Field, what))
 }
 
 // An InvalidSpecError says the managed resource's spec cannot be turned into

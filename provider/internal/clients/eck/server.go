@@ -26,8 +26,9 @@ func ServerClaims(es *unstructured.Unstructured) (map[string]string, error) {
 
 // ClaimServer records the claim of uid (owner is its "namespace/name") and
 // enables the remote cluster server, keeping the rest of
-// spec.remoteClusterServer (such as its service template). It reports
-// whether es changed.
+// spec.remoteClusterServer (such as its service template). When it turns
+// the server on, it records so in the same change. It reports whether es
+// changed.
 func ClaimServer(es *unstructured.Unstructured, uid, owner string) (bool, error) {
 	claims, err := ServerClaims(es)
 	if err != nil {
@@ -45,15 +46,23 @@ func ClaimServer(es *unstructured.Unstructured, uid, owner string) (bool, error)
 		if err := unstructured.SetNestedField(es.Object, true, "spec", "remoteClusterServer", "enabled"); err != nil {
 			return false, fmt.Errorf("cannot set spec.remoteClusterServer.enabled of Elasticsearch %s: %w", objectName(es), err)
 		}
+		setAnnotation(es, linkrules.AnnotationRemoteClusterServerEnabledBy, linkrules.RemoteClusterServerEnabledByEslink)
 		changed = true
 	}
 	return changed, nil
 }
 
-// ReleaseServer removes the claim of uid. With disable, and when no other
-// claim remains, it also turns the server off, which restarts the cluster;
-// a server that other claims still need is never turned off. It reports
-// whether es changed.
+// EnabledByEslink reports whether eslink turned es's remote cluster server
+// on (and nobody turned it off since).
+func EnabledByEslink(es *unstructured.Unstructured) bool {
+	return es.GetAnnotations()[linkrules.AnnotationRemoteClusterServerEnabledBy] == linkrules.RemoteClusterServerEnabledByEslink
+}
+
+// ReleaseServer removes the claim of uid. With disable, when no other claim
+// remains and eslink turned the server on, it also turns the server off,
+// which restarts the cluster. A server that other claims still need, or
+// that someone else turned on, is never turned off. It reports whether es
+// changed.
 func ReleaseServer(es *unstructured.Unstructured, uid string, disable bool) (bool, error) {
 	claims, err := ServerClaims(es)
 	if err != nil {
@@ -67,30 +76,40 @@ func ReleaseServer(es *unstructured.Unstructured, uid string, disable bool) (boo
 		}
 		changed = true
 	}
-	if disable && len(claims) == 0 && linkrules.RemoteClusterServerEnabled(es) {
+	if disable && len(claims) == 0 && linkrules.RemoteClusterServerEnabled(es) && EnabledByEslink(es) {
 		if err := unstructured.SetNestedField(es.Object, false, "spec", "remoteClusterServer", "enabled"); err != nil {
 			return false, fmt.Errorf("cannot set spec.remoteClusterServer.enabled of Elasticsearch %s: %w", objectName(es), err)
 		}
+		removeAnnotation(es, linkrules.AnnotationRemoteClusterServerEnabledBy)
 		changed = true
 	}
 	return changed, nil
 }
 
-func setClaims(es *unstructured.Unstructured, claims map[string]string) error {
+func setAnnotation(es *unstructured.Unstructured, key, value string) {
 	annotations := es.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[key] = value
+	es.SetAnnotations(annotations)
+}
+
+func removeAnnotation(es *unstructured.Unstructured, key string) {
+	annotations := es.GetAnnotations()
+	delete(annotations, key)
+	es.SetAnnotations(annotations)
+}
+
+func setClaims(es *unstructured.Unstructured, claims map[string]string) error {
 	if len(claims) == 0 {
-		delete(annotations, linkrules.AnnotationRemoteClusterServerClaims)
-		es.SetAnnotations(annotations)
+		removeAnnotation(es, linkrules.AnnotationRemoteClusterServerClaims)
 		return nil
 	}
 	b, err := json.Marshal(claims)
 	if err != nil {
 		return fmt.Errorf("cannot encode annotation %s: %w", linkrules.AnnotationRemoteClusterServerClaims, err)
 	}
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	annotations[linkrules.AnnotationRemoteClusterServerClaims] = string(b)
-	es.SetAnnotations(annotations)
+	setAnnotation(es, linkrules.AnnotationRemoteClusterServerClaims, string(b))
 	return nil
 }

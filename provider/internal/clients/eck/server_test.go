@@ -12,8 +12,9 @@ import (
 const claimsKey = linkrules.AnnotationRemoteClusterServerClaims
 
 type serverState struct {
-	Server map[string]any
-	Claims string
+	Server    map[string]any
+	Claims    string
+	EnabledBy string
 }
 
 func server(claims string, server map[string]any) *unstructured.Unstructured {
@@ -29,9 +30,20 @@ func server(claims string, server map[string]any) *unstructured.Unstructured {
 	return es
 }
 
+// byEslink records on es that eslink turned its server on.
+func byEslink(es *unstructured.Unstructured) *unstructured.Unstructured {
+	a := es.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[linkrules.AnnotationRemoteClusterServerEnabledBy] = linkrules.RemoteClusterServerEnabledByEslink
+	es.SetAnnotations(a)
+	return es
+}
+
 func serverStateOf(es *unstructured.Unstructured) serverState {
 	m, _, _ := unstructured.NestedMap(es.Object, "spec", "remoteClusterServer")
-	return serverState{Server: m, Claims: es.GetAnnotations()[claimsKey]}
+	return serverState{Server: m, Claims: es.GetAnnotations()[claimsKey], EnabledBy: es.GetAnnotations()[linkrules.AnnotationRemoteClusterServerEnabledBy]}
 }
 
 func TestClaimServer(t *testing.T) {
@@ -45,12 +57,17 @@ func TestClaimServer(t *testing.T) {
 		"FirstClaimEnables": {
 			es:          server("", nil),
 			wantChanged: true,
-			want:        serverState{Server: map[string]any{"enabled": true}, Claims: `{"u1":"team-a/s"}`},
+			want:        serverState{Server: map[string]any{"enabled": true}, Claims: `{"u1":"team-a/s"}`, EnabledBy: "eslink"},
 		},
 		"KeepsServiceTemplate": {
 			es:          server("", map[string]any{"service": svc}),
 			wantChanged: true,
-			want:        serverState{Server: map[string]any{"enabled": true, "service": svc}, Claims: `{"u1":"team-a/s"}`},
+			want:        serverState{Server: map[string]any{"enabled": true, "service": svc}, Claims: `{"u1":"team-a/s"}`, EnabledBy: "eslink"},
+		},
+		"EnabledBySomeoneElse": {
+			es:          server("", map[string]any{"enabled": true}),
+			wantChanged: true,
+			want:        serverState{Server: map[string]any{"enabled": true}, Claims: `{"u1":"team-a/s"}`},
 		},
 		"AlreadyEnabledByOthers": {
 			es:          server(`{"u2":"team-b/s"}`, map[string]any{"enabled": true}),
@@ -64,7 +81,7 @@ func TestClaimServer(t *testing.T) {
 		"ReEnablesAfterHandEdit": {
 			es:          server(`{"u1":"team-a/s"}`, map[string]any{"enabled": false}),
 			wantChanged: true,
-			want:        serverState{Server: map[string]any{"enabled": true}, Claims: `{"u1":"team-a/s"}`},
+			want:        serverState{Server: map[string]any{"enabled": true}, Claims: `{"u1":"team-a/s"}`, EnabledBy: "eslink"},
 		},
 		"DamagedAnnotation": {
 			es:      server(`oops`, nil),
@@ -96,19 +113,24 @@ func TestReleaseServer(t *testing.T) {
 		wantChanged bool
 	}{
 		"LastClaimKeepsServerByDefault": {
-			es:          server(`{"u1":"team-a/s"}`, map[string]any{"enabled": true}),
+			es:          byEslink(server(`{"u1":"team-a/s"}`, map[string]any{"enabled": true})),
 			wantChanged: true,
-			want:        serverState{Server: map[string]any{"enabled": true}},
+			want:        serverState{Server: map[string]any{"enabled": true}, EnabledBy: "eslink"},
 		},
 		"LastClaimDisablesWhenAsked": {
-			es: server(`{"u1":"team-a/s"}`, map[string]any{"enabled": true}), disable: true,
+			es: byEslink(server(`{"u1":"team-a/s"}`, map[string]any{"enabled": true})), disable: true,
 			wantChanged: true,
 			want:        serverState{Server: map[string]any{"enabled": false}},
 		},
-		"OtherClaimKeepsServerOn": {
-			es: server(`{"u1":"team-a/s","u2":"team-b/s"}`, map[string]any{"enabled": true}), disable: true,
+		"NeverDisablesWhatOthersEnabled": {
+			es: server(`{"u1":"team-a/s"}`, map[string]any{"enabled": true}), disable: true,
 			wantChanged: true,
-			want:        serverState{Server: map[string]any{"enabled": true}, Claims: `{"u2":"team-b/s"}`},
+			want:        serverState{Server: map[string]any{"enabled": true}},
+		},
+		"OtherClaimKeepsServerOn": {
+			es: byEslink(server(`{"u1":"team-a/s","u2":"team-b/s"}`, map[string]any{"enabled": true})), disable: true,
+			wantChanged: true,
+			want:        serverState{Server: map[string]any{"enabled": true}, Claims: `{"u2":"team-b/s"}`, EnabledBy: "eslink"},
 		},
 		"NotClaimed": {
 			es:   server(`{"u2":"team-b/s"}`, map[string]any{"enabled": true}),

@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -34,50 +34,67 @@ type Config struct {
 	APIKey string
 	// CACert is PEM; empty uses the system roots.
 	CACert []byte
-	// CertificateFingerprint is the hex SHA-256 of a certificate in the chain.
+	// CertificateFingerprint is the hex SHA-256 of the server's certificate
+	// or of a CA that signs it (see tls.go).
 	CertificateFingerprint string
 	InsecureSkipVerify     bool
+	// AllowInsecureHTTP allows an http:// URL, over which the credentials
+	// travel in clear.
+	AllowInsecureHTTP bool
 }
 
 // Client talks to one cluster. It is safe for concurrent use.
 type Client struct {
-	es  *es8.Client
-	url string
-	now func() time.Time
+	es        *es8.Client
+	url       string
+	plainHTTP bool
+	now       func() time.Time
 
 	mu        sync.Mutex
 	version   linkrules.Version
 	versionAt time.Time
 }
 
-// New returns a client for cfg. It does not contact the server.
+// New returns a client for cfg. It does not contact the server. Its errors
+// never quote the URL as given, which could hold a password.
 func New(cfg Config) (*Client, error) {
-	if cfg.URL == "" {
+	u, err := url.Parse(cfg.URL)
+	switch {
+	case cfg.URL == "":
 		return nil, errors.New("cannot create Elasticsearch client: the URL is empty")
+	case err != nil:
+		return nil, errors.New("cannot create Elasticsearch client: the URL is not a valid URL")
+	case u.User != nil:
+		return nil, errors.New("cannot create Elasticsearch client: the URL holds credentials; put them in the credentials Secret")
+	case u.Scheme != "https" && u.Scheme != "http", u.Host == "":
+		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: the URL is not an http(s) URL", u.Redacted())
+	case u.Scheme == "http" && !cfg.AllowInsecureHTTP:
+		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: http:// would send the credentials in clear; use https:// or allow insecure HTTP explicitly", u.Redacted())
 	}
-	c := es8.Config{
-		Addresses:              []string{cfg.URL},
-		Username:               cfg.Username,
-		Password:               cfg.Password,
-		APIKey:                 cfg.APIKey,
-		CACert:                 cfg.CACert,
-		CertificateFingerprint: strings.ReplaceAll(cfg.CertificateFingerprint, ":", ""),
+	tr, err := transport(cfg, u.Hostname())
+	if err != nil {
+		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: %w", u.Redacted(), err)
+	}
+	es, err := es8.NewClient(es8.Config{
+		Addresses: []string{cfg.URL},
+		Username:  cfg.Username,
+		Password:  cfg.Password,
+		APIKey:    cfg.APIKey,
+		Transport: tr,
 		// Never retry in the transport: a retried create would make a second
 		// key. The managed reconciler retries with backoff instead.
 		DisableRetry: true,
-	}
-	if cfg.InsecureSkipVerify {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig.InsecureSkipVerify = true // Explicitly requested by the provider config.
-		c.Transport = tr
-		c.CACert = nil
-	}
-	es, err := es8.NewClient(c)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: %w", cfg.URL, err)
+		// The library's error would quote the address.
+		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: the library rejected the configuration", u.Redacted())
 	}
-	return &Client{es: es, url: cfg.URL, now: time.Now}, nil
+	return &Client{es: es, url: u.Redacted(), plainHTTP: u.Scheme == "http", now: time.Now}, nil
 }
+
+// PlaintextHTTP reports whether the client sends credentials over http://,
+// which its config allowed explicitly.
+func (c *Client) PlaintextHTTP() bool { return c.plainHTTP }
 
 // URL is the cluster's address, for messages.
 func (c *Client) URL() string { return c.url }
@@ -127,6 +144,12 @@ func SupportsCertificateIdentity(v linkrules.Version) bool {
 	return !v.Less(linkrules.CertificateIdentityVersion)
 }
 
+// SupportsUpdateExpiration reports whether the server's cross-cluster key
+// update accepts expiration (8.13+).
+func SupportsUpdateExpiration(v linkrules.Version) bool {
+	return !v.Less(linkrules.UpdateExpirationVersion)
+}
+
 // GetAPIKey returns the key with id, whatever its state. A missing key is an
 // error with ReasonNotFound.
 func (c *Client) GetAPIKey(ctx context.Context, id string) (*APIKey, error) {
@@ -147,8 +170,9 @@ func (c *Client) GetAPIKey(ctx context.Context, id string) (*APIKey, error) {
 	return &out.APIKeys[0], nil
 }
 
-// ActiveCrossClusterKeysByName returns the active (neither invalidated nor
-// expired) cross-cluster keys with exactly this name.
+// ActiveCrossClusterKeysByName returns the cross-cluster keys with exactly
+// this name that Elasticsearch reports active (neither invalidated nor
+// expired, by its clock).
 func (c *Client) ActiveCrossClusterKeysByName(ctx context.Context, name string) ([]APIKey, error) {
 	op := fmt.Sprintf("find API keys named %q", name)
 	// A trailing * would turn the exact match into a prefix search.
@@ -170,21 +194,21 @@ func (c *Client) ActiveCrossClusterKeysByName(ctx context.Context, name string) 
 		return nil, err
 	}
 	keys := make([]APIKey, 0, len(out.APIKeys))
-	now := c.now()
 	for _, k := range out.APIKeys {
-		if k.Type == "cross_cluster" && k.Name == name && k.Active(now) {
+		if k.Type == "cross_cluster" && k.Name == name && !k.Invalidated {
 			keys = append(keys, k)
 		}
 	}
 	return keys, nil
 }
 
-// ActiveCrossClusterKeysByMetadata returns the active cross-cluster keys
-// whose top-level metadata key equals value, through the query API. name,
-// when set, widens the search to keys of that name: the metadata match is
-// then made here, which also works where a dotted metadata key such as
-// eslink.io/uid is not queryable as a field path.
-func (c *Client) ActiveCrossClusterKeysByMetadata(ctx context.Context, key, value, name string) ([]APIKey, error) {
+// CrossClusterKeysByMetadata returns the cross-cluster keys that are not
+// invalidated and whose top-level metadata key equals value, through the
+// query API. Expired keys are included: the caller judges expiry with its
+// own clock. name, when set, widens the search to keys of that name: the
+// metadata match is then made here, which also works where a dotted
+// metadata key such as eslink.io/uid is not queryable as a field path.
+func (c *Client) CrossClusterKeysByMetadata(ctx context.Context, key, value, name string) ([]APIKey, error) {
 	op := fmt.Sprintf("query API keys by metadata %s", key)
 	should := []any{map[string]any{"term": map[string]any{"metadata." + key: value}}}
 	if name != "" {
@@ -216,13 +240,8 @@ func (c *Client) ActiveCrossClusterKeysByMetadata(ctx context.Context, key, valu
 		return nil, err
 	}
 	keys := make([]APIKey, 0, len(out.APIKeys))
-	now := c.now()
 	for _, k := range out.APIKeys {
-		var got string
-		if raw, ok := k.Metadata[key]; !ok || json.Unmarshal(raw, &got) != nil || got != value {
-			continue
-		}
-		if k.Active(now) {
+		if k.MetadataString(key) == value && !k.Invalidated && k.Type == "cross_cluster" {
 			keys = append(keys, k)
 		}
 	}
@@ -274,8 +293,20 @@ func (c *Client) UpdateCrossClusterAPIKey(ctx context.Context, id string, r Upda
 // InvalidateAPIKey invalidates a key by id. A key that is missing or already
 // invalid counts as invalidated.
 func (c *Client) InvalidateAPIKey(ctx context.Context, id string) error {
-	op := fmt.Sprintf("invalidate API key %s", id)
-	body, err := json.Marshal(map[string]any{"ids": []string{id}})
+	return c.InvalidateAPIKeys(ctx, id)
+}
+
+// InvalidateAPIKeys invalidates keys by id in one request. Keys that are
+// missing or already invalid count as invalidated.
+func (c *Client) InvalidateAPIKeys(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	op := fmt.Sprintf("invalidate API key %s", strings.Join(ids, ", "))
+	if len(ids) > 1 {
+		op = fmt.Sprintf("invalidate API keys %s", strings.Join(ids, ", "))
+	}
+	body, err := json.Marshal(map[string]any{"ids": ids})
 	if err != nil {
 		return fmt.Errorf("cannot %s: %w", op, err)
 	}
@@ -301,7 +332,7 @@ func (c *Client) InvalidateAPIKey(ctx context.Context, id string) error {
 		msg := strings.Join(reasons, "; ")
 		if len(out.ErrorDetails) > 0 && out.ErrorDetails[0].Type == "security_exception" {
 			return &Error{Reason: ReasonPrivilege, Status: 200, Type: out.ErrorDetails[0].Type, Message: fmt.Sprintf(
-				"cannot %s: missing privilege on Elasticsearch at %s: %s; the provider's user needs the cluster privileges manage_security and monitor", op, c.url, msg)}
+				"cannot %s: missing privilege on Elasticsearch at %s: %s; %s", op, c.url, msg, privilegeAdvice)}
 		}
 		return &Error{Reason: ReasonServer, Status: 200, Message: fmt.Sprintf("cannot %s on Elasticsearch at %s: %s", op, c.url, msg)}
 	}

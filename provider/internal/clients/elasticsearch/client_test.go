@@ -93,19 +93,19 @@ func TestLifecycle(t *testing.T) {
 	if len(byName) != 1 || byName[0].ID != created.ID {
 		t.Errorf("ActiveCrossClusterKeysByName() = %+v, want [%s]", byName, created.ID)
 	}
-	byUID, err := c.ActiveCrossClusterKeysByMetadata(ctx, "eslink.io/uid", "uid-1", "orders")
+	byUID, err := c.CrossClusterKeysByMetadata(ctx, "eslink.io/uid", "uid-1", "orders")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(byUID) != 1 || byUID[0].ID != created.ID {
-		t.Errorf("ActiveCrossClusterKeysByMetadata() = %+v, want [%s]", byUID, created.ID)
+		t.Errorf("CrossClusterKeysByMetadata() = %+v, want [%s]", byUID, created.ID)
 	}
-	other, err := c.ActiveCrossClusterKeysByMetadata(ctx, "eslink.io/uid", "uid-2", "orders")
+	other, err := c.CrossClusterKeysByMetadata(ctx, "eslink.io/uid", "uid-2", "orders")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(other) != 0 {
-		t.Errorf("ActiveCrossClusterKeysByMetadata(uid-2) = %+v, want none", other)
+		t.Errorf("CrossClusterKeysByMetadata(uid-2) = %+v, want none", other)
 	}
 
 	// The GET access fed back is a noop; a new access is an update.

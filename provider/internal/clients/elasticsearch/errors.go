@@ -55,6 +55,13 @@ func ReasonOf(err error) Reason {
 // IsNotFound reports whether err says the key or resource does not exist.
 func IsNotFound(err error) bool { return ReasonOf(err) == ReasonNotFound }
 
+// privilegeAdvice says which cluster privileges the provider config's user
+// needs: monitor to read the version (GET /), manage_security to create,
+// update and invalidate cross-cluster API keys (manage_api_key and
+// manage_own_api_key cannot), and read_security to observe keys other
+// users made (manage_security includes it).
+const privilegeAdvice = "the provider config's user needs the cluster privileges manage_security and monitor (read_security and monitor to observe keys only)"
+
 // esErrorBody is the error format of Elasticsearch.
 type esErrorBody struct {
 	Error *struct {
@@ -101,7 +108,7 @@ func classifyResponse(url, op string, status int, body esErrorBody) *Error {
 		e.Message = fmt.Sprintf("cannot %s: the license of Elasticsearch at %s is non-compliant for [%s]; cross-cluster API keys need an enterprise or trial license", op, url, feature)
 	case status == 403:
 		e.Reason = ReasonPrivilege
-		e.Message = fmt.Sprintf("cannot %s: missing privilege on Elasticsearch at %s: %s; the provider's user needs the cluster privileges manage_security and monitor", op, url, reason)
+		e.Message = fmt.Sprintf("cannot %s: missing privilege on Elasticsearch at %s: %s; %s", op, url, reason, privilegeAdvice)
 	case status == 401:
 		e.Reason = ReasonAuthentication
 		e.Message = fmt.Sprintf("cannot %s: Elasticsearch at %s rejected the provider config's credentials (HTTP 401); check the credentials Secret", op, url)

@@ -57,6 +57,16 @@ func (k *APIKey) Expired(now time.Time) bool {
 // Active reports whether the key can still be used at now.
 func (k *APIKey) Active(now time.Time) bool { return !k.Invalidated && !k.Expired(now) }
 
+// MetadataString returns the string value of a top-level metadata key, or
+// "" when it is missing or not a string.
+func (k *APIKey) MetadataString(key string) string {
+	var s string
+	if raw, ok := k.Metadata[key]; !ok || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
 // CreateRequest is the body of POST /_security/cross_cluster/api_key.
 type CreateRequest struct {
 	Name       string                     `json:"name"`
@@ -81,6 +91,9 @@ type CreatedKey struct {
 type UpdateRequest struct {
 	Access   Access
 	Metadata map[string]json.RawMessage
+	// Expiration, when set, makes the key expire that long from now. Only
+	// 8.13+ accepts it; it always makes the update count as a change.
+	Expiration string
 	// SetCertificateIdentity sends certificate_identity: the value, or null
 	// to clear it when CertificateIdentity is nil. Only for 9.3+.
 	SetCertificateIdentity bool
@@ -96,6 +109,9 @@ func (r UpdateRequest) body() ([]byte, error) {
 	}
 	if r.SetCertificateIdentity {
 		m["certificate_identity"] = r.CertificateIdentity
+	}
+	if r.Expiration != "" {
+		m["expiration"] = r.Expiration
 	}
 	return json.Marshal(m)
 }

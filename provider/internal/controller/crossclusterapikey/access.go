@@ -16,6 +16,7 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -130,27 +131,47 @@ func observedAccess(a *elasticsearch.Access) *esv1alpha1.CrossClusterAccess {
 }
 
 // linkAccess maps key access onto the per-entry checks of the authorization
-// annotations: every entry's kind and index names are checked.
-func linkAccess(in *esv1alpha1.CrossClusterAccess) []commonv1alpha1.LinkAccess {
+// annotations: every entry's kind, index names and restricted indices.
+func linkAccess(in *esv1alpha1.CrossClusterAccess) []linkrules.AccessEntry {
 	if in == nil {
 		return nil
 	}
-	out := make([]commonv1alpha1.LinkAccess, 0, len(in.Search)+len(in.Replication))
-	for i := range in.Search {
-		out = append(out, commonv1alpha1.LinkAccess{Search: &in.Search[i]})
+	out := make([]linkrules.AccessEntry, 0, len(in.Search)+len(in.Replication))
+	for i, s := range in.Search {
+		out = append(out, linkrules.AccessEntry{
+			Field: fmt.Sprintf("spec.forProvider.access.search[%d]", i), Kind: linkrules.AccessSearch, Names: s.Names,
+			AllowRestrictedIndices: s.AllowRestrictedIndices != nil && *s.AllowRestrictedIndices,
+		})
 	}
-	for _, r := range in.Replication {
-		out = append(out, commonv1alpha1.LinkAccess{Replication: &commonv1alpha1.ECKReplicationAccess{Names: r.Names}})
+	for i, r := range in.Replication {
+		out = append(out, linkrules.AccessEntry{
+			Field: fmt.Sprintf("spec.forProvider.access.replication[%d]", i), Kind: linkrules.AccessReplication, Names: r.Names,
+			AllowRestrictedIndices: r.AllowRestrictedIndices != nil && *r.AllowRestrictedIndices,
+		})
 	}
 	return out
 }
 
-// desiredMetadata is the user's metadata under the provider's own tags.
-func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Access) (map[string]json.RawMessage, error) {
-	out := make(map[string]json.RawMessage, len(cr.Spec.ForProvider.Metadata)+5)
+// Metadata key prefixes the user may not set: the provider's own tags, and
+// ECK's, which ECK acts on (it invalidates keys whose ECK metadata names a
+// cluster it does not know) and which observing resources trust.
+var reservedMetadataPrefixes = []string{"eslink.io/", "elasticsearch.k8s.elastic.co/"}
+
+const metadataUID = esv1alpha1.MetadataUID
+
+// desiredMetadata is the user's metadata under the provider's own tags:
+// who owns the key, a hash of its access, the expiration it was set from
+// and, during a handover, the key it replaces.
+func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Access, replaces string) (map[string]json.RawMessage, error) {
+	out := make(map[string]json.RawMessage, len(cr.Spec.ForProvider.Metadata)+7)
 	for k, v := range cr.Spec.ForProvider.Metadata {
 		if len(k) > 0 && k[0] == '_' {
 			return nil, fmt.Errorf("spec.forProvider.metadata key %q begins with an underscore, which Elasticsearch rejects: rename it", k)
+		}
+		for _, p := range reservedMetadataPrefixes {
+			if strings.HasPrefix(k, p) {
+				return nil, fmt.Errorf("spec.forProvider.metadata key %q is reserved (keys beginning with %s belong to the provider or to ECK): remove it", k, p)
+			}
 		}
 		if !json.Valid(v.Raw) {
 			return nil, fmt.Errorf("spec.forProvider.metadata[%q] is not valid JSON", k)
@@ -168,10 +189,13 @@ func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Acc
 		esv1alpha1.MetadataUID:        string(cr.GetUID()),
 		esv1alpha1.MetadataAccessHash: hash,
 	}
+	if e := desiredExpiration(cr); e != "" {
+		tags[esv1alpha1.MetadataExpiration] = e
+	}
+	if replaces != "" {
+		tags[esv1alpha1.MetadataReplaces] = replaces
+	}
 	for k, v := range tags {
-		if _, ok := out[k]; ok {
-			return nil, fmt.Errorf("spec.forProvider.metadata key %q is reserved for the provider: remove it", k)
-		}
 		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("cannot encode metadata key %q: %w", k, err)

@@ -109,7 +109,8 @@ func TestDesiredMetadata(t *testing.T) {
 	cr := &esv1alpha1.CrossClusterAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "orders", UID: "uid-1"}}
 	access := elasticsearch.Access{Replication: []elasticsearch.ReplicationAccess{{Names: []string{"x"}}}}
 	cr.Spec.ForProvider.Metadata = map[string]apiextensionsv1.JSON{"team": {Raw: []byte(`"a"`)}}
-	got, err := desiredMetadata(cr, access)
+	cr.Spec.ForProvider.Expiration = ptr("30d")
+	got, err := desiredMetadata(cr, access, "old-key-id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +125,8 @@ func TestDesiredMetadata(t *testing.T) {
 		esv1alpha1.MetadataName:       json.RawMessage(`"orders"`),
 		esv1alpha1.MetadataUID:        json.RawMessage(`"uid-1"`),
 		esv1alpha1.MetadataAccessHash: json.RawMessage(`"` + hash + `"`),
+		esv1alpha1.MetadataExpiration: json.RawMessage(`"30d"`),
+		esv1alpha1.MetadataReplaces:   json.RawMessage(`"old-key-id"`),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("desiredMetadata(): -want +got:\n%s", diff)
@@ -131,6 +134,7 @@ func TestDesiredMetadata(t *testing.T) {
 	if !metadataEqual(want, map[string]json.RawMessage{
 		"team": json.RawMessage(` "a" `), esv1alpha1.MetadataManagedBy: json.RawMessage(`"eslink"`), esv1alpha1.MetadataNamespace: json.RawMessage(`"team-a"`),
 		esv1alpha1.MetadataName: json.RawMessage(`"orders"`), esv1alpha1.MetadataUID: json.RawMessage(`"uid-1"`), esv1alpha1.MetadataAccessHash: want[esv1alpha1.MetadataAccessHash],
+		esv1alpha1.MetadataExpiration: json.RawMessage(`"30d"`), esv1alpha1.MetadataReplaces: json.RawMessage(` "old-key-id"`),
 	}) {
 		t.Error("metadataEqual() = false for the same metadata with other whitespace")
 	}
@@ -138,12 +142,14 @@ func TestDesiredMetadata(t *testing.T) {
 		t.Error("metadataEqual() = true for metadata missing the provider's tags")
 	}
 
-	cr.Spec.ForProvider.Metadata = map[string]apiextensionsv1.JSON{esv1alpha1.MetadataUID: {Raw: []byte(`"spoof"`)}}
-	if _, err := desiredMetadata(cr, access); err == nil || !strings.Contains(err.Error(), "reserved for the provider") {
-		t.Errorf("desiredMetadata(reserved key) error = %v, want one saying the key is reserved", err)
+	for _, k := range []string{esv1alpha1.MetadataUID, "eslink.io/anything", "elasticsearch.k8s.elastic.co/namespace"} {
+		cr.Spec.ForProvider.Metadata = map[string]apiextensionsv1.JSON{k: {Raw: []byte(`"spoof"`)}}
+		if _, err := desiredMetadata(cr, access, ""); err == nil || !strings.Contains(err.Error(), "is reserved") || !strings.Contains(err.Error(), k) {
+			t.Errorf("desiredMetadata(%s) error = %v, want one saying the key is reserved", k, err)
+		}
 	}
 	cr.Spec.ForProvider.Metadata = map[string]apiextensionsv1.JSON{"_x": {Raw: []byte(`1`)}}
-	if _, err := desiredMetadata(cr, access); err == nil || !strings.Contains(err.Error(), "underscore") {
+	if _, err := desiredMetadata(cr, access, ""); err == nil || !strings.Contains(err.Error(), "underscore") {
 		t.Errorf("desiredMetadata(_x) error = %v, want one naming the underscore", err)
 	}
 }

@@ -167,8 +167,9 @@ type cluster struct {
 }
 
 // startProvider runs the provider config and CrossClusterAPIKey
-// controllers, logging at debug level, until the test ends.
-func startProvider(t *testing.T) *cluster {
+// controllers, logging at debug level, until the test ends. ko sets the
+// key rules; by default the minimum key lifetime is one minute.
+func startProvider(t *testing.T, ko ...Options) *cluster {
 	t.Helper()
 	e := controlPlane(t)
 	kube, err := client.New(e.Config, client.Options{Scheme: e.Scheme})
@@ -205,7 +206,11 @@ func startProvider(t *testing.T) *cluster {
 	if err := providerconfig.Setup(mgr, o); err != nil {
 		t.Fatal(err)
 	}
-	if err := Setup(mgr, o); err != nil {
+	keys := Options{MinKeyLifetime: time.Minute}
+	if len(ko) > 0 {
+		keys = ko[0]
+	}
+	if err := Setup(mgr, o, keys); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,6 +1,8 @@
 // Package ecksetup registers a controller for a managed kind that owns one
-// entry of an ECK Elasticsearch object. Both eck.m.eslink.io kinds reconcile
-// the same way; only their external client differs.
+// entry of an ECK Elasticsearch object, or one alias's part of a local
+// cluster (its settings, its connectivity). These kinds reconcile the same
+// way: keyed by their owner's uid, observed consistently; only their
+// external client differs.
 package ecksetup
 
 import (
@@ -13,27 +15,33 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/internal/linkrules"
 )
 
+// A NewConnector returns the connector of a kind, given the manager's
+// client (reads served from its cache), a reader of the API server itself
+// (for read-modify-writes, which a lagging cache would only make conflict)
+// and the recorder of the kind's events.
+type NewConnector[T resource.Managed] func(kube client.Client, live client.Reader, record event.Recorder) managed.TypedExternalConnector[T]
+
 // Setup adds a controller for kind gvk, whose objects are of type T, with
-// connector c. The controller watches the ECK Elasticsearch objects its
-// resources read (deps), so a change reaches them at once instead of at the
-// next poll or after an error's backoff.
-func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, obj T, c managed.TypedExternalConnector[T], deps Dependencies[T]) error {
+// the connector newConnector returns. With deps, the controller watches the
+// ECK Elasticsearch objects its resources read, so a change reaches them at
+// once instead of at the next poll or after an error's backoff; without,
+// the poll alone brings changes.
+func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, obj T, newConnector NewConnector[T], deps Dependencies[T]) error {
 	name := managed.ControllerName(gvk.GroupKind().String())
 	log := o.Logger.WithValues("controller", name)
-	onElasticsearch, err := watchDependencies(mgr, gvk, obj, deps, log)
-	if err != nil {
-		return err
-	}
+	// crossplane-runtime's recorder takes the legacy events API.
+	record := event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)
 
 	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[T](c),
+		managed.WithTypedExternalConnector[T](newConnector(mgr.GetClient(), mgr.GetAPIReader(), record)),
 		managed.WithLogger(log),
 		managed.WithPollInterval(o.PollInterval),
-		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name), o.EventFilterFunctions...)), // crossplane-runtime's recorder takes the legacy events API.
+		managed.WithRecorder(record),
 		// An entry or claim is keyed by its owner's uid, never by an id the
 		// external system returns, so an interrupted create is safe to redo.
 		managed.WithDeterministicExternalName(true),
@@ -50,10 +58,16 @@ func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schem
 	}
 
 	r := managed.NewReconciler(mgr, resource.ManagedKind(gvk), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
-		For(obj, builder.WithPredicates(resource.DesiredStateChanged())).
-		Watches(linkrules.NewElasticsearch(), onElasticsearch).
-		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+		For(obj, builder.WithPredicates(resource.DesiredStateChanged()))
+	if deps != nil {
+		onElasticsearch, err := watchDependencies(mgr, gvk, obj, deps, log)
+		if err != nil {
+			return err
+		}
+		b = b.Watches(linkrules.NewElasticsearch(), onElasticsearch)
+	}
+	return b.Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }

@@ -1,6 +1,7 @@
-// Package ecktest runs the ECK entry controllers in-process against a shared
-// test control plane with ECK's real CRD, counting every write the API server
-// applies, for the integration tests of both eck.m.eslink.io kinds.
+// Package ecktest runs controllers in-process against a shared test control
+// plane with ECK's real CRD and the provider's CRDs, counting every write the
+// API server applies, for the integration tests of the kinds that own parts
+// of ECK objects (eck.m.eslink.io) or of a local cluster's settings.
 package ecktest
 
 import (
@@ -58,18 +59,15 @@ var (
 func ControlPlane(t *testing.T) *controlplane.Env {
 	t.Helper()
 	envOnce.Do(func() {
-		// Only this provider group's CRDs: the kinds under test, and no
-		// dependency on the state of the other groups' generated CRDs.
+		// The provider's CRDs: the ECK kinds, and the kinds that reach a
+		// local cluster's REST API with the provider configs.
 		root, err := controlplane.RepoRoot()
 		if err != nil {
 			envErr = err
 			return
 		}
 		env, envErr = controlplane.Start(context.Background(), controlplane.WithoutProjectCRDs(),
-			controlplane.WithCRDPaths(
-				filepath.Join(root, "package", "provider", "crds", "eck.m.eslink.io_remoteclusterentries.yaml"),
-				filepath.Join(root, "package", "provider", "crds", "eck.m.eslink.io_remoteclusterservers.yaml"),
-			))
+			controlplane.WithCRDPaths(filepath.Join(root, "package", "provider", "crds")))
 	})
 	if envErr != nil {
 		t.Fatal(envErr)

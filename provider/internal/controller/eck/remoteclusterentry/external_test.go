@@ -16,6 +16,7 @@ import (
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
 )
 
 // fakeES builds an Elasticsearch object for the fake client.
@@ -64,6 +65,11 @@ func TestObserve(t *testing.T) {
 		deleting   bool
 		want       managed.ExternalObservation
 		wantReason xpv2.ConditionReason // Ready=False reason when blocked
+		// cert drops apiKey (the certificate model); names replaces the
+		// requested search names.
+		cert      bool
+		names     []string
+		wantEvent string
 	}{
 		"UpToDate": {
 			objs: []client.Object{fakeES("ns1", "c1", "9.3.2", owned, want), remote},
@@ -117,16 +123,51 @@ func TestObserve(t *testing.T) {
 			want:     managed.ExternalObservation{},
 		},
 		"DeletingLocalGone": {
-			deleting: true,
-			want:     managed.ExternalObservation{},
+			deleting:  true,
+			want:      managed.ExternalObservation{},
+			wantEvent: "the Elasticsearch object ns1/c1 (spec.forProvider.elasticsearchRef) is gone, and its remote cluster alias logs with it: nothing left to remove, so the resource lets go",
+		},
+		"CertificateModelNotGranted": {
+			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll), remote},
+			cert:       true,
+			wantReason: eck.ReasonNotAuthorized,
+		},
+		"CertificateModelGranted": {
+			objs: []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll),
+				fakeES("ns2", "c2", "9.3.2", map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationAllowedAccess: "search,certificate"})},
+			cert: true,
+			want: managed.ExternalObservation{},
+		},
+		"RegexNameOnUnrestrictedRemote": {
+			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll), remote},
+			names:      []string{"/.*/"},
+			wantReason: eck.ReasonNotAuthorized,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			rec := &ecktest.Recorder{}
 			kube := fake.NewClientBuilder().WithObjects(tc.objs...).Build()
-			e := &external{es: eck.NewClient(kube, kube)}
+			e := &external{es: eck.NewClient(kube, kube), record: rec}
 			mg := unitEntry(tc.deleting)
+			if tc.cert {
+				mg.Spec.ForProvider.APIKey = nil
+			}
+			if tc.names != nil {
+				mg.Spec.ForProvider.APIKey.Access.Search.Names = tc.names
+			}
 			got, err := e.Observe(context.Background(), mg)
+			var events []string
+			for _, ev := range rec.Events {
+				events = append(events, string(ev.Type)+" "+string(ev.Reason)+": "+ev.Message)
+			}
+			var wantEvents []string
+			if tc.wantEvent != "" {
+				wantEvents = []string{"Warning TargetGone: " + tc.wantEvent}
+			}
+			if diff := cmp.Diff(wantEvents, events); diff != "" {
+				t.Errorf("events: -want +got:\n%s", diff)
+			}
 			if tc.wantReason != "" {
 				if err == nil {
 					t.Fatalf("Observe: want an error with reason %s", tc.wantReason)
@@ -162,7 +203,7 @@ func TestCreateAndDelete(t *testing.T) {
 		fakeES("ns1", "c1", "9.3.2", ann(`{"other":"u2"}`), hand, other),
 		fakeES("ns2", "c2", "9.3.2", grantAll),
 	).Build()
-	e := &external{es: eck.NewClient(kube, kube)}
+	e := &external{es: eck.NewClient(kube, kube), record: &ecktest.Recorder{}}
 	state := func() ([]map[string]any, string) {
 		es := linkrules.NewElasticsearch()
 		if err := kube.Get(context.Background(), types.NamespacedName{Namespace: "ns1", Name: "c1"}, es); err != nil {

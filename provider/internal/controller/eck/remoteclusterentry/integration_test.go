@@ -17,6 +17,7 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
@@ -146,7 +147,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
 			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedIndexPatterns, "logs-*"),
 			access:     search("logs-app-*", "metrics-*"),
-			wantDenied: `index pattern "metrics-*" in spec.access.search.names is outside what remote`,
+			wantDenied: `spec.forProvider.apiKey.access.search.names[1]: index pattern "metrics-*" is outside what remote`,
 		},
 		"DisallowedAccessKind": {
 			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
@@ -154,10 +155,33 @@ func TestAuthorizationMatrix(t *testing.T) {
 			access:     both,
 			wantDenied: "access kind replication is not allowed on remote",
 		},
-		"CertificateModelNotGranted": {
+		"CertificateModelNamespaceNotGranted": {
 			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
 			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "team-x"),
 			wantDenied: "as remote cluster",
+		},
+		"CertificateModelNotGranted": {
+			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedIndexPatterns, "logs-*"),
+			wantDenied: "spec.forProvider.apiKey: the certificate security model is not allowed on remote",
+		},
+		"CertificateModelGranted": {
+			localAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			remoteAnn: ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedAccess, "certificate"),
+		},
+		"RegexName": {
+			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedIndexPatterns, "*logs*"),
+			access:     search("/.*logs.*|.*/"),
+			wantDenied: `index name "/.*logs.*|.*/" is a regular expression`,
+		},
+		"RestrictedIndices": {
+			localAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			remoteAnn: ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			access: &commonv1alpha1.LinkAccess{Search: &commonv1alpha1.SearchAccess{
+				Names: []string{".security*"}, AllowRestrictedIndices: ptr.To(true),
+			}},
+			wantDenied: "spec.forProvider.apiKey.access.search.allowRestrictedIndices: true lets the patterns match restricted indices",
 		},
 	}
 	for name, tc := range cases {
@@ -237,7 +261,12 @@ func TestEntryLifecycle(t *testing.T) {
 			c := condition(h.get(t, ns, "full").Status.Conditions, xpv2.TypeReady)
 			return c.Reason == eck.ReasonTargetNotFound && strings.Contains(c.Message, "spec.forProvider.remoteElasticsearchRef"), c.Message
 		})
-		h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
+		// The entry asks for restricted indices, and a later one for the
+		// certificate model, which only grants allow.
+		h.Elasticsearch(t, ns, "c2", "9.3.2", map[string]string{
+			linkrules.AnnotationAllowRestrictedIndices: "true",
+			linkrules.AnnotationAllowedAccess:          "search,replication,certificate",
+		}, nil)
 		h.waitReady(t, ns, "full", "")
 	})
 

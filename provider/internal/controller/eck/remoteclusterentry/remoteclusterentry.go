@@ -9,13 +9,14 @@ import (
 	"fmt"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
@@ -27,13 +28,20 @@ import (
 const (
 	fieldLocal  = "spec.forProvider.elasticsearchRef"
 	fieldRemote = "spec.forProvider.remoteElasticsearchRef"
+	fieldAPIKey = "spec.forProvider.apiKey"
+	fieldAlias  = "spec.forProvider.alias"
 )
+
+// flow3Aliases are the aliases RemoteClusterSettings own on the cluster.
+var flow3Aliases = eck.OwnerRecord{Annotation: linkrules.AnnotationRemoteClusterSettingsOwners, What: "remote cluster alias"}
 
 // Setup adds a controller that reconciles RemoteClusterEntry managed
 // resources.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	c := &connector{es: eck.NewClient(mgr.GetClient(), mgr.GetAPIReader())}
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterEntryGroupVersionKind, &v1alpha1.RemoteClusterEntry{}, c, dependencies)
+	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterEntryGroupVersionKind, &v1alpha1.RemoteClusterEntry{},
+		func(kube client.Client, live client.Reader, record event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterEntry] {
+			return &connector{kube: kube, live: live, record: record}
+		}, dependencies)
 }
 
 // dependencies are the local cluster, the entry it owns there, and the
@@ -49,17 +57,20 @@ func dependencies(mg *v1alpha1.RemoteClusterEntry) []ecksetup.Dependency {
 }
 
 type connector struct {
-	es *eck.Client
+	kube   client.Client
+	live   client.Reader
+	record event.Recorder
 }
 
 // Connect needs no credentials: the provider changes ECK objects with its
 // own Kubernetes identity, which is why every change is authorized first.
 func (c *connector) Connect(_ context.Context, _ *v1alpha1.RemoteClusterEntry) (managed.TypedExternalClient[*v1alpha1.RemoteClusterEntry], error) {
-	return &external{es: c.es}, nil
+	return &external{es: eck.NewClient(c.kube, c.live), record: c.record}, nil
 }
 
 type external struct {
-	es *eck.Client
+	es     *eck.Client
+	record event.Recorder
 }
 
 func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) (managed.ExternalObservation, error) {
@@ -73,6 +84,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry)
 		// it behind after a grant was revoked would leak the link.
 		var nf *eck.NotFoundError
 		if errors.As(err, &nf) {
+			e.record.Event(mg, eck.TargetGoneEvent(nf, fmt.Sprintf("remote cluster alias %s", p.Alias)))
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
 		if err != nil {
@@ -97,7 +109,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry)
 		return managed.ExternalObservation{}, blocked(mg, err)
 	}
 	if own == eck.Foreign {
-		return managed.ExternalObservation{}, blocked(mg, eck.RemoteClusters.Conflict(local, p.Alias, uid))
+		return managed.ExternalObservation{}, blocked(mg, fmt.Errorf("%s: %w", fieldAlias, eck.RemoteClusters.Conflict(local, p.Alias, uid)))
 	}
 	upToDate, err := eck.RemoteClusters.Holds(local, p.Alias, uid, desired)
 	if err != nil {
@@ -164,24 +176,35 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) err
 func (e *external) desired(ctx context.Context, mg *v1alpha1.RemoteClusterEntry, local *unstructured.Unstructured) (map[string]any, error) {
 	p := mg.Spec.ForProvider
 	ns := mg.GetNamespace()
-	if err := eck.Authorize(ns, local, linkrules.RoleLocal, nil); err != nil {
+	if err := linkrules.AuthorizeNamespace(ns, eck.Target(local, fieldLocal), linkrules.RoleLocal); err != nil {
 		return nil, err
 	}
 	remote, err := e.es.Get(ctx, eck.RemoteRef(p, ns), fieldRemote)
 	if err != nil {
 		return nil, err
 	}
-	var access *commonv1alpha1.LinkAccess
-	if p.APIKey != nil {
-		access = &p.APIKey.Access
+	// An entry without apiKey uses the certificate model, which the remote
+	// must grant explicitly: it gives the local cluster's roles their full
+	// rights there, past any index restriction.
+	if p.APIKey == nil {
+		err = linkrules.AuthorizeCertificate(ns, eck.Target(remote, fieldRemote), fieldAPIKey)
+	} else {
+		err = linkrules.AuthorizeAccess(ns, eck.Target(remote, fieldRemote), linkrules.AccessEntries(fieldAPIKey+".access", &p.APIKey.Access))
 	}
-	if err := eck.Authorize(ns, remote, linkrules.RoleRemote, access); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if p.APIKey != nil {
 		if _, err := eck.RequireAPIKeyVersion(local, "remoteClusters[].apiKey"); err != nil {
 			return nil, err
 		}
+	}
+	// An alias a flow 3 link set up through the REST API would get ECK's
+	// seeds on top of its proxy settings.
+	if owner, err := flow3Aliases.Owners(local); err != nil {
+		return nil, err
+	} else if o, ok := owner[p.Alias]; ok {
+		return nil, &eck.ConflictError{What: eck.RemoteClusters.What, Key: p.Alias, Object: local.GetNamespace() + "/" + local.GetName(), OtherOwner: o}
 	}
 	return eck.RenderRemoteCluster(p, ns)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
 )
 
 func fakeES(version string, enabled bool, annotations map[string]string) *unstructured.Unstructured {
@@ -39,6 +40,7 @@ func TestObserve(t *testing.T) {
 		wantAt      v1alpha1.RemoteClusterServerObservation
 		wantReason  xpv2.ConditionReason
 		wantMessage string
+		wantEvent   string
 	}{
 		"ClaimedAndEnabled": {
 			es:     fakeES("9.3.2", true, map[string]string{grant: "team", claim: `{"u1":"team/srv","u2":"x/y"}`}),
@@ -60,7 +62,7 @@ func TestObserve(t *testing.T) {
 		"NotGranted": {
 			es:          fakeES("9.3.2", false, map[string]string{grant: "other"}),
 			wantReason:  eck.ReasonNotAuthorized,
-			wantMessage: "namespace team is not allowed to link ns2/c2 as remote cluster: the platform team must add team to annotation eslink.io/allowed-namespaces on Elasticsearch ns2/c2",
+			wantMessage: "spec.forProvider.elasticsearchRef: namespace team is not allowed to link ns2/c2 as remote cluster: the platform team must add team to annotation eslink.io/allowed-namespaces on Elasticsearch ns2/c2",
 		},
 		"TooOld": {
 			es:          fakeES("8.9.1", false, map[string]string{grant: "*"}),
@@ -76,7 +78,8 @@ func TestObserve(t *testing.T) {
 			es:       fakeES("9.3.2", true, nil),
 			deleting: true,
 		},
-		"DeletingMissing": {deleting: true},
+		"DeletingMissing": {deleting: true,
+			wantEvent: "Warning TargetGone: the Elasticsearch object ns2/c2 (spec.forProvider.elasticsearchRef) is gone, and its remote cluster server claim with it: nothing left to remove, so the resource lets go"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -84,8 +87,9 @@ func TestObserve(t *testing.T) {
 			if tc.es != nil {
 				b = b.WithObjects([]client.Object{tc.es}...)
 			}
+			rec := &ecktest.Recorder{}
 			kube := b.Build()
-			e := &external{es: eck.NewClient(kube, kube)}
+			e := &external{es: eck.NewClient(kube, kube), record: rec}
 			mg := newServer("team", "srv", ref("ns2", "c2"), false)
 			mg.UID = "u1"
 			if tc.deleting {
@@ -93,6 +97,17 @@ func TestObserve(t *testing.T) {
 				mg.DeletionTimestamp = &now
 			}
 			got, err := e.Observe(context.Background(), mg)
+			var events []string
+			for _, ev := range rec.Events {
+				events = append(events, string(ev.Type)+" "+string(ev.Reason)+": "+ev.Message)
+			}
+			var wantEvents []string
+			if tc.wantEvent != "" {
+				wantEvents = []string{tc.wantEvent}
+			}
+			if diff := cmp.Diff(wantEvents, events); diff != "" {
+				t.Errorf("events: -want +got:\n%s", diff)
+			}
 			if tc.wantReason != "" {
 				if err == nil || err.Error() != tc.wantMessage {
 					t.Fatalf("Observe: err = %v, want %q", err, tc.wantMessage)

@@ -9,11 +9,13 @@ import (
 	"fmt"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
@@ -26,8 +28,10 @@ const fieldTarget = "spec.forProvider.elasticsearchRef"
 // Setup adds a controller that reconciles RemoteClusterServer managed
 // resources.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	c := &connector{es: eck.NewClient(mgr.GetClient(), mgr.GetAPIReader())}
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterServerGroupVersionKind, &v1alpha1.RemoteClusterServer{}, c, dependencies)
+	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterServerGroupVersionKind, &v1alpha1.RemoteClusterServer{},
+		func(kube client.Client, live client.Reader, record event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterServer] {
+			return &connector{kube: kube, live: live, record: record}
+		}, dependencies)
 }
 
 // dependencies are the target cluster and this resource's claim on it.
@@ -37,17 +41,20 @@ func dependencies(mg *v1alpha1.RemoteClusterServer) []ecksetup.Dependency {
 }
 
 type connector struct {
-	es *eck.Client
+	kube   client.Client
+	live   client.Reader
+	record event.Recorder
 }
 
 // Connect needs no credentials: the provider changes ECK objects with its
 // own Kubernetes identity, which is why every change is authorized first.
 func (c *connector) Connect(_ context.Context, _ *v1alpha1.RemoteClusterServer) (managed.TypedExternalClient[*v1alpha1.RemoteClusterServer], error) {
-	return &external{es: c.es}, nil
+	return &external{es: eck.NewClient(c.kube, c.live), record: c.record}, nil
 }
 
 type external struct {
-	es *eck.Client
+	es     *eck.Client
+	record event.Recorder
 }
 
 func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterServer) (managed.ExternalObservation, error) {
@@ -59,6 +66,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterServer
 		// its uid, and a claim left behind would keep the server on.
 		var nf *eck.NotFoundError
 		if errors.As(err, &nf) {
+			e.record.Event(mg, eck.TargetGoneEvent(nf, "remote cluster server claim"))
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
 		if err != nil {
@@ -142,7 +150,7 @@ func (e *external) claim(ctx context.Context, mg *v1alpha1.RemoteClusterServer) 
 // check refuses a claim the namespace is not granted, or one ECK's webhook
 // would reject for the cluster's version.
 func check(mg *v1alpha1.RemoteClusterServer, es *unstructured.Unstructured) error {
-	if err := eck.Authorize(mg.GetNamespace(), es, linkrules.RoleRemote, nil); err != nil {
+	if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(es, fieldTarget), linkrules.RoleRemote); err != nil {
 		return err
 	}
 	_, err := eck.RequireAPIKeyVersion(es, "spec.remoteClusterServer")

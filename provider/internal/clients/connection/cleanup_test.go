@@ -1,0 +1,45 @@
+package connection
+
+import (
+	"context"
+	"testing"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
+)
+
+// TestCleanup covers the minimal cleanup pass-through of the keys branch:
+// a deleting resource is not held by a revoked grant, and a gone target
+// says so.
+func TestCleanup(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, map[string]string{linkrules.AnnotationAllowedNamespaces: "someone-else"})
+	r := NewResolver(e.kube)
+	req := Request{
+		Namespace:        "team-a",
+		ProviderConfig:   &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: "eck"},
+		ElasticsearchRef: &commonv1alpha1.ElasticsearchReference{Namespace: "ns2", Name: "cluster2"},
+	}
+	if _, err := r.Resolve(ctx, req); !IsDenied(err) {
+		t.Fatalf("Resolve() without the grant = %v, want a denial", err)
+	}
+	req.Cleanup = true
+	if _, err := r.Resolve(ctx, req); err != nil {
+		t.Errorf("Resolve() for cleanup without the grant = %v, want a client", err)
+	}
+	req.ElasticsearchRef.Name = "gone"
+	if _, err := r.Resolve(ctx, req); !IsTargetGone(err) {
+		t.Errorf("Resolve() of a missing cluster = %v, want IsTargetGone", err)
+	}
+	req.ElasticsearchRef.Name = "cluster2"
+	if err := e.kube.Delete(ctx, secret("ns2", "cluster2-es-elastic-user", nil)); err != nil {
+		t.Fatal(err)
+	}
+	r = NewResolver(e.kube)
+	if _, err := r.Resolve(ctx, req); !IsTargetGone(err) {
+		t.Errorf("Resolve() without ECK's elastic user Secret = %v, want IsTargetGone", err)
+	}
+}

@@ -1,0 +1,50 @@
+package connection
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+)
+
+// UsageTracker records that a managed resource uses its provider config, of
+// either kind, so that a config in use cannot be deleted.
+type UsageTracker struct {
+	namespaced, cluster *resource.ProviderConfigUsageTracker
+}
+
+// NewUsageTracker returns a tracker writing through c.
+func NewUsageTracker(c client.Client) *UsageTracker {
+	return &UsageTracker{
+		namespaced: resource.NewProviderConfigUsageTracker(c, &v1alpha1.ProviderConfigUsage{}),
+		cluster:    resource.NewProviderConfigUsageTracker(c, &v1alpha1.ClusterProviderConfigUsage{}),
+	}
+}
+
+// Track records mg's use of its provider config.
+func (u *UsageTracker) Track(ctx context.Context, mg resource.ModernManaged) error {
+	if ref := mg.GetProviderConfigReference(); ref != nil && ref.Kind == v1alpha1.ClusterProviderConfigKind {
+		return u.cluster.Track(ctx, mg)
+	}
+	return u.namespaced.Track(ctx, mg)
+}
+
+// ResolveLocal returns a client for the local cluster ref of a managed
+// resource, through its provider config: its namespace must be granted on
+// the cluster as a local cluster, except while it is being deleted.
+func (r *Resolver) ResolveLocal(ctx context.Context, mg resource.ModernManaged, ref commonv1alpha1.ElasticsearchReference) (*elasticsearch.Client, error) {
+	return r.Resolve(ctx, Request{
+		Namespace:        mg.GetNamespace(),
+		ProviderConfig:   mg.GetProviderConfigReference(),
+		ElasticsearchRef: &ref,
+		Role:             linkrules.RoleLocal,
+		Cleanup:          meta.WasDeleted(mg),
+	})
+}

@@ -1,0 +1,182 @@
+package crossclusterapikey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+)
+
+// Metadata ECK writes on the keys it creates: the local cluster the key
+// was made for (pkg/controller/remotecluster of ECK).
+const (
+	eckMetadataNamespace = "elasticsearch.k8s.elastic.co/namespace"
+	eckMetadataName      = "elasticsearch.k8s.elastic.co/name"
+)
+
+// observeFound observes a key the resource did not create: by the id in
+// its external name, or the only active key with its name. It never writes
+// to Elasticsearch, and it reports only a key made for a local cluster the
+// resource's namespace may use (see visible).
+func (e *external) observeFound(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (managed.ExternalObservation, error) {
+	if meta.WasDeleted(cr) {
+		// The key is not the resource's to invalidate: nothing to wait for.
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	if err := refusedPolicies(cr); err != nil {
+		cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
+		return managed.ExternalObservation{}, blocked(cr, ReasonPoliciesRefused, err)
+	}
+	key, err := e.findVisible(ctx, cr)
+	if err != nil {
+		cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
+		var r *reportedError
+		if !errors.As(err, &r) {
+			markBlocked(cr, err)
+		}
+		return managed.ExternalObservation{}, err
+	}
+	if key == nil {
+		cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	now := e.now()
+	cr.Status.AtProvider = atProvider(key, now)
+	if !key.Active(now) {
+		state := "invalidated"
+		if !key.Invalidated {
+			state = "expired"
+		}
+		setBlocked(cr, ReasonKeyInvalid, fmt.Errorf(
+			"cross-cluster API key %s (%q) was %s outside the provider; the resource only observes it, so whoever owns the key (ECK) must replace it", key.ID, key.Name, state))
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	// Nothing to change: this resource never writes to Elasticsearch.
+	obs := managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}
+	if cr.Spec.ForProvider.Access == nil {
+		available(cr)
+		return obs, nil
+	}
+	access, err := desiredAccess(cr.Spec.ForProvider.Access)
+	if err != nil {
+		setBlocked(cr, xpv2.ReasonReconcileError, err)
+		return obs, nil
+	}
+	cr.Status.AtProvider.AccessMatches = key.Access != nil && accessEqual(access, *key.Access)
+	if cr.Status.AtProvider.AccessMatches {
+		available(cr)
+	} else {
+		setBlocked(cr, ReasonAccessMismatch, fmt.Errorf(
+			"cross-cluster API key %s (%q) does not grant spec.forProvider.access; status.atProvider.access shows what it grants, and its owner (ECK) must update it", key.ID, key.Name))
+	}
+	return obs, nil
+}
+
+// findVisible returns the key the resource refers to, if the resource may
+// see it: by external name (the id), or else the only visible active key
+// with the name. A missing key is nil without error.
+func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (*elasticsearch.APIKey, error) {
+	name := cr.Spec.ForProvider.Name
+	if id := meta.GetExternalName(cr); id != "" {
+		key, err := e.keys.KeyByID(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("cannot observe cross-cluster API key %s for %s: %w", id, ref(cr), err)
+		}
+		if key == nil {
+			setBlocked(cr, ReasonKeyNotFound, fmt.Errorf(
+				"key not found in observe mode: no API key with id %s (crossplane.io/external-name) on Elasticsearch at %s; remove the annotation to find the key by name %q", id, e.es.URL(), name))
+			return nil, nil
+		}
+		if key.Type != "" && key.Type != "cross_cluster" {
+			return nil, fmt.Errorf("API key %s (crossplane.io/external-name of %s) is a %s key, not a cross-cluster key: fix the annotation", id, ref(cr), key.Type)
+		}
+		ok, err := e.visible(ctx, cr, key)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, blocked(cr, ReasonNotAuthorized, notVisible(cr, fmt.Sprintf("API key %s (crossplane.io/external-name)", id)))
+		}
+		return key, nil
+	}
+	all, err := e.keys.ActiveKeysByName(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot find cross-cluster API key %q for %s: %w", name, ref(cr), err)
+	}
+	keys := all[:0:0]
+	for i := range all {
+		ok, err := e.visible(ctx, cr, &all[i])
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			keys = append(keys, all[i])
+		}
+	}
+	switch {
+	case len(keys) == 0 && len(all) > 0:
+		return nil, blocked(cr, ReasonNotAuthorized, notVisible(cr, fmt.Sprintf("active cross-cluster API key named %q", name)))
+	case len(keys) == 0:
+		setBlocked(cr, ReasonKeyNotFound, fmt.Errorf(
+			"key not found in observe mode: no active cross-cluster API key named %q on Elasticsearch at %s; ECK creates it once the remote cluster entry with an apiKey exists on the local cluster, so check that entry if this persists", name, e.es.URL()))
+		return nil, nil
+	case len(keys) == 1:
+		return &keys[0], nil
+	}
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		ids = append(ids, k.ID)
+	}
+	return nil, blocked(cr, ReasonAmbiguousKey, fmt.Errorf(
+		"%d active cross-cluster API keys are named %q on Elasticsearch at %s (ids %s); the provider does not guess: set crossplane.io/external-name to the id to observe, or invalidate the others",
+		len(keys), name, e.es.URL(), strings.Join(ids, ", ")))
+}
+
+// notVisible does not say whose key it is: an observing resource learns
+// nothing about a key it may not see.
+func notVisible(cr *esv1alpha1.CrossClusterAPIKey, what string) error {
+	return fmt.Errorf("%s for %s was not made for a local cluster that namespace %s may use: an observing resource reports only keys that ECK made for such a cluster (metadata %s and %s) or that eslink made in namespace %s (metadata %s)",
+		what, ref(cr), cr.GetNamespace(), eckMetadataNamespace, eckMetadataName, cr.GetNamespace(), esv1alpha1.MetadataNamespace)
+}
+
+// visible decides what an observing resource may read. The remote granted
+// the namespace (Connect checked that), but a remote holds keys of many
+// teams: a key's id, access and expiry tell one team about another's
+// links. So a resource sees only:
+//   - a key ECK made for a local cluster its namespace may use as a local
+//     cluster (the cluster is in the namespace or grants it, as for a link);
+//   - a key eslink made for a resource in its own namespace.
+//
+// A key that carries neither mark has no provable owner and is not shown.
+func (e *external) visible(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, k *elasticsearch.APIKey) (bool, error) {
+	ns := cr.GetNamespace()
+	if k.MetadataString(esv1alpha1.MetadataUID) != "" {
+		// Made by eslink: its own tags say where, whatever else they claim.
+		return k.MetadataString(esv1alpha1.MetadataManagedBy) == esv1alpha1.ManagedByValue &&
+			k.MetadataString(esv1alpha1.MetadataNamespace) == ns, nil
+	}
+	lns, lname := k.MetadataString(eckMetadataNamespace), k.MetadataString(eckMetadataName)
+	if lns == "" || lname == "" {
+		return false, nil
+	}
+	es := linkrules.NewElasticsearch()
+	if err := e.kube.Get(ctx, types.NamespacedName{Namespace: lns, Name: lname}, es); err != nil {
+		if kerrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("cannot get the local cluster of key %s for %s: %w", k.ID, ref(cr), err)
+	}
+	t := linkrules.Target{Namespace: lns, Name: lname, Annotations: es.GetAnnotations()}
+	return linkrules.Authorize(ns, t, linkrules.RoleLocal, nil) == nil, nil
+}

@@ -1,0 +1,227 @@
+// Package remoteclustersigning reconciles RemoteClusterSigning managed
+// resources: each owns one alias's request signing settings in every
+// nodeSet of a local ECK cluster, so that its nodes sign cross-cluster
+// requests with their ECK transport certificates (Elasticsearch 9.3+).
+package remoteclustersigning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/eslink/eslink/apis/eck/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+)
+
+const fieldLocal = "spec.forProvider.elasticsearchRef"
+
+// Owners records which resource owns each alias's signing settings.
+var Owners = eck.OwnerRecord{Annotation: linkrules.AnnotationRemoteClusterSigningOwners, What: "remote cluster alias"}
+
+// Settings are an alias's signing settings: each node signs with its own
+// transport certificate, which only the node's configuration file can name
+// (${POD_NAME}); the cluster settings API would give every node one path.
+func Settings(alias string) map[string]string {
+	return map[string]string{
+		"cluster.remote." + alias + ".signing.certificate": linkrules.TransportCertificatePath,
+		"cluster.remote." + alias + ".signing.key":         linkrules.TransportKeyPath,
+	}
+}
+
+func keys(alias string) []string {
+	return []string{"cluster.remote." + alias + ".signing.certificate", "cluster.remote." + alias + ".signing.key"}
+}
+
+// ReasonRollingOut says the settings wait for ECK to restart the nodes.
+const ReasonRollingOut xpv2.ConditionReason = "RollingOut"
+
+// Setup adds a controller that reconciles RemoteClusterSigning.
+func Setup(mgr ctrl.Manager, o controller.Options) error {
+	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterSigningGroupVersionKind, &v1alpha1.RemoteClusterSigning{},
+		func(kube client.Client, live client.Reader, record event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterSigning] {
+			return &connector{kube: kube, live: live, record: record}
+		}, nil)
+}
+
+type connector struct {
+	kube   client.Client
+	live   client.Reader
+	record event.Recorder
+}
+
+// Connect needs no credentials: the settings are written with the
+// provider's own Kubernetes identity, which is why every change is
+// authorized first.
+func (c *connector) Connect(_ context.Context, _ *v1alpha1.RemoteClusterSigning) (managed.TypedExternalClient[*v1alpha1.RemoteClusterSigning], error) {
+	return &external{eck: eck.NewClient(c.kube, c.live), record: c.record}, nil
+}
+
+type external struct {
+	eck    *eck.Client
+	record event.Recorder
+}
+
+func isNotFound(err error) bool {
+	var nf *eck.NotFoundError
+	return errors.As(err, &nf)
+}
+
+func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSigning) (managed.ExternalObservation, error) {
+	p := mg.Spec.ForProvider
+	uid := string(mg.GetUID())
+	local, err := e.eck.Get(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal)
+	if meta.WasDeleted(mg) {
+		// Removing our own settings needs no grant.
+		var nf *eck.NotFoundError
+		if errors.As(err, &nf) {
+			e.record.Event(mg, eck.TargetGoneEvent(nf, fmt.Sprintf("signing settings of alias %s", p.Alias)))
+			return managed.ExternalObservation{ResourceExists: false}, nil
+		}
+		if err != nil {
+			return managed.ExternalObservation{}, err
+		}
+		owns, err := Owners.Owns(local, p.Alias, uid)
+		return managed.ExternalObservation{ResourceExists: owns}, err
+	}
+	if err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+	if err := check(mg, local); err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+	owns, err := Owners.Owns(local, p.Alias, uid)
+	if err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+	holds, err := eck.ConfigHolds(local, Settings(p.Alias))
+	if err != nil {
+		return managed.ExternalObservation{}, blocked(mg, err)
+	}
+	at := &mg.Status.AtProvider
+	at.Configured = owns && holds
+	at.SubjectPattern = linkrules.DefaultCertificateIdentity(local)
+	switch reconciled, _ := linkrules.Reconciled(local); {
+	case !at.Configured:
+		at.RolledOut = false
+	case reconciled:
+		at.RolledOut = true
+	}
+	switch {
+	case at.Configured && at.RolledOut:
+		mg.SetConditions(xpv2.Available())
+	case at.Configured:
+		mg.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.Now(), Reason: ReasonRollingOut,
+			Message: fmt.Sprintf("waiting for ECK to roll the signing settings of alias %s out to %s/%s (a rolling restart)", p.Alias, local.GetNamespace(), local.GetName())})
+	default:
+		mg.SetConditions(xpv2.Unavailable())
+	}
+	return managed.ExternalObservation{ResourceExists: owns, ResourceUpToDate: at.Configured}, nil
+}
+
+// check authorizes the namespace, refuses signing settings a person wrote
+// or another resource owns, and needs Elasticsearch 9.3.
+func check(mg *v1alpha1.RemoteClusterSigning, local *unstructured.Unstructured) error {
+	p := mg.Spec.ForProvider
+	if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(local, fieldLocal), linkrules.RoleLocal); err != nil {
+		return err
+	}
+	v, err := linkrules.RunningVersion(local)
+	if err != nil {
+		return err
+	}
+	if v.Less(linkrules.CertificateIdentityVersion) {
+		return &eck.VersionError{Name: types.NamespacedName{Namespace: local.GetNamespace(), Name: local.GetName()}, Running: v,
+			Feature: "signed cross-cluster requests (certificate identity)", Minimum: &linkrules.CertificateIdentityVersion}
+	}
+	owners, err := Owners.Owners(local)
+	if err != nil {
+		return err
+	}
+	name := local.GetNamespace() + "/" + local.GetName()
+	switch o, ok := owners[p.Alias]; {
+	case ok && o != string(mg.GetUID()):
+		return &eck.ConflictError{What: "remote cluster alias", Key: p.Alias, Object: name, OtherOwner: o}
+	case !ok:
+		if has, err := eck.ConfigHasAny(local, keys(p.Alias)); err != nil || has {
+			if err == nil {
+				err = &eck.ConflictError{What: "remote cluster alias", Key: p.Alias, Object: name + " (its nodeSets' config already sets cluster.remote." + p.Alias + ".signing.*)"}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *external) Create(ctx context.Context, mg *v1alpha1.RemoteClusterSigning) (managed.ExternalCreation, error) {
+	return managed.ExternalCreation{}, e.put(ctx, mg)
+}
+
+func (e *external) Update(ctx context.Context, mg *v1alpha1.RemoteClusterSigning) (managed.ExternalUpdate, error) {
+	return managed.ExternalUpdate{}, e.put(ctx, mg)
+}
+
+func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterSigning) error {
+	p := mg.Spec.ForProvider
+	name := eck.Ref(p.ElasticsearchRef, mg.GetNamespace())
+	_, err := e.eck.Mutate(ctx, name, fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
+		if err := check(mg, local); err != nil {
+			return false, err
+		}
+		claimed, err := Owners.Claim(local, p.Alias, string(mg.GetUID()))
+		if err != nil {
+			return false, err
+		}
+		set, err := eck.SetConfig(local, Settings(p.Alias))
+		return claimed || set, err
+	})
+	if err != nil {
+		return blocked(mg, fmt.Errorf("cannot set the signing settings of alias %s on Elasticsearch %s: %w", p.Alias, name, err))
+	}
+	return nil
+}
+
+func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterSigning) (managed.ExternalDelete, error) {
+	p := mg.Spec.ForProvider
+	name := eck.Ref(p.ElasticsearchRef, mg.GetNamespace())
+	uid := string(mg.GetUID())
+	_, err := e.eck.Mutate(ctx, name, fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
+		if owns, err := Owners.Owns(local, p.Alias, uid); err != nil || !owns {
+			return false, err
+		}
+		removed, err := eck.RemoveConfig(local, keys(p.Alias))
+		if err != nil {
+			return false, err
+		}
+		released, err := Owners.Release(local, uid)
+		return removed || released, err
+	})
+	if err != nil && !isNotFound(err) {
+		return managed.ExternalDelete{}, fmt.Errorf("cannot remove the signing settings of alias %s from Elasticsearch %s: %w", p.Alias, name, err)
+	}
+	return managed.ExternalDelete{}, nil
+}
+
+func (e *external) Disconnect(context.Context) error { return nil }
+
+// blocked marks Ready=False with the reason a change is refused, and passes
+// err on for the Synced condition and a Warning event.
+func blocked(mg *v1alpha1.RemoteClusterSigning, err error) error {
+	if c, ok := eck.BlockedCondition(err); ok {
+		mg.SetConditions(c)
+	}
+	return err
+}

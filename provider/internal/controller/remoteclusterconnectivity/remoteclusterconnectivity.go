@@ -1,0 +1,142 @@
+// Package remoteclusterconnectivity reconciles RemoteClusterConnectivity
+// managed resources: each reports whether a local cluster is connected to
+// one remote cluster alias, from GET /_remote/info. It never writes to
+// Elasticsearch.
+package remoteclusterconnectivity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/provider/internal/clients/connection"
+	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+)
+
+// Reasons of the Ready condition.
+const (
+	ReasonConnected     xpv2.ConditionReason = "Connected"
+	ReasonNotConnected  xpv2.ConditionReason = "NotConnected"
+	ReasonNotConfigured xpv2.ConditionReason = "AliasNotConfigured"
+)
+
+// Setup adds a controller that reconciles RemoteClusterConnectivity.
+func Setup(mgr ctrl.Manager, o controller.Options) error {
+	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterConnectivityGroupVersionKind, &v1alpha1.RemoteClusterConnectivity{},
+		func(kube client.Client, _ client.Reader, _ event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterConnectivity] {
+			return &connector{resolver: connection.NewResolver(kube), usage: connection.NewUsageTracker(kube)}
+		}, nil)
+}
+
+type connector struct {
+	resolver *connection.Resolver
+	usage    *connection.UsageTracker
+}
+
+func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RemoteClusterConnectivity) (managed.TypedExternalClient[*v1alpha1.RemoteClusterConnectivity], error) {
+	if meta.WasDeleted(mg) {
+		// Nothing to undo: the resource only reads.
+		return &external{}, nil
+	}
+	es, err := c.resolver.ResolveLocal(ctx, mg, mg.Spec.ForProvider.ElasticsearchRef)
+	if err != nil {
+		reason := xpv2.ConditionReason("ProviderConfigError")
+		if connection.IsDenied(err) {
+			reason = eck.ReasonNotAuthorized
+		}
+		return nil, notReady(mg, reason, fmt.Errorf("cannot connect to the local cluster's Elasticsearch API for %s: %w", ref(mg), err))
+	}
+	// Tracked only once the config allowed the namespace: a usage holds
+	// the config, so a denied namespace must not be able to pin it.
+	if err := c.usage.Track(ctx, mg); err != nil {
+		return nil, notReady(mg, "ProviderConfigError", fmt.Errorf("cannot track provider config usage of %s: %w", ref(mg), err))
+	}
+	connection.SetTransportCondition(mg, es)
+	return &external{es: es}, nil
+}
+
+type external struct {
+	es *elasticsearch.Client
+}
+
+func ref(mg *v1alpha1.RemoteClusterConnectivity) string {
+	return fmt.Sprintf("RemoteClusterConnectivity %s/%s", mg.GetNamespace(), mg.GetName())
+}
+
+// Observe reports the alias. The resource always exists and is up to date:
+// the reconciler never creates, updates or deletes anything for it.
+func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterConnectivity) (managed.ExternalObservation, error) {
+	if meta.WasDeleted(mg) {
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	alias := mg.Spec.ForProvider.Alias
+	info, err := e.es.RemoteInfo(ctx)
+	if err != nil {
+		reason := xpv2.ConditionReason(elasticsearch.ReasonOf(err))
+		if reason == "" {
+			reason = "ElasticsearchError"
+		}
+		return managed.ExternalObservation{}, notReady(mg, reason, fmt.Errorf("cannot read GET /_remote/info for %s: %w", ref(mg), err))
+	}
+	r, ok := info[alias]
+	at := v1alpha1.RemoteClusterConnectivityObservation{Configured: ok}
+	if ok {
+		at.Connected = r.Connected
+		at.Mode = r.Mode
+		at.ServerName = r.ServerName
+		at.CredentialsConfigured = r.ClusterCredentials != nil
+		if r.Mode == "proxy" {
+			at.Addresses = []string{r.ProxyAddress}
+			at.Connections = r.NumProxySocketsConnected
+		} else {
+			at.Addresses = r.Seeds
+			at.Connections = r.NumNodesConnected
+		}
+	}
+	mg.Status.AtProvider = at
+	switch {
+	case !ok:
+		setReady(mg, corev1.ConditionFalse, ReasonNotConfigured, fmt.Sprintf("alias %s is not configured on the local cluster (GET /_remote/info does not list it)", alias))
+	case !r.Connected:
+		setReady(mg, corev1.ConditionFalse, ReasonNotConnected, fmt.Sprintf("alias %s is configured but not connected (GET /_remote/info says connected: false)", alias))
+	default:
+		setReady(mg, corev1.ConditionTrue, ReasonConnected, "")
+	}
+	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
+}
+
+func (e *external) Create(context.Context, *v1alpha1.RemoteClusterConnectivity) (managed.ExternalCreation, error) {
+	return managed.ExternalCreation{}, errors.New("a RemoteClusterConnectivity creates nothing")
+}
+
+func (e *external) Update(context.Context, *v1alpha1.RemoteClusterConnectivity) (managed.ExternalUpdate, error) {
+	return managed.ExternalUpdate{}, nil
+}
+
+func (e *external) Delete(context.Context, *v1alpha1.RemoteClusterConnectivity) (managed.ExternalDelete, error) {
+	return managed.ExternalDelete{}, nil
+}
+
+func (e *external) Disconnect(context.Context) error { return nil }
+
+func setReady(mg *v1alpha1.RemoteClusterConnectivity, status corev1.ConditionStatus, reason xpv2.ConditionReason, msg string) {
+	mg.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: status, LastTransitionTime: metav1.Now(), Reason: reason, Message: msg})
+}
+
+func notReady(mg *v1alpha1.RemoteClusterConnectivity, reason xpv2.ConditionReason, err error) error {
+	setReady(mg, corev1.ConditionFalse, reason, err.Error())
+	return err
+}
