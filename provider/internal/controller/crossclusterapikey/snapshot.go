@@ -2,7 +2,9 @@ package crossclusterapikey
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -225,6 +227,9 @@ func (s *snapshotKeys) KeyByID(ctx context.Context, id string) (*elasticsearch.A
 		return nil, err
 	}
 	if snap.err != nil {
+		if rejected(snap.err) {
+			return s.live.KeyByID(ctx, id)
+		}
 		return nil, snap.err
 	}
 	if k, ok := snap.byID[id]; ok {
@@ -240,6 +245,9 @@ func (s *snapshotKeys) ActiveKeysByName(ctx context.Context, name string) ([]ela
 		return nil, err
 	}
 	if snap.err != nil {
+		if rejected(snap.err) {
+			return s.live.ActiveKeysByName(ctx, name)
+		}
 		return nil, snap.err
 	}
 	now := s.now()
@@ -261,10 +269,23 @@ func (s *snapshotKeys) KeysByOwner(ctx context.Context, uid, name string) ([]ela
 		return nil, err
 	}
 	if snap.err != nil {
+		if rejected(snap.err) {
+			return s.live.KeysByOwner(ctx, uid, name)
+		}
 		return nil, snap.err
 	}
 	if keys := snap.byOwner[uid]; len(keys) > 0 {
 		return append([]elasticsearch.APIKey(nil), keys...), nil
 	}
 	return s.live.KeysByOwner(ctx, uid, name)
+}
+
+// rejected reports whether the remote refused the snapshot's query itself
+// with 400 (a version whose query API does not take it): each resource then
+// reads live, as it did before snapshots, rather than fail. Any other
+// failure (down, overloaded, credentials, privileges) would fail the live
+// reads just the same, so it fails them without a request each.
+func rejected(err error) bool {
+	var e *elasticsearch.Error
+	return errors.As(err, &e) && e.Reason == elasticsearch.ReasonBadRequest && e.Status == http.StatusBadRequest
 }

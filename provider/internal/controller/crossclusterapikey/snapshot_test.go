@@ -290,6 +290,8 @@ func TestSnapshotKeys(t *testing.T) {
 		expired,
 	})
 	boom := &elasticsearch.Error{Reason: elasticsearch.ReasonUnreachable, Message: "cannot read: Elasticsearch at https://es is unreachable"}
+	refused := &elasticsearch.Error{Reason: elasticsearch.ReasonBadRequest, Status: 400, Message: "cannot read: Elasticsearch at https://es rejected the request (HTTP 400)"}
+	overloaded := &elasticsearch.Error{Reason: elasticsearch.ReasonBadRequest, Status: 429, Message: "cannot read: Elasticsearch at https://es rejected the request (HTTP 429)"}
 	for name, tc := range map[string]struct {
 		err       error
 		read      func(context.Context, keyReader) ([]string, error)
@@ -354,6 +356,35 @@ func TestSnapshotKeys(t *testing.T) {
 			err:       boom,
 			read:      func(ctx context.Context, r keyReader) ([]string, error) { return idOf(r.KeyByID(ctx, "hand-written")) },
 			wantError: boom,
+		},
+		"RefusedQueryReadsOwnerLive": {
+			err: refused,
+			read: func(ctx context.Context, r keyReader) ([]string, error) {
+				return idsOf(r.KeysByOwner(ctx, "uid-1", "orders"))
+			},
+			want:     []string{"live"},
+			wantLive: []string{"KeysByOwner uid-1 orders"},
+		},
+		"RefusedQueryReadsIDLive": {
+			err:      refused,
+			read:     func(ctx context.Context, r keyReader) ([]string, error) { return idOf(r.KeyByID(ctx, "eck")) },
+			want:     []string{"eck"},
+			wantLive: []string{"KeyByID eck"},
+		},
+		"RefusedQueryReadsNameLive": {
+			err: refused,
+			read: func(ctx context.Context, r keyReader) ([]string, error) {
+				return idsOf(r.ActiveKeysByName(ctx, "eck-ns-local-logs"))
+			},
+			want:     []string{"live"},
+			wantLive: []string{"ActiveKeysByName eck-ns-local-logs"},
+		},
+		"OverloadedRemoteFailsOwner": {
+			err: overloaded,
+			read: func(ctx context.Context, r keyReader) ([]string, error) {
+				return idsOf(r.KeysByOwner(ctx, "uid-1", "orders"))
+			},
+			wantError: overloaded,
 		},
 		"FailedSnapshotFailsName": {
 			err: boom,
