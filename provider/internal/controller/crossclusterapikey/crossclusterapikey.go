@@ -198,7 +198,7 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 	}
 	connection.SetTransportCondition(cr, es)
 	// Cached with the client, so steady state sends no GET /.
-	v, err := es.Version(ctx)
+	v, err := c.version(ctx, es)
 	if err != nil {
 		err = fmt.Errorf("cannot connect to Elasticsearch for %s: %w", ref(cr), err)
 		markBlocked(cr, err)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -93,6 +94,33 @@ func (s *keySnapshots) writer(es *elasticsearch.Client) keyWriter {
 	return notifyingWriter{Client: es, wrote: func() { s.remote(es).wrote() }}
 }
 
+// version returns es's server version (cached with the client for an
+// hour). A failure to read it is remembered for the interval, as a failed
+// read of the keys is: otherwise a remote that is down when the provider
+// starts, or when the cached version expires, would cost a GET / per
+// resource and poll.
+func (s *keySnapshots) version(ctx context.Context, es *elasticsearch.Client) (linkrules.Version, error) {
+	r := s.remote(es)
+	if err := r.versionFailure(s.clock(), s.ttl); err != nil {
+		return linkrules.Version{}, err
+	}
+	at := s.clock()
+	v, err := es.Version(ctx)
+	// A reconcile that gave up says nothing about the remote.
+	if err != nil && ctx.Err() == nil {
+		r.failedVersion(at, err)
+	}
+	return v, err
+}
+
+// version reads es's version through the snapshots, if there are any.
+func (c *connector) version(ctx context.Context, es *elasticsearch.Client) (linkrules.Version, error) {
+	if c.snapshots == nil {
+		return es.Version(ctx)
+	}
+	return c.snapshots.version(ctx, es)
+}
+
 // remoteKeys is one remote's snapshot and the read that renews it.
 type remoteKeys struct {
 	mu sync.Mutex
@@ -102,6 +130,24 @@ type remoteKeys struct {
 	cur      *keySnapshot
 	loading  *keyLoad
 	lastUsed time.Time
+	// versionErr is the last failure to read the version, at versionAt.
+	versionErr error
+	versionAt  time.Time
+}
+
+func (r *remoteKeys) versionFailure(now time.Time, ttl time.Duration) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.versionErr != nil && now.Sub(r.versionAt) < ttl {
+		return r.versionErr
+	}
+	return nil
+}
+
+func (r *remoteKeys) failedVersion(at time.Time, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.versionErr, r.versionAt = err, at
 }
 
 // keySnapshot is the result of one read: the keys, or why there are none.

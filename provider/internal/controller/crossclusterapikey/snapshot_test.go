@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -508,4 +509,53 @@ func TestSnapshotAfterWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner(0, map[string]int{queryEndpoint: 2})
+}
+
+// TestVersionFailureRemembered: a remote that cannot tell its version is
+// asked once per interval, not once per resource.
+func TestVersionFailureRemembered(t *testing.T) {
+	ctx := context.Background()
+	srv := esfake.NewServer(t, esfake.Options{TLS: true, Users: []esfake.User{{Name: itUser, Password: itPass, Privileges: []string{"monitor"}}}})
+	es, err := elasticsearch.New(elasticsearch.Config{URL: srv.URL, Username: itUser, Password: itPass, CACert: srv.CACertPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	s := newKeySnapshots(time.Minute)
+	s.clock = clock.now
+	srv.InjectFault(esfake.Fault{Method: http.MethodGet, PathPrefix: "/", Status: http.StatusServiceUnavailable})
+	versions := func(n int) (failed int) {
+		t.Helper()
+		for range n {
+			if _, err := s.version(ctx, es); err != nil {
+				if elasticsearch.ReasonOf(err) != elasticsearch.ReasonServer {
+					t.Fatalf("version: %v, want the remote's 503", err)
+				}
+				failed++
+			}
+		}
+		return failed
+	}
+	for _, step := range []struct {
+		advance      time.Duration
+		fixed        bool
+		failed, sent int
+	}{
+		{failed: 5, sent: 1},
+		{advance: 30 * time.Second, failed: 5, sent: 1},
+		{advance: 30 * time.Second, failed: 5, sent: 2},
+		{advance: time.Minute, fixed: true, failed: 0, sent: 3},
+		{advance: time.Minute, fixed: true, failed: 0, sent: 3},
+	} {
+		clock.add(step.advance)
+		if step.fixed {
+			srv.ClearFaults()
+		}
+		if got := versions(5); got != step.failed {
+			t.Errorf("after %s: %d of 5 version reads failed, want %d", step.advance, got, step.failed)
+		}
+		if got := len(srv.Requests()); got != step.sent {
+			t.Errorf("after %s: %d requests in all, want %d", step.advance, got, step.sent)
+		}
+	}
 }
