@@ -49,6 +49,8 @@ type Client struct {
 	url       string
 	plainHTTP bool
 	now       func() time.Time
+	// identity is Identity(), computed once: it digests the credentials.
+	identity string
 
 	mu        sync.Mutex
 	version   linkrules.Version
@@ -89,7 +91,7 @@ func New(cfg Config) (*Client, error) {
 		// The library's error would quote the address.
 		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: the library rejected the configuration", u.Redacted())
 	}
-	return &Client{es: es, url: u.Redacted(), plainHTTP: u.Scheme == "http", now: time.Now}, nil
+	return &Client{es: es, url: u.Redacted(), plainHTTP: u.Scheme == "http", identity: cfg.identity(), now: time.Now}, nil
 }
 
 // PlaintextHTTP reports whether the client sends credentials over http://,

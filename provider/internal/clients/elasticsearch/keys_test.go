@@ -3,11 +3,14 @@ package elasticsearch
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -124,5 +127,107 @@ func TestUpdateExpiration(t *testing.T) {
 				t.Errorf("expiration after update = %v, want %s (2d from the update)", got, want)
 			}
 		})
+	}
+}
+
+// TestCrossClusterKeysPaged: the selection is read page by page after the
+// last page's sort values, and holds exactly the keys eslink and ECK made
+// that are not invalidated, whatever the page size.
+func TestCrossClusterKeysPaged(t *testing.T) {
+	ctx := context.Background()
+	srv, c := newFake(t, esfake.Options{})
+	md := func(k, v string) map[string]json.RawMessage {
+		return map[string]json.RawMessage{k: json.RawMessage(`"` + v + `"`)}
+	}
+	var want []string
+	create := func(name string, metadata map[string]json.RawMessage, selected bool) string {
+		t.Helper()
+		k, err := c.CreateCrossClusterAPIKey(ctx, CreateRequest{Name: name, Access: testAccess(), Metadata: metadata})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if selected {
+			want = append(want, k.ID)
+		}
+		return k.ID
+	}
+	for i := range 5 {
+		create(fmt.Sprintf("owned-%d", i), md("eslink.io/uid", fmt.Sprintf("uid-%d", i)), true)
+	}
+	create("eck-ns-local-alias", nil, true)
+	create("made-by-eck", md("elasticsearch.k8s.elastic.co/namespace", "ns"), true)
+	create("someone-elses", md("team", "b"), false)
+	gone := create("owned-gone", md("eslink.io/uid", "uid-gone"), false)
+	if err := c.InvalidateAPIKeys(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := srv.CreateRESTKey("admin", "eck-rest"); err != nil {
+		t.Fatal(err)
+	}
+	sel := KeySelection{MetadataKeys: []string{"eslink.io/uid", "elasticsearch.k8s.elastic.co/namespace"}, NamePrefixes: []string{"eck-"}}
+	for _, tc := range []struct {
+		pageSize, requests int
+	}{
+		{pageSize: 0, requests: 1},
+		{pageSize: 7, requests: 2}, // a full last page needs one more, empty, page to be known last
+		{pageSize: 2, requests: 4},
+		{pageSize: 1, requests: 8},
+	} {
+		t.Run(fmt.Sprintf("PageSize%d", tc.pageSize), func(t *testing.T) {
+			srv.ResetRequests()
+			sel.PageSize = tc.pageSize
+			keys, err := c.CrossClusterKeys(ctx, sel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, k := range keys {
+				got = append(got, k.ID)
+			}
+			// Keys created within one millisecond sort by name.
+			if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+				t.Errorf("keys (ids): -want +got:\n%s", diff)
+			}
+			if diff := cmp.Diff(map[string]int{"POST /_security/_query/api_key": tc.requests}, srv.Counts()); diff != "" {
+				t.Errorf("requests: -want +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestIdentity: two clients share an identity only when URL, credentials
+// and TLS settings are all equal, and the identity holds no secret.
+func TestIdentity(t *testing.T) {
+	srv, _ := newFake(t, esfake.Options{})
+	base := Config{URL: "https://es.example:9200", Username: "eslink", Password: "pass-word-1"}
+	id := func(cfg Config) string {
+		t.Helper()
+		c, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Identity()
+	}
+	same := id(base)
+	if got := id(base); got != same {
+		t.Errorf("two clients of one config: identities %s and %s differ", same, got)
+	}
+	for name, mod := range map[string]func(*Config){
+		"URL":         func(c *Config) { c.URL = "https://es.example:9201" },
+		"Username":    func(c *Config) { c.Username = "other" },
+		"Password":    func(c *Config) { c.Password = "pass-word-2" },
+		"APIKey":      func(c *Config) { c.APIKey = "a2V5OnNlY3JldA==" },
+		"CACert":      func(c *Config) { c.CACert = srv.CACertPEM },
+		"Fingerprint": func(c *Config) { c.CertificateFingerprint = strings.Repeat("ab", 32) },
+		"Insecure":    func(c *Config) { c.InsecureSkipVerify = true },
+	} {
+		cfg := base
+		mod(&cfg)
+		if got := id(cfg); got == same {
+			t.Errorf("a config with another %s has the same identity", name)
+		}
+	}
+	if strings.Contains(same, base.Password) || strings.Contains(same, base.Username) {
+		t.Errorf("identity %q holds the credentials", same)
 	}
 }

@@ -171,6 +171,12 @@ type cluster struct {
 // key rules; by default the minimum key lifetime is one minute.
 func startProvider(t *testing.T, ko ...Options) *cluster {
 	t.Helper()
+	return startProviderPolling(t, testPoll, ko...)
+}
+
+// startProviderPolling is startProvider with another poll interval.
+func startProviderPolling(t *testing.T, poll time.Duration, ko ...Options) *cluster {
+	t.Helper()
 	e := controlPlane(t)
 	kube, err := client.New(e.Config, client.Options{Scheme: e.Scheme})
 	if err != nil {
@@ -198,7 +204,7 @@ func startProvider(t *testing.T, ko ...Options) *cluster {
 	o := controller.Options{
 		Logger:                  logging.NewLogrLogger(zl),
 		GlobalRateLimiter:       ratelimiter.NewGlobal(100),
-		PollInterval:            testPoll,
+		PollInterval:            poll,
 		MaxConcurrentReconciles: 2,
 		Features:                &feature.Flags{},
 	}

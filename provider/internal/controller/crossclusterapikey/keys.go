@@ -42,3 +42,37 @@ func (l liveKeys) ActiveKeysByName(ctx context.Context, name string) ([]elastics
 func (l liveKeys) KeysByOwner(ctx context.Context, uid, name string) ([]elasticsearch.APIKey, error) {
 	return l.es.CrossClusterKeysByMetadata(ctx, metadataUID, uid, name)
 }
+
+// keyWriter is every write of keys that Create, Update and Delete make.
+type keyWriter interface {
+	CreateCrossClusterAPIKey(ctx context.Context, r elasticsearch.CreateRequest) (*elasticsearch.CreatedKey, error)
+	UpdateCrossClusterAPIKey(ctx context.Context, id string, r elasticsearch.UpdateRequest) (bool, error)
+	InvalidateAPIKeys(ctx context.Context, ids ...string) error
+	// URL is the cluster's address, for messages.
+	URL() string
+}
+
+// notifyingWriter calls wrote after each write, whether it failed or not: a
+// request that timed out may still have been applied.
+type notifyingWriter struct {
+	*elasticsearch.Client
+	wrote func()
+}
+
+func (w notifyingWriter) CreateCrossClusterAPIKey(ctx context.Context, r elasticsearch.CreateRequest) (*elasticsearch.CreatedKey, error) {
+	defer w.wrote()
+	return w.Client.CreateCrossClusterAPIKey(ctx, r)
+}
+
+func (w notifyingWriter) UpdateCrossClusterAPIKey(ctx context.Context, id string, r elasticsearch.UpdateRequest) (bool, error) {
+	defer w.wrote()
+	return w.Client.UpdateCrossClusterAPIKey(ctx, id, r)
+}
+
+func (w notifyingWriter) InvalidateAPIKeys(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	defer w.wrote()
+	return w.Client.InvalidateAPIKeys(ctx, ids...)
+}
