@@ -36,6 +36,18 @@ const (
 	pollInterval = 10 * time.Minute
 )
 
+// The XR circuit breaker settings the README's Install section recommends.
+// Crossplane's defaults (a bucket of 100 tokens, an update costing two,
+// refilled at one a second, open for five minutes) admit 50 updates at once
+// per composite resource; a flow 3 link composes nine resources, whose
+// creation alone writes them about 60 times, and every change of the
+// Elasticsearch objects a link reads counts too. An open breaker drops the
+// watch events that carry a link's progress and breakage to its status.
+const (
+	CircuitBreakerBurst      = "400"
+	CircuitBreakerRefillRate = "2"
+)
+
 // startGarbageCollector runs kube-controller-manager with only its garbage
 // collector: Crossplane deletes nothing a deleted composite resource
 // composed, nor what a deleted claim or package owns; Kubernetes' garbage
@@ -127,6 +139,10 @@ func (h *Harness) startCrossplane(ctx, pctx context.Context, kubeconfig, registr
 		"--xfn-cache-dir", filepath.Join(h.LogDir, "xfn-cache"),
 		"--tls-client-certs-dir", certs,
 		"--poll-interval", pollInterval.String(),
+		// As the README's Install section asks: a flow 3 link's creation
+		// alone exceeds the default XR circuit breaker.
+		"--circuit-breaker-burst", CircuitBreakerBurst,
+		"--circuit-breaker-refill-rate", CircuitBreakerRefillRate,
 		"--metrics-port", strconv.Itoa(ports[0]),
 		"--health-probe-port", strconv.Itoa(ports[1]))
 	if err != nil {

@@ -41,6 +41,8 @@ func TestObserve(t *testing.T) {
 		wantReason  xpv2.ConditionReason
 		wantMessage string
 		wantEvent   string
+		// wantReady is the Ready condition's message, when set.
+		wantReady string
 	}{
 		"ClaimedAndEnabled": {
 			es:     fakeES("9.3.2", true, map[string]string{grant: "team", claim: `{"u1":"team/srv","u2":"x/y"}`}),
@@ -52,8 +54,10 @@ func TestObserve(t *testing.T) {
 			wantAt: v1alpha1.RemoteClusterServerObservation{Enabled: true, Claims: 1, Version: "9.3.2"},
 		},
 		"ClaimedButTurnedOffByHand": {
-			es:     fakeES("9.3.2", false, map[string]string{grant: "*", claim: `{"u1":"team/srv"}`}),
-			wantAt: v1alpha1.RemoteClusterServerObservation{Claims: 1, Version: "9.3.2"},
+			es:        fakeES("9.3.2", false, map[string]string{grant: "*", claim: `{"u1":"team/srv"}`}),
+			want:      managed.ExternalObservation{ResourceExists: true},
+			wantAt:    v1alpha1.RemoteClusterServerObservation{Claims: 1, Version: "9.3.2"},
+			wantReady: "the remote cluster server of ns2/c2 is disabled (spec.remoteClusterServer.enabled is not true): eslink enables it again, which restarts that cluster",
 		},
 		"Missing": {
 			wantReason:  eck.ReasonTargetNotFound,
@@ -125,6 +129,9 @@ func TestObserve(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantAt, mg.Status.AtProvider); diff != "" {
 				t.Errorf("atProvider: -want +got:\n%s", diff)
+			}
+			if c := mg.GetCondition(xpv2.TypeReady); tc.wantReady != "" && c.Message != tc.wantReady {
+				t.Errorf("Ready message = %q, want %q", c.Message, tc.wantReady)
 			}
 		})
 	}

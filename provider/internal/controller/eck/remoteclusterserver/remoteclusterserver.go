@@ -97,14 +97,21 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterServer
 	if v, err := linkrules.RunningVersion(es); err == nil {
 		mg.Status.AtProvider.Version = v.String()
 	}
-	exists := claimed && enabled
-	if exists {
+	switch {
+	case claimed && enabled:
 		mg.SetConditions(xpv2.Available())
-	} else {
+	case claimed:
+		mg.SetConditions(xpv2.Unavailable().WithMessage(fmt.Sprintf(
+			"the remote cluster server of %s/%s is disabled (spec.remoteClusterServer.enabled is not true): eslink enables it again, which restarts that cluster", es.GetNamespace(), es.GetName())))
+	default:
 		mg.SetConditions(xpv2.Unavailable())
 	}
-	// A claim has no parameters to drift: present and enabled is all.
-	return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: exists}, nil
+	// A claim has no parameters to drift: present and enabled is all. Once
+	// created, a server someone disabled, or a claim someone removed, is
+	// repaired through Update: a Create would replace the condition that
+	// says what went wrong with Creating.
+	exists := claimed || !meta.GetExternalCreateSucceeded(mg).IsZero()
+	return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: claimed && enabled}, nil
 }
 
 func (e *external) Create(ctx context.Context, mg *v1alpha1.RemoteClusterServer) (managed.ExternalCreation, error) {

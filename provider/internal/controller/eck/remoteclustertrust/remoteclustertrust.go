@@ -154,7 +154,10 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust)
 	}
 	consistent := bundle != nil && bytes.Equal(bundle.Data[eck.BundleFile], eck.BundleData(own, eck.BundleEntries(bundle.Data))[eck.BundleFile])
 
-	exists := bundle != nil && bundle.Data[entryKey] != nil && mounted
+	// Once created, a CA or mount that went missing (a person scrubbed the
+	// bundle) is drift to repair through Update: a Create would replace
+	// the condition that names what went missing with Creating.
+	exists := (bundle != nil && bundle.Data[entryKey] != nil && mounted) || !meta.GetExternalCreateSucceeded(mg).IsZero()
 	upToDate := at.InBundle && consistent && mounted
 	switch {
 	case at.InBundle && mounted && at.RolledOut:
