@@ -1,8 +1,11 @@
 package eck
 
 import (
+	"context"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
 )
 
@@ -18,4 +21,35 @@ func Target(es *unstructured.Unstructured, field string) linkrules.Target {
 		Annotations: es.GetAnnotations(),
 		Field:       field,
 	}
+}
+
+// Fields by which the kinds that wire one alias into a local cluster name
+// the clusters they reference.
+const (
+	FieldLocal  = "spec.forProvider.elasticsearchRef"
+	FieldRemote = "spec.forProvider.remoteElasticsearchRef"
+)
+
+// AuthorizeAlias checks what every kind that wires alias into local checks
+// before it reads or writes anything else: that namespace ns is granted on
+// local and, when the remote is an ECK cluster (remote set), on the remote;
+// and that ECK does not configure alias itself from spec.remoteClusters.
+func (c *Client) AuthorizeAlias(ctx context.Context, ns string, local *unstructured.Unstructured, remote *commonv1alpha1.ElasticsearchReference, alias string) error {
+	if err := linkrules.AuthorizeNamespace(ns, Target(local, FieldLocal), linkrules.RoleLocal); err != nil {
+		return err
+	}
+	if remote != nil {
+		r, err := c.Get(ctx, Ref(*remote, ns), FieldRemote)
+		if err != nil {
+			return err
+		}
+		if err := linkrules.AuthorizeNamespace(ns, Target(r, FieldRemote), linkrules.RoleRemote); err != nil {
+			return err
+		}
+	}
+	if linkrules.AliasUsedByECK(local, alias) {
+		return &ConflictError{What: "remote cluster alias", Key: alias,
+			Object: local.GetNamespace() + "/" + local.GetName() + " (ECK configures it from spec.remoteClusters)"}
+	}
+	return nil
 }

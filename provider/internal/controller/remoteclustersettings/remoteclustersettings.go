@@ -30,8 +30,7 @@ import (
 )
 
 const (
-	fieldLocal  = "spec.forProvider.elasticsearchRef"
-	fieldRemote = "spec.forProvider.remoteElasticsearchRef"
+	fieldLocal = eck.FieldLocal
 )
 
 // Owners records, on the local cluster's object, which resource owns each
@@ -160,21 +159,8 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSettin
 // configures. Nothing is read from or written to Elasticsearch before.
 func (e *external) check(ctx context.Context, mg *v1alpha1.RemoteClusterSettings, local *unstructured.Unstructured) error {
 	p := mg.Spec.ForProvider
-	if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(local, fieldLocal), linkrules.RoleLocal); err != nil {
+	if err := e.eck.AuthorizeAlias(ctx, mg.GetNamespace(), local, p.RemoteElasticsearchRef, p.Alias); err != nil {
 		return err
-	}
-	if p.RemoteElasticsearchRef != nil {
-		remote, err := e.eck.Get(ctx, eck.Ref(*p.RemoteElasticsearchRef, mg.GetNamespace()), fieldRemote)
-		if err != nil {
-			return err
-		}
-		if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(remote, fieldRemote), linkrules.RoleRemote); err != nil {
-			return err
-		}
-	}
-	if linkrules.AliasUsedByECK(local, p.Alias) {
-		return &eck.ConflictError{What: "remote cluster alias", Key: p.Alias,
-			Object: local.GetNamespace() + "/" + local.GetName() + " (ECK configures it from spec.remoteClusters)"}
 	}
 	owners, err := Owners.Owners(local)
 	if err != nil {

@@ -39,9 +39,8 @@ import (
 )
 
 const (
-	fieldLocal  = "spec.forProvider.elasticsearchRef"
-	fieldRemote = "spec.forProvider.remoteElasticsearchRef"
-	fieldKey    = "spec.forProvider.apiKeySecretRef"
+	fieldLocal = eck.FieldLocal
+	fieldKey   = "spec.forProvider.apiKeySecretRef"
 )
 
 // Metadata of the credentials Secret in the local cluster's namespace.
@@ -292,23 +291,7 @@ func (e *external) fileSettingsApplied(ctx context.Context, mg *v1alpha1.RemoteC
 // delivers credentials for itself.
 func (e *external) check(ctx context.Context, mg *v1alpha1.RemoteClusterCredentials, local *unstructured.Unstructured) error {
 	p := mg.Spec.ForProvider
-	if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(local, fieldLocal), linkrules.RoleLocal); err != nil {
-		return err
-	}
-	if p.RemoteElasticsearchRef != nil {
-		remote, err := e.eck.Get(ctx, eck.Ref(*p.RemoteElasticsearchRef, mg.GetNamespace()), fieldRemote)
-		if err != nil {
-			return err
-		}
-		if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(remote, fieldRemote), linkrules.RoleRemote); err != nil {
-			return err
-		}
-	}
-	if linkrules.AliasUsedByECK(local, p.Alias) {
-		return &eck.ConflictError{What: "remote cluster alias", Key: p.Alias,
-			Object: local.GetNamespace() + "/" + local.GetName() + " (ECK configures it from spec.remoteClusters)"}
-	}
-	return nil
+	return e.eck.AuthorizeAlias(ctx, mg.GetNamespace(), local, p.RemoteElasticsearchRef, p.Alias)
 }
 
 // waitError says the key to deliver is not published yet.
