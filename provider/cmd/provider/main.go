@@ -4,6 +4,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -11,8 +13,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -23,8 +27,10 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/gate"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/customresourcesgate"
 
 	"github.com/eslink/eslink/apis"
 	"github.com/eslink/eslink/internal/linkrules"
@@ -143,6 +149,9 @@ func run(o *options) error {
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return fmt.Errorf("cannot add Kubernetes types to scheme: %w", err)
 	}
+	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
+		return fmt.Errorf("cannot add CRD types to scheme: %w", err)
+	}
 	if err := apis.AddToScheme(scheme); err != nil {
 		return fmt.Errorf("cannot add provider types to scheme: %w", err)
 	}
@@ -172,12 +181,24 @@ func run(o *options) error {
 		Features:                &feature.Flags{},
 	}
 	co.Features.Enable(feature.EnableBetaManagementPolicies)
-	if err := providercontroller.Setup(mgr, co, o.eckPollInterval, crossclusterapikey.Options{MinKeyLifetime: o.minKeyLifetime}); err != nil {
+	// Safe start, as the package declares: Crossplane creates a managed
+	// kind's CRD only once an activation policy activates it, so each
+	// controller starts when the CRDs it needs are established.
+	co.Gate = new(gate.Gate[schema.GroupVersionKind])
+	if err := customresourcesgate.Setup(mgr, co); err != nil {
+		return fmt.Errorf("cannot set up the CRD gate: %w", err)
+	}
+	ctx, stop := context.WithCancelCause(ctrl.SetupSignalHandler())
+	defer stop(nil)
+	if err := providercontroller.Setup(mgr, co, o.eckPollInterval, crossclusterapikey.Options{MinKeyLifetime: o.minKeyLifetime}, stop); err != nil {
 		return fmt.Errorf("cannot set up controllers: %w", err)
 	}
 	log.Info("Starting provider", "poll", o.pollInterval, "eck-poll", o.eckPollInterval, "max-reconcile-rate", o.maxReconcileRate, "leader-election", o.leaderElection, "min-key-lifetime", o.minKeyLifetime)
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("cannot run controller manager: %w", err)
+	}
+	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
+		return err
 	}
 	return nil
 }

@@ -2,12 +2,17 @@
 package controller
 
 import (
+	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 
+	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
+	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/controller/config"
 	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustercredentials"
@@ -25,26 +30,45 @@ import (
 // everything they depend on is an API object they watch, so their poll is
 // only a backstop. The flow 3 kinds wait on ECK's rollouts and the local
 // cluster's own view, which no watch brings, and keep o.PollInterval.
-func Setup(mgr ctrl.Manager, o controller.Options, eckPoll time.Duration, keys crossclusterapikey.Options) error {
+//
+// With o.Gate set (the provider declares Crossplane's safe-start
+// capability), a managed kind's controller starts once its CRD and ECK's
+// Elasticsearch CRD are established: Crossplane creates a managed kind's
+// CRD only when an activation policy activates it, which may be long after
+// the provider started, and the controllers index and watch both kinds. A
+// gated controller that cannot be set up then calls fail: the manager runs
+// already, and a kind left without its controller would go unnoticed.
+func Setup(mgr ctrl.Manager, o controller.Options, eckPoll time.Duration, keys crossclusterapikey.Options, fail func(error)) error {
+	if err := config.Setup(mgr, o); err != nil {
+		return err
+	}
 	eck := o
 	eck.PollInterval = eckPoll
 	for _, s := range []struct {
 		setup func(ctrl.Manager, controller.Options) error
 		o     controller.Options
+		kind  schema.GroupVersionKind
 	}{
-		{config.Setup, o},
-		{func(mgr ctrl.Manager, o controller.Options) error { return crossclusterapikey.Setup(mgr, o, keys) }, o},
-		{remoteclusterserver.Setup, eck},
-		{remoteclusterentry.Setup, eck},
-		{remoteclustercredentials.Setup, o},
-		{remoteclustertrust.Setup, o},
-		{remoteclustersigning.Setup, o},
-		{remoteclustersettings.Setup, o},
-		{remoteclusterconnectivity.Setup, o},
+		{func(mgr ctrl.Manager, o controller.Options) error { return crossclusterapikey.Setup(mgr, o, keys) }, o, esv1alpha1.CrossClusterAPIKeyGroupVersionKind},
+		{remoteclusterserver.Setup, eck, eckv1alpha1.RemoteClusterServerGroupVersionKind},
+		{remoteclusterentry.Setup, eck, eckv1alpha1.RemoteClusterEntryGroupVersionKind},
+		{remoteclustercredentials.Setup, o, eckv1alpha1.RemoteClusterCredentialsGroupVersionKind},
+		{remoteclustertrust.Setup, o, eckv1alpha1.RemoteClusterTrustGroupVersionKind},
+		{remoteclustersigning.Setup, o, eckv1alpha1.RemoteClusterSigningGroupVersionKind},
+		{remoteclustersettings.Setup, o, esv1alpha1.RemoteClusterSettingsGroupVersionKind},
+		{remoteclusterconnectivity.Setup, o, esv1alpha1.RemoteClusterConnectivityGroupVersionKind},
 	} {
-		if err := s.setup(mgr, s.o); err != nil {
-			return err
+		if o.Gate == nil {
+			if err := s.setup(mgr, s.o); err != nil {
+				return err
+			}
+			continue
 		}
+		s.o.Gate.Register(func() {
+			if err := s.setup(mgr, s.o); err != nil {
+				fail(fmt.Errorf("cannot set up the controller of %s: %w", s.kind.Kind, err))
+			}
+		}, s.kind, linkrules.ElasticsearchGVK)
 	}
 	return nil
 }

@@ -505,9 +505,9 @@ func (h *Harness) createShortKeysComposition(ctx context.Context, legacy bool, m
 
 // awaitProviderControllers waits until the provider runs a controller for
 // each managed resource kind. The provider starts before the Configuration
-// activates those kinds, and (lacking safe-start gating) controller-runtime
-// retries a missing kind only every 10 seconds; a link applied before then
-// would wait for it. The provider's log is the only place that says so.
+// activates those kinds; its safe-start gate starts each controller once
+// the kind's CRD is established, and a link applied before then would wait
+// for it. The provider's log is the only place that says so.
 func (h *Harness) awaitProviderControllers(ctx context.Context) error {
 	for {
 		out := h.provider.output()
