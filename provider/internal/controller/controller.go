@@ -2,9 +2,11 @@
 package controller
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -65,10 +67,30 @@ func Setup(mgr ctrl.Manager, o controller.Options, eckPoll time.Duration, keys c
 			continue
 		}
 		s.o.Gate.Register(func() {
-			if err := s.setup(mgr, s.o); err != nil {
+			if err := setupEstablished(mgr, s.o, s.setup); err != nil {
 				fail(fmt.Errorf("cannot set up the controller of %s: %w", s.kind.Kind, err))
 			}
 		}, s.kind, linkrules.ElasticsearchGVK)
 	}
 	return nil
+}
+
+// setupEstablished runs setup, again while the API server's discovery does
+// not serve a kind yet: it lags a moment behind the CRD's Established
+// condition, which opened the gate.
+func setupEstablished(mgr ctrl.Manager, o controller.Options, setup func(ctrl.Manager, controller.Options) error) error {
+	var err error
+	for range 30 {
+		if err = setup(mgr, o); err == nil || !isNoMatch(err) {
+			return err
+		}
+		time.Sleep(time.Second)
+	}
+	return err
+}
+
+func isNoMatch(err error) bool {
+	var kind *apimeta.NoKindMatchError
+	var resource *apimeta.NoResourceMatchError
+	return errors.As(err, &kind) || errors.As(err, &resource)
 }
