@@ -492,6 +492,12 @@ func TestNamespacedLinks(t *testing.T) {
 		}
 		waitConnected(t, h, "certs")
 		deleteAndWait(t, h, cert)
+		// Kubernetes' garbage collector deletes the composed resources after
+		// the link; the entry goes with them.
+		waitComposedGone(t, h, cert)
+		if got := aliases(t, h); slices.Contains(got, "certs") {
+			t.Errorf("the deleted link's entry is still on the local cluster: %v", got)
+		}
 	})
 
 	t.Run("AuthorizationDenialSurfacesOnTheLink", func(t *testing.T) {

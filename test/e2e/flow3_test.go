@@ -227,8 +227,11 @@ type linkWatch struct {
 	// readyDisconnected counts polls that saw the link Ready while the
 	// local cluster's GET /_remote/info did not say connected.
 	readyDisconnected int
-	stop              chan struct{}
-	done              chan struct{}
+	// disconnected counts polls whose GET /_remote/info of the local
+	// cluster did not say connected, Ready or not.
+	disconnected int
+	stop         chan struct{}
+	done         chan struct{}
 }
 
 func watchLink(t *testing.T, h *harness.Harness, link *unstructured.Unstructured, local *esfake.Server, alias string) *linkWatch {
@@ -238,9 +241,13 @@ func watchLink(t *testing.T, h *harness.Harness, link *unstructured.Unstructured
 		defer close(w.done)
 		for {
 			if got, err := h.Get(context.Background(), link); err == nil {
+				connected := local.RemoteConnection(alias).Connected
 				w.mu.Lock()
+				if !connected {
+					w.disconnected++
+				}
 				if harness.Ready(got) {
-					if !local.RemoteConnection(alias).Connected {
+					if !connected {
 						w.readyDisconnected++
 					}
 				} else if _, _, msg := harness.Condition(got, "LinkReady"); msg != "" && !slices.Contains(w.notReady, msg) {
@@ -286,9 +293,11 @@ func (w *linkWatch) Stop() {
 	<-w.done
 }
 
-// breakAndRepair breaks one piece of a Ready link, waits until the link
-// shows a not-Ready reason holding want, then until eslink repaired it:
-// the link Ready and connected again, and repaired true.
+// breakAndRepair breaks one piece of a Ready link, then waits until eslink
+// repaired it: the link Ready and connected again, and repaired true. While
+// the local cluster is disconnected, the link must say why, with a
+// not-Ready reason holding want. A repair that beats the outage (eslink
+// re-enabled a server before ECK acted on it) leaves nothing to report.
 func breakAndRepair(t *testing.T, h *harness.Harness, link *unstructured.Unstructured, local *esfake.Server, alias string,
 	breakIt func(), want string, repaired func() (bool, string)) {
 	t.Helper()
@@ -298,6 +307,17 @@ func breakAndRepair(t *testing.T, h *harness.Harness, link *unstructured.Unstruc
 	for {
 		if msg, ok := w.saw(want); ok {
 			t.Logf("the link said: %s", msg)
+			break
+		}
+		ok, _ := repaired()
+		if ok && harness.Ready(mustGet(t, h, link)) && local.RemoteConnection(alias).Connected {
+			w.mu.Lock()
+			lost := w.disconnected
+			w.mu.Unlock()
+			if lost > 0 {
+				t.Fatalf("%s lost alias %s for %d polls, yet the link never said why (%q); it showed while not Ready: %q", link.GetName(), alias, lost, want, w.messages())
+			}
+			t.Logf("eslink repaired it before the local cluster lost alias %s: nothing to report", alias)
 			break
 		}
 		if time.Now().After(deadline) {
