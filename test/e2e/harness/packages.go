@@ -489,7 +489,7 @@ func (h *Harness) createShortKeysComposition(ctx context.Context, legacy bool, m
 	c.SetName(ShortKeysComposition)
 	steps, _, _ := unstructured.NestedSlice(c.Object, "spec", "pipeline")
 	if len(steps) != 1 {
-		return fmt.Errorf("Composition %s has %d pipeline steps, want eslink's one", ShortKeysComposition, len(steps))
+		return fmt.Errorf("the Composition %s has %d pipeline steps, want eslink's one", ShortKeysComposition, len(steps))
 	}
 	if err := unstructured.SetNestedField(steps[0].(map[string]any), minimum, "input", "minimumKeyLifetime"); err != nil {
 		return err
