@@ -158,7 +158,10 @@ type contender struct {
 func BenchmarkFunctionCost(b *testing.B) {
 	docs := strings.Split(clusters, "\n---\n")
 	cs := []*contender{
-		{name: "eslink", req: request(b, eslinkInput, true, map[string]string{"local-elasticsearch": docs[0], "remote-elasticsearch": docs[1]})},
+		{name: "eslink", req: request(b, eslinkInput, true, map[string]string{
+			"local-elasticsearch": docs[0], "remote-elasticsearch": docs[1],
+			"remote-provider-config": docs[2], "local-provider-config": docs[2],
+		})},
 		{name: "patch-and-transform", req: request(b, pandtInput, true, nil)},
 		{name: "floor", req: request(b, floorInput, false, nil)},
 	}
@@ -178,10 +181,9 @@ func BenchmarkFunctionCost(b *testing.B) {
 			if err != nil {
 				b.Fatalf("%s: %v", c.name, err)
 			}
-			want := 3
-			if c.name == "floor" {
-				want = 1
-			}
+			// eslink renders flow 1's three resources and the check
+			// that the local cluster is connected.
+			want := map[string]int{"eslink": 4, "patch-and-transform": 3, "floor": 1}[c.name]
 			if len(rsp.GetDesired().GetResources()) != want {
 				b.Fatalf("%s rendered %d resources: %v", c.name, len(rsp.GetDesired().GetResources()), rsp.GetResults())
 			}
