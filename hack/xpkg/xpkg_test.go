@@ -62,7 +62,9 @@ var cases = []pkgCase{
 	{name: "function-eslink", root: "package/function", cmd: "./function", entrypoint: "/usr/local/bin/function-eslink",
 		expose: []string{"9443/tcp"}, kind: pkgmetav1.FunctionKind, objects: []string{"CustomResourceDefinition"}},
 	{name: "provider-eslink", root: "package/provider", cmd: "./provider/cmd/provider", entrypoint: "/usr/local/bin/provider-eslink",
-		kind: pkgmetav1.ProviderKind, objects: slices.Repeat([]string{"CustomResourceDefinition"}, 7)},
+		// Eight managed kinds, and the provider configs and their usages,
+		// namespaced and cluster-scoped.
+		kind: pkgmetav1.ProviderKind, objects: slices.Repeat([]string{"CustomResourceDefinition"}, 12)},
 	{name: "configuration-eslink-namespaced", root: "package/configuration/namespaced", kind: pkgmetav1.ConfigurationKind,
 		objects: []string{"CompositeResourceDefinition", "Composition", "ManagedResourceActivationPolicy"}},
 	{name: "configuration-eslink-legacy", root: "package/configuration/legacy", kind: pkgmetav1.ConfigurationKind,
