@@ -51,7 +51,7 @@ func run() error {
 	h, err := harness.Start(ctx, harness.Options{
 		Progress: step,
 		Log: func(format string, args ...any) {
-			if strings.HasPrefix(format, "[ECK simulator] created") {
+			if strings.HasPrefix(format, "[ECK simulator] SIMULATES created cross-cluster API key") {
 				keyCreated.CompareAndSwap(0, time.Now().UnixNano())
 			}
 			if verbose || strings.HasPrefix(format, "[ECK simulator]") {
