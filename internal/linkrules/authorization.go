@@ -136,20 +136,6 @@ func AccessEntries(prefix string, a *commonv1alpha1.LinkAccess) []AccessEntry {
 	return out
 }
 
-// Authorize returns a *DeniedError when a link in namespace ns may not use
-// target in role, or may not request access (held at spec.access) from it
-// as a remote. A nil access checks the namespace only: a link of the
-// certificate model must be checked with AuthorizeCertificate.
-func Authorize(ns string, target Target, role Role, access *commonv1alpha1.LinkAccess) error {
-	if err := AuthorizeNamespace(ns, target, role); err != nil {
-		return err
-	}
-	if role != RoleRemote || access == nil {
-		return nil
-	}
-	return AuthorizeAccess(ns, target, AccessEntries("spec.access", access))
-}
-
 // AuthorizeNamespace returns a *DeniedError when a link or managed resource
 // in namespace ns may not use target in role at all.
 func AuthorizeNamespace(ns string, target Target, role Role) error {

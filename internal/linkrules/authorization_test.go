@@ -64,7 +64,7 @@ func TestAuthorize(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			checkDenial(t, Authorize(tc.ns, tc.target, tc.role, tc.access), tc.denied)
+			checkDenial(t, authorize(tc.ns, tc.target, tc.role, tc.access), tc.denied)
 		})
 	}
 }
@@ -129,7 +129,7 @@ func TestAuthorizeNames(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			access := &commonv1alpha1.LinkAccess{Search: &commonv1alpha1.SearchAccess{Names: tc.names}}
-			checkDenial(t, Authorize("ns2", remote(tc.annotations), RoleRemote, access), tc.denied)
+			checkDenial(t, authorize("ns2", remote(tc.annotations), RoleRemote, access), tc.denied)
 		})
 	}
 }
@@ -169,4 +169,16 @@ func TestConfigAllowsNamespace(t *testing.T) {
 	checkDenial(t, ConfigAllowsNamespace("ClusterProviderConfig", "eck", []string{"team-a"}, "team-a", "spec.providerConfigRef"), "")
 	checkDenial(t, ConfigAllowsNamespace("ClusterProviderConfig", "admin", nil, "team-a", "spec.providerConfigRef"),
 		"spec.providerConfigRef: ClusterProviderConfig admin does not allow namespace team-a: a provider config is a credential, usable only from the namespaces in its spec.allowedNamespaces; ask the platform team to add team-a to spec.allowedNamespaces of ClusterProviderConfig admin")
+}
+
+// authorize checks a link as the function does for a remote: the
+// namespace first, then the access it requests.
+func authorize(ns string, target Target, role Role, access *commonv1alpha1.LinkAccess) error {
+	if err := AuthorizeNamespace(ns, target, role); err != nil {
+		return err
+	}
+	if role != RoleRemote || access == nil {
+		return nil
+	}
+	return AuthorizeAccess(ns, target, AccessEntries("spec.access", access))
 }

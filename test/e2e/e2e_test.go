@@ -334,11 +334,9 @@ func TestNamespacedLinks(t *testing.T) {
 	archive := harness.Link(harness.TeamNamespace, "orders-to-archive", false, flow1Spec("archive", "archive-*"))
 
 	t.Run("Flow1Namespaced", func(t *testing.T) {
-		tl := startTimeline(t, h, logs, "logs")
 		create(t, h, logs)
 		got := waitReady(t, h, logs)
 		key := activeKey(t, h, eckKeyName("logs"))
-		tl.report(t, key.Creation)
 		if id := statusString(got, "apiKey", "id"); id != key.ID {
 			t.Errorf("link status.apiKey.id = %q, want the remote's key id %q", id, key.ID)
 		}

@@ -354,23 +354,32 @@ func waitRefused(t *testing.T, mg resource.Managed, what string, says func(strin
 	t.Helper()
 	var msg string
 	waitFor(t, fmt.Sprintf("%T %s/%s to be refused, saying %s", mg, mg.GetNamespace(), mg.GetName(), what), func() (bool, string) {
-		got, ok := fresh(t, mg)
-		if !ok {
-			return false, "not found"
-		}
-		ready, synced := got.GetCondition(xpv2.TypeReady), got.GetCondition(xpv2.TypeSynced)
-		if ready.Status != corev1.ConditionFalse || synced.Status != corev1.ConditionFalse {
-			return false, conditions(got)
-		}
-		for _, m := range []string{ready.Message, synced.Message} {
-			if says(m) {
-				msg = m
-				return true, ""
-			}
-		}
-		return false, conditions(got)
+		var ok bool
+		msg, ok = refused(t, mg, says)
+		return ok, msg
 	})
 	return msg
+}
+
+// refused reports whether mg is Ready and Synced False now, with a
+// condition message that says what it should, and returns that message, or
+// what mg says instead.
+func refused(t *testing.T, mg resource.Managed, says func(string) bool) (string, bool) {
+	t.Helper()
+	got, ok := fresh(t, mg)
+	if !ok {
+		return "not found", false
+	}
+	ready, synced := got.GetCondition(xpv2.TypeReady), got.GetCondition(xpv2.TypeSynced)
+	if ready.Status != corev1.ConditionFalse || synced.Status != corev1.ConditionFalse {
+		return conditions(got), false
+	}
+	for _, m := range []string{ready.Message, synced.Message} {
+		if says(m) {
+			return m, true
+		}
+	}
+	return conditions(got), false
 }
 
 func containsAll(s string, subs []string) bool {

@@ -220,7 +220,8 @@ type APIKeyStatus struct {
 // provider owns (flow 3).
 type LocalWiringStatus struct {
 	// Credentials is Delivered once the local cluster has loaded the
-	// current key, Pending before.
+	// current key, Rotating while it still uses the key being replaced,
+	// Pending before it loaded any.
 	// +optional
 	Credentials string `json:"credentials,omitempty"`
 	// KeyID is the key the local cluster has loaded.

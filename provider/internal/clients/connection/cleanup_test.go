@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
@@ -39,7 +41,22 @@ func TestCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = NewResolver(e.kube)
+	if _, err := r.Resolve(ctx, req); err == nil || IsTargetGone(err) {
+		t.Errorf("Resolve() without ECK's elastic user Secret of a cluster that is not being deleted = %v, want an error to retry, not IsTargetGone", err)
+	}
+	// The cluster's deletion removes ECK's Secrets before the object.
+	es := linkrules.NewElasticsearch()
+	if err := e.kube.Get(ctx, types.NamespacedName{Namespace: "ns2", Name: "cluster2"}, es); err != nil {
+		t.Fatal(err)
+	}
+	es.SetFinalizers([]string{"example.com/held"})
+	if err := e.kube.Update(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.kube.Delete(ctx, es); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.Resolve(ctx, req); !IsTargetGone(err) {
-		t.Errorf("Resolve() without ECK's elastic user Secret = %v, want IsTargetGone", err)
+		t.Errorf("Resolve() without ECK's elastic user Secret of a cluster being deleted = %v, want IsTargetGone", err)
 	}
 }

@@ -3,6 +3,7 @@ package connection
 import (
 	"fmt"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,16 +22,10 @@ const (
 	ReasonTLS           xpv2.ConditionReason = "TLS"
 )
 
-// Conditioned is a managed resource's conditions.
-type Conditioned interface {
-	GetCondition(xpv2.ConditionType) xpv2.Condition
-	SetConditions(...xpv2.Condition)
-}
-
 // SetTransportCondition says on mg whether c sends credentials in clear. A
 // resource that never did carries no such condition; one that did is told
 // when its config moved back to TLS.
-func SetTransportCondition(mg Conditioned, c *elasticsearch.Client) {
+func SetTransportCondition(mg resource.Conditioned, c *elasticsearch.Client) {
 	if c.PlaintextHTTP() {
 		mg.SetConditions(xpv2.Condition{
 			Type: TypeInsecureConnection, Status: corev1.ConditionTrue, Reason: ReasonPlaintextHTTP, LastTransitionTime: metav1.Now(),

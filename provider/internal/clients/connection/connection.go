@@ -266,7 +266,8 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e 
 		return nil, err
 	}
 	userSecret := types.NamespacedName{Namespace: target.Namespace, Name: fmt.Sprintf(eckUserSecretFmt, target.Name)}
-	password, userVersion, err := r.eckSecretValue(ctx, userSecret, eckUser, "ECK creates it with the cluster")
+	deleting := es.GetDeletionTimestamp() != nil
+	password, userVersion, err := r.eckSecretValue(ctx, userSecret, eckUser, "ECK creates it with the cluster", deleting)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +275,7 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e 
 	version := userVersion
 	if strings.HasPrefix(u, "https://") {
 		caSecret := types.NamespacedName{Namespace: target.Namespace, Name: fmt.Sprintf(eckCASecretFmt, target.Name)}
-		ca, caVersion, err := r.eckSecretValue(ctx, caSecret, defaultCAKey, "ECK creates it when the HTTP layer uses TLS")
+		ca, caVersion, err := r.eckSecretValue(ctx, caSecret, defaultCAKey, "ECK creates it when the HTTP layer uses TLS", deleting)
 		if err != nil {
 			return nil, err
 		}
@@ -285,11 +286,14 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e 
 	return &resolved{cfg: cfg, key: key, version: version}, nil
 }
 
-// eckSecretValue reads a Secret ECK keeps for a cluster. ECK deletes these
-// with the cluster, so a missing one means the target is gone.
-func (r *Resolver) eckSecretValue(ctx context.Context, name types.NamespacedName, key, why string) ([]byte, string, error) {
+// eckSecretValue reads a Secret ECK keeps for a cluster. The cluster's
+// deletion removes these before the Elasticsearch object, so a missing one
+// of a cluster being deleted means the target is gone. Of a cluster that is
+// not, it means ECK has not (re)created it yet: an error to retry, never a
+// reason to let go of keys that are still valid there.
+func (r *Resolver) eckSecretValue(ctx context.Context, name types.NamespacedName, key, why string, clusterDeleting bool) ([]byte, string, error) {
 	v, version, err := r.secretValue(ctx, name, key, why)
-	if kerrors.IsNotFound(err) {
+	if clusterDeleting && kerrors.IsNotFound(err) {
 		return nil, "", &TargetGoneError{Msg: err.Error()}
 	}
 	return v, version, err

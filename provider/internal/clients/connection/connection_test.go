@@ -233,7 +233,7 @@ func TestResolve(t *testing.T) {
 		},
 		"ECKMissingSecrets": {
 			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: &commonv1alpha1.ElasticsearchReference{Name: "bare"}},
-			wantErr: "cannot get Secret team-a/bare-es-elastic-user: not found", wantGone: true,
+			wantErr: "cannot get Secret team-a/bare-es-elastic-user: not found",
 		},
 		"ECKNoRef": {
 			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck")},

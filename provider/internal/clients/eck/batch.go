@@ -132,7 +132,10 @@ func (c *Client) write(name types.NamespacedName, ws []*write) {
 		for i, w := range ws {
 			results[i] = writeResult{err: &NotFoundError{Field: w.field, Name: name}}
 		}
-	case changed > 1:
+	case len(ws) > 1:
+		// The failed Update may be one change's fault (a webhook refusing
+		// it): each change is written on its own, so no other resource,
+		// whose change may have been none, is handed that error.
 		for _, w := range ws {
 			c.write(name, []*write{w})
 		}

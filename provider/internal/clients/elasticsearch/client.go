@@ -292,12 +292,6 @@ func (c *Client) UpdateCrossClusterAPIKey(ctx context.Context, id string, r Upda
 	return out.Updated, nil
 }
 
-// InvalidateAPIKey invalidates a key by id. A key that is missing or already
-// invalid counts as invalidated.
-func (c *Client) InvalidateAPIKey(ctx context.Context, id string) error {
-	return c.InvalidateAPIKeys(ctx, id)
-}
-
 // InvalidateAPIKeys invalidates keys by id in one request. Keys that are
 // missing or already invalid count as invalidated.
 func (c *Client) InvalidateAPIKeys(ctx context.Context, ids ...string) error {

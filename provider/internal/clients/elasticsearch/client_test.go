@@ -133,14 +133,14 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("CertificateIdentity after null update = %q, want cleared", *got.CertificateIdentity)
 	}
 
-	if err := c.InvalidateAPIKey(ctx, created.ID); err != nil {
+	if err := c.InvalidateAPIKeys(ctx, created.ID); err != nil {
 		t.Fatal(err)
 	}
 	// Invalidating twice, or an unknown id, is not an error.
-	if err := c.InvalidateAPIKey(ctx, created.ID); err != nil {
+	if err := c.InvalidateAPIKeys(ctx, created.ID); err != nil {
 		t.Errorf("second InvalidateAPIKey() = %v, want nil", err)
 	}
-	if err := c.InvalidateAPIKey(ctx, "doesnotexist12345678"); err != nil {
+	if err := c.InvalidateAPIKeys(ctx, "doesnotexist12345678"); err != nil {
 		t.Errorf("InvalidateAPIKey(unknown) = %v, want nil", err)
 	}
 	got, err = c.GetAPIKey(ctx, created.ID)
@@ -235,7 +235,7 @@ func TestErrors(t *testing.T) {
 				}
 				victimID = k.ID
 			},
-			call:   func(c *Client) error { return c.InvalidateAPIKey(ctx, victimID) },
+			call:   func(c *Client) error { return c.InvalidateAPIKeys(ctx, victimID) },
 			want:   ReasonPrivilege,
 			substr: "manage_security",
 		},

@@ -42,7 +42,7 @@ func TestErrorsNeverEchoSecrets(t *testing.T) {
 			_, err := c.CrossClusterKeysByMetadata(ctx, "eslink.io/uid", "u", "k")
 			return err
 		},
-		"Invalidate": func(c *Client) error { return c.InvalidateAPIKey(ctx, "abcdefghijklmnopqrst") },
+		"Invalidate": func(c *Client) error { return c.InvalidateAPIKeys(ctx, "abcdefghijklmnopqrst") },
 	}
 	credentials := map[string]struct {
 		cfg     Config

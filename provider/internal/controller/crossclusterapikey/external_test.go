@@ -912,7 +912,7 @@ func TestObserveOnly(t *testing.T) {
 
 	// Pinned by id and invalidated outside: reported, not recreated.
 	meta.SetExternalName(cr, k1.ID)
-	if err := h.es.InvalidateAPIKey(ctx, k1.ID); err != nil {
+	if err := h.es.InvalidateAPIKeys(ctx, k1.ID); err != nil {
 		t.Fatal(err)
 	}
 	if obs, err = h.ext.Observe(ctx, cr); err != nil || obs.ResourceExists {

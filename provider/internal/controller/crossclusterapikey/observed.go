@@ -178,5 +178,5 @@ func (e *external) visible(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKe
 		return false, fmt.Errorf("cannot get the local cluster of key %s for %s: %w", k.ID, ref(cr), err)
 	}
 	t := linkrules.Target{Namespace: lns, Name: lname, Annotations: es.GetAnnotations()}
-	return linkrules.Authorize(ns, t, linkrules.RoleLocal, nil) == nil, nil
+	return linkrules.AuthorizeNamespace(ns, t, linkrules.RoleLocal) == nil, nil
 }

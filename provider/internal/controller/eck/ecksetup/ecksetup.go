@@ -45,8 +45,9 @@ func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schem
 		// An entry or claim is keyed by its owner's uid, never by an id the
 		// external system returns, so an interrupted create is safe to redo.
 		managed.WithDeterministicExternalName(true),
-		// Observe reads the API server itself, which is consistent: a
-		// missing entry right after a write is really missing. The default
+		// A Create repeated on a cached read that lags behind the first
+		// is harmless: every write is idempotent, keyed by the owner's uid,
+		// and made on the object as the API server holds it. The default
 		// grace period would hold every deletion within 30s of creation.
 		managed.WithCreationGracePeriod(0),
 	}

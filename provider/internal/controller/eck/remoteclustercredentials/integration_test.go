@@ -226,8 +226,10 @@ func TestFileBased(t *testing.T) {
 	if err := srv.ApplyFileSettings(999, nil); err != nil {
 		t.Fatal(err)
 	}
+	reads := h.Log.ESReads.Load()
 	ecktest.WaitFor(t, "two polls with ECK done but the file not applied", func() (bool, string) {
-		return h.Log.ESReads.Load() > 6, ""
+		n := h.Log.ESReads.Load()
+		return n >= reads+2, fmt.Sprintf("%d reads of the local cluster since", n-reads)
 	})
 	if at := get(t, h, mg).Status.AtProvider; at.TakenUpKeyID != "" {
 		t.Fatalf("key taken up before Elasticsearch applied the file: %+v", at)

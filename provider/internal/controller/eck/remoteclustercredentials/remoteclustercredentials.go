@@ -447,11 +447,14 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterCredent
 	}
 	s, err := e.ownSecret(ctx, local.GetNamespace(), eck.CredentialsSecretName(p.Alias), uid)
 	var ce *eck.ConflictError
-	if errors.As(err, &ce) || s == nil {
+	switch {
+	case errors.As(err, &ce):
+		// Someone else's Secret of that name: not ours to delete.
 		return managed.ExternalDelete{}, nil
-	}
-	if err != nil {
+	case err != nil:
 		return managed.ExternalDelete{}, err
+	case s == nil:
+		return managed.ExternalDelete{}, nil
 	}
 	if err := client.IgnoreNotFound(e.kube.Delete(ctx, s, client.Preconditions{UID: &s.UID})); err != nil {
 		return managed.ExternalDelete{}, fmt.Errorf("cannot delete Secret %s/%s of %s: %w", s.Namespace, s.Name, ref(mg), err)
