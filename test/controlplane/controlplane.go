@@ -31,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
@@ -382,4 +383,21 @@ func isMainModule(gomod string) bool {
 		}
 	}
 	return false
+}
+
+// Update applies mutate to a fresh copy of obj and writes it, again on a
+// newer copy while the API server reports a conflict. Tests edit objects that
+// a running controller writes too (status, spec entries), as people do; the
+// optimistic concurrency the controller is built for must not fail the test.
+func Update(ctx context.Context, c client.Client, obj client.Object, mutate func() error) error {
+	key := client.ObjectKeyFromObject(obj)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := c.Get(ctx, key, obj); err != nil {
+			return err
+		}
+		if err := mutate(); err != nil {
+			return err
+		}
+		return c.Update(ctx, obj)
+	})
 }

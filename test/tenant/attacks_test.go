@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -120,6 +121,27 @@ func TestAttacks(t *testing.T) {
 		},
 		"KeyOnUngrantedRemoteThroughECKConfig": {
 			mr:    key(tenantNS, name("key-private"), "steal", eckAny, ptr.To(private.ref()), keySearch("logs-*")),
+			want:  []string{"spec.forProvider.elasticsearchRef: namespace tenant is not allowed to link " + private.String(), nsGrant},
+			quiet: quietAll,
+		},
+		// The reconciler's finalizer, written by hand, makes the provider
+		// handle the deletion of a resource it never accepted.
+		"KeyWithHandWrittenFinalizer": {
+			mr: func() resource.Managed {
+				k := key(tenantNS, name("key-finalizer"), "steal", eckAny, ptr.To(private.ref()), keySearch("logs-*"))
+				k.SetFinalizers([]string{managed.FinalizerName})
+				return k
+			}(),
+			want:  []string{"spec.forProvider.elasticsearchRef: namespace tenant is not allowed to link " + private.String(), nsGrant},
+			quiet: quietAll,
+		},
+		"ObservingKeyWithHandWrittenFinalizer": {
+			mr: func() resource.Managed {
+				k := key(tenantNS, name("key-observe-finalizer"), "victims-key", eckAny, ptr.To(private.ref()), nil)
+				k.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve}
+				k.SetFinalizers([]string{managed.FinalizerName})
+				return k
+			}(),
 			want:  []string{"spec.forProvider.elasticsearchRef: namespace tenant is not allowed to link " + private.String(), nsGrant},
 			quiet: quietAll,
 		},
@@ -253,11 +275,18 @@ func TestAttacks(t *testing.T) {
 	}
 	checkNothingWritten(t, "the attacks", before, clusters, fakes, keysBefore)
 
-	// Deleting the refused resources undoes nothing of anyone else's.
+	// Deleting the refused resources undoes nothing of anyone else's, and
+	// reaches no cluster the resources were refused: a deletion is no way
+	// around a grant.
 	for _, a := range attacks {
 		deleteAndWait(t, tenant, a.mr)
 	}
 	checkNothingWritten(t, "deleting the refused resources", before, clusters, fakes, keysBefore)
+	for _, f := range quietAll {
+		if n := len(f.Requests()); n != 0 {
+			t.Errorf("deleting the refused resources sent %d requests to a cluster they were refused, the first: %v", n, f.Requests()[0])
+		}
+	}
 	if l := getES(t, local); !strings.Contains(fmt.Sprint(l.Object["spec"]), "shared") {
 		t.Errorf("the victim's entry is gone from %s: %v", local, l.Object["spec"])
 	}

@@ -194,6 +194,9 @@ func TestKeyCleanupAfterRevokedGrant(t *testing.T) {
 	remote, k := tenantKey(t, "keys-revoked")
 	got, _ := fresh(t, k)
 	id := meta.GetExternalName(got)
+	if a := got.(*esv1alpha1.CrossClusterAPIKey).Status.AuthorizedCluster; a != remote.String() {
+		t.Fatalf("status.authorizedCluster = %q, want %s: without it the deletion may not clean up after the revoke", a, remote)
+	}
 
 	setGrants(t, remote, nil)
 	deleteAndWait(t, tenant, k)

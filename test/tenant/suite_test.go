@@ -260,17 +260,22 @@ func getES(t *testing.T, c *cluster) *unstructured.Unstructured {
 func setGrants(t *testing.T, c *cluster, grants map[string]string) {
 	t.Helper()
 	es := getES(t, c)
-	a := es.GetAnnotations()
-	for k := range a {
-		if strings.HasPrefix(k, "eslink.io/allow") {
-			delete(a, k)
+	if err := controlplane.Update(t.Context(), admin, es, func() error {
+		a := es.GetAnnotations()
+		for k := range a {
+			if strings.HasPrefix(k, "eslink.io/allow") {
+				delete(a, k)
+			}
 		}
-	}
-	for k, v := range grants {
-		a[k] = v
-	}
-	es.SetAnnotations(a)
-	if err := admin.Update(t.Context(), es); err != nil {
+		if a == nil {
+			a = map[string]string{}
+		}
+		for k, v := range grants {
+			a[k] = v
+		}
+		es.SetAnnotations(a)
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

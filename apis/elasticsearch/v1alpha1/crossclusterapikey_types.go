@@ -176,6 +176,13 @@ type CrossClusterAPIKeySpec struct {
 type CrossClusterAPIKeyStatus struct {
 	xpv2.ManagedResourceStatus `json:",inline"`
 	AtProvider                 CrossClusterAPIKeyObservation `json:"atProvider,omitempty"`
+	// AuthorizedCluster is the ECK Elasticsearch object (namespace/name)
+	// whose grants last allowed this resource, recorded by the provider
+	// before it first wrote a key there. Once the resource is deleted, the
+	// provider invalidates its keys on that cluster even if the grant was
+	// revoked since, and reaches no cluster that never allowed it.
+	// +optional
+	AuthorizedCluster string `json:"authorizedCluster,omitempty"`
 }
 
 // +kubebuilder:object:root=true

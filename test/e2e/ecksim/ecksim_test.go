@@ -159,19 +159,14 @@ func (e *env) get(ns, name string) *unstructured.Unstructured {
 // edit changes an Elasticsearch object's spec with retries on conflict.
 func (e *env) edit(ns, name string, fn func(spec map[string]any)) {
 	e.t.Helper()
-	for range 10 {
-		u := e.get(ns, name)
+	u := e.get(ns, name)
+	if err := controlplane.Update(e.ctx, e.kube, u, func() error {
 		spec, _ := u.Object["spec"].(map[string]any)
 		fn(spec)
-		err := e.kube.Update(e.ctx, u)
-		if err == nil {
-			return
-		}
-		if !strings.Contains(err.Error(), "the object has been modified") {
-			e.t.Fatal(err)
-		}
+		return nil
+	}); err != nil {
+		e.t.Fatal(err)
 	}
-	e.t.Fatal("too many conflicts")
 }
 
 func (e *env) secret(ns, name string, data map[string]string) {
@@ -431,8 +426,10 @@ func TestFileBasedSecureSettingsHotReload(t *testing.T) {
 	e := newEnv(t, "filebased", "9.5.1")
 	e.enableRemoteClusterServer()
 	u := e.get(e.lns, "cluster1")
-	u.SetAnnotations(map[string]string{"eck.k8s.elastic.co/file-based-secure-settings": "true"})
-	if err := e.kube.Update(e.ctx, u); err != nil {
+	if err := controlplane.Update(e.ctx, e.kube, u, func() error {
+		u.SetAnnotations(map[string]string{"eck.k8s.elastic.co/file-based-secure-settings": "true"})
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	_, encoded := e.createKey("eslink-logs-1")

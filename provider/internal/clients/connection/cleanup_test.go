@@ -13,9 +13,9 @@ import (
 	"github.com/eslink/eslink/internal/linkrules"
 )
 
-// TestCleanup covers the minimal cleanup pass-through of the keys branch:
-// a deleting resource is not held by a revoked grant, and a gone target
-// says so.
+// TestCleanup: a deleting resource is not held by the revoked grant of the
+// cluster it proves allowed it before, is held by any other cluster's, and
+// a gone target says so.
 func TestCleanup(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, map[string]string{linkrules.AnnotationAllowedNamespaces: "someone-else"})
@@ -29,8 +29,20 @@ func TestCleanup(t *testing.T) {
 		t.Fatalf("Resolve() without the grant = %v, want a denial", err)
 	}
 	req.Cleanup = true
-	if _, err := r.Resolve(ctx, req); err != nil {
-		t.Errorf("Resolve() for cleanup without the grant = %v, want a client", err)
+	if _, err := r.Resolve(ctx, req); !IsDenied(err) {
+		t.Errorf("Resolve() for cleanup of a resource with no proof of an earlier grant = %v, want a denial", err)
+	}
+	req.AllowedOn = "ns2/other"
+	if _, err := r.Resolve(ctx, req); !IsDenied(err) {
+		t.Errorf("Resolve() for cleanup of a resource allowed on another cluster = %v, want a denial", err)
+	}
+	req.AllowedOn = "ns2/cluster2"
+	c, err := r.Resolve(ctx, req)
+	if err != nil {
+		t.Fatalf("Resolve() for cleanup after the grant was revoked = %v, want a client", err)
+	}
+	if c.Cluster() != "ns2/cluster2" {
+		t.Errorf("Cluster() = %q, want ns2/cluster2", c.Cluster())
 	}
 	req.ElasticsearchRef.Name = "gone"
 	if _, err := r.Resolve(ctx, req); !IsTargetGone(err) {

@@ -51,11 +51,18 @@ type Request struct {
 	// Access entries are checked against the target's annotations; empty
 	// checks the namespace only (an observing resource requests nothing).
 	Access []linkrules.AccessEntry
-	// Cleanup says the managed resource is being deleted: the cluster's
-	// grants are not checked, since cleanup only undoes what the resource
-	// owns (proven by its uid). The config's allowedNamespaces still is: a
-	// config is a credential, whatever it is used for.
+	// Cleanup says the managed resource is being deleted. Cleanup only
+	// undoes what the resource owns (proven by its uid), so the cluster that
+	// allowed it before need not allow it still: leaving its keys behind
+	// after a revoked grant would leak them. The config's allowedNamespaces
+	// still is checked: a config is a credential, whatever it is used for.
 	Cleanup bool
+	// AllowedOn is the cluster (namespace/name) the caller proves allowed
+	// the resource before, from a record only the provider writes. While
+	// cleaning up, its grants are not checked again; any other cluster's
+	// are, so a resource that never reached a cluster cannot reach it by
+	// being deleted.
+	AllowedOn string
 }
 
 // A Denied error says the managed resource's namespace may not use the
@@ -241,7 +248,7 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e 
 		}
 		return nil, fmt.Errorf("cannot get Elasticsearch %s: %w", target, err)
 	}
-	if !req.Cleanup {
+	if !req.Cleanup || req.AllowedOn != target.String() {
 		t := linkrules.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations(), Field: "spec.forProvider.elasticsearchRef"}
 		role := req.Role
 		if role == "" {
@@ -271,7 +278,7 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e 
 	if err != nil {
 		return nil, err
 	}
-	cfg := elasticsearch.Config{URL: u, Username: eckUser, Password: string(password), AllowInsecureHTTP: e.AllowInsecureHTTP}
+	cfg := elasticsearch.Config{URL: u, Username: eckUser, Password: string(password), AllowInsecureHTTP: e.AllowInsecureHTTP, Cluster: target.String()}
 	version := userVersion
 	if strings.HasPrefix(u, "https://") {
 		caSecret := types.NamespacedName{Namespace: target.Namespace, Name: fmt.Sprintf(eckCASecretFmt, target.Name)}

@@ -178,9 +178,15 @@ func TestResolve(t *testing.T) {
 				Access: []linkrules.AccessEntry{{Field: "spec.forProvider.access.replication[0]", Kind: linkrules.AccessReplication, Names: []string{".security-7"}, AllowRestrictedIndices: true}}},
 			wantErr: "spec.forProvider.access.replication[0].allowRestrictedIndices", wantDenied: true, noSecretRead: true,
 		},
-		"ClusterECKCleanupSkipsClusterGrants": {
+		"ClusterECKCleanupSkipsGrantsOfTheClusterThatAllowedIt": {
+			annotations: map[string]string{linkrules.AnnotationAllowedIndexPatterns: "none"},
+			req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("metrics-*"),
+				Cleanup: true, AllowedOn: "ns2/cluster2"},
+		},
+		"ClusterECKCleanupWithoutProofChecksGrants": {
 			annotations: map[string]string{linkrules.AnnotationAllowedIndexPatterns: "none"},
 			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("metrics-*"), Cleanup: true},
+			wantErr:     "namespace team-a is not allowed to link ns2/cluster2", wantDenied: true, noSecretRead: true,
 		},
 		"ClusterECKLocalRoleChecksNamespaceOnly": {
 			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "team-a", linkrules.AnnotationAllowedAccess: "search"},

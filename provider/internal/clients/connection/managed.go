@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -38,13 +39,21 @@ func (u *UsageTracker) Track(ctx context.Context, mg resource.ModernManaged) err
 
 // ResolveLocal returns a client for the local cluster ref of a managed
 // resource, through its provider config: its namespace must be granted on
-// the cluster as a local cluster, except while it is being deleted.
+// the cluster as a local cluster, except while it is being deleted. The
+// local kinds send a request during cleanup only for what the Elasticsearch
+// object's ownership annotations, which only the provider writes, prove
+// the resource made there: that is their proof of the earlier grant.
 func (r *Resolver) ResolveLocal(ctx context.Context, mg resource.ModernManaged, ref commonv1alpha1.ElasticsearchReference) (*elasticsearch.Client, error) {
+	ns := ref.Namespace
+	if ns == "" {
+		ns = mg.GetNamespace()
+	}
 	return r.Resolve(ctx, Request{
 		Namespace:        mg.GetNamespace(),
 		ProviderConfig:   mg.GetProviderConfigReference(),
 		ElasticsearchRef: &ref,
 		Role:             linkrules.RoleLocal,
 		Cleanup:          meta.WasDeleted(mg),
+		AllowedOn:        types.NamespacedName{Namespace: ns, Name: ref.Name}.String(),
 	})
 }

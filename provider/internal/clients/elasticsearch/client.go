@@ -41,6 +41,9 @@ type Config struct {
 	// AllowInsecureHTTP allows an http:// URL, over which the credentials
 	// travel in clear.
 	AllowInsecureHTTP bool
+	// Cluster is the ECK Elasticsearch object (namespace/name) the client
+	// reaches, whose grants allowed it; empty for a URL endpoint.
+	Cluster string
 }
 
 // Client talks to one cluster. It is safe for concurrent use.
@@ -48,6 +51,7 @@ type Client struct {
 	es        *es8.Client
 	url       string
 	plainHTTP bool
+	cluster   string
 	now       func() time.Time
 	// identity is Identity(), computed once: it digests the credentials.
 	identity string
@@ -91,12 +95,16 @@ func New(cfg Config) (*Client, error) {
 		// The library's error would quote the address.
 		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: the library rejected the configuration", u.Redacted())
 	}
-	return &Client{es: es, url: u.Redacted(), plainHTTP: u.Scheme == "http", identity: cfg.identity(), now: time.Now}, nil
+	return &Client{es: es, url: u.Redacted(), plainHTTP: u.Scheme == "http", cluster: cfg.Cluster, identity: cfg.identity(), now: time.Now}, nil
 }
 
 // PlaintextHTTP reports whether the client sends credentials over http://,
 // which its config allowed explicitly.
 func (c *Client) PlaintextHTTP() bool { return c.plainHTTP }
+
+// Cluster is the ECK Elasticsearch object (namespace/name) whose grants
+// allowed this client; empty for a URL endpoint, which has no grants.
+func (c *Client) Cluster() string { return c.cluster }
 
 // URL is the cluster's address, for messages.
 func (c *Client) URL() string { return c.url }

@@ -56,6 +56,7 @@ const (
 	reasonHandoverDone       event.Reason         = "HandoverComplete"
 	reasonHandoverWait       event.Reason         = "RotationWaitsForHandover"
 	reasonTargetGone         event.Reason         = "TargetGone"
+	reasonNeverAllowed       event.Reason         = "NeverAllowed"
 	reasonExpirationApplied  event.Reason         = "ExpirationApplied"
 	errNotCrossClusterAPIKey                      = "managed resource is not a CrossClusterAPIKey"
 )
@@ -147,22 +148,41 @@ type connector struct {
 
 func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (managed.TypedExternalClient[*esv1alpha1.CrossClusterAPIKey], error) {
 	deleting := meta.WasDeleted(cr)
+	if deleting && observeOnly(cr) {
+		// An observing resource never writes or invalidates a key, so its
+		// deletion has nothing to do on any cluster and reaches none.
+		return gone{}, nil
+	}
 	req := connection.Request{
 		Namespace:        cr.GetNamespace(),
 		ProviderConfig:   cr.GetProviderConfigReference(),
 		ElasticsearchRef: cr.Spec.ForProvider.ElasticsearchRef,
 		Cleanup:          deleting,
+		AllowedOn:        cr.Status.AuthorizedCluster,
 	}
 	if !observeOnly(cr) {
 		req.Access = linkAccess(cr.Spec.ForProvider.Access)
 	}
 	es, err := c.resolver.Resolve(ctx, req)
-	if err != nil && deleting && connection.IsTargetGone(err) {
+	switch {
+	case err != nil && deleting && connection.IsTargetGone(err):
 		// Nothing is left to hold the key: say so, and let go rather than
 		// keep the finalizer forever.
 		c.record.Event(cr, event.Warning(reasonTargetGone, fmt.Errorf(
 			"%s is deleted without invalidating its key: the cluster that held it is gone (%w)", ref(cr), err)))
 		return gone{}, nil
+	case err != nil && deleting && connection.IsDenied(err) && cr.Status.AuthorizedCluster == "":
+		// The provider never recorded a grant for this resource, so it
+		// never wrote a key: contacting a cluster that does not allow the
+		// namespace, with the cluster's superuser, only to look, would be
+		// the reach the grant denies.
+		c.record.Event(cr, event.Normal(reasonNeverAllowed,
+			fmt.Sprintf("%s is deleted without contacting Elasticsearch: no cluster ever allowed it, so it holds no key (%s)", ref(cr), err)))
+		return gone{}, nil
+	case err != nil && deleting && connection.IsDenied(err):
+		err = fmt.Errorf("cannot invalidate the keys %s made on Elasticsearch %s: %w", ref(cr), cr.Status.AuthorizedCluster, err)
+		markBlocked(cr, err)
+		return nil, err
 	}
 	if err != nil {
 		err = fmt.Errorf("cannot connect to Elasticsearch for %s: %w", ref(cr), err)
@@ -176,6 +196,12 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		return nil, fmt.Errorf("cannot track provider config usage of %s: %w", ref(cr), err)
 	}
 	connection.SetTransportCondition(cr, es)
+	if !deleting && es.Cluster() != "" {
+		// Written with the status of the reconcile that first makes a key
+		// there: the proof that lets this resource clean up after the
+		// grant is revoked.
+		cr.Status.AuthorizedCluster = es.Cluster()
+	}
 	// Cached with the client, so steady state sends no GET /.
 	v, err := c.version(ctx, es)
 	if err != nil {

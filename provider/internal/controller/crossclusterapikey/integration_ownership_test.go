@@ -20,6 +20,7 @@ import (
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -214,8 +215,10 @@ func TestIntegrationLeastPrivilege(t *testing.T) {
 	nudge := func(v string) {
 		t.Helper()
 		cr := c.get(t, ns, "orders")
-		meta.AddAnnotations(cr, map[string]string{"test.eslink.io/nudge": v})
-		if err := c.kube.Update(context.Background(), cr); err != nil {
+		if err := controlplane.Update(context.Background(), c.kube, cr, func() error {
+			meta.AddAnnotations(cr, map[string]string{"test.eslink.io/nudge": v})
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}

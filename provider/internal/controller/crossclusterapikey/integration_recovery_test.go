@@ -20,6 +20,7 @@ import (
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -230,8 +231,10 @@ func TestIntegrationCleanup(t *testing.T) {
 		if err := c.kube.Get(ctx, types.NamespacedName{Namespace: r.ns, Name: r.name}, es); err != nil {
 			t.Fatal(err)
 		}
-		es.SetAnnotations(map[string]string{linkrules.AnnotationAllowedNamespaces: "someone-else"})
-		if err := c.kube.Update(ctx, es); err != nil {
+		if err := controlplane.Update(ctx, c.kube, es, func() error {
+			es.SetAnnotations(map[string]string{linkrules.AnnotationAllowedNamespaces: "someone-else"})
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "the revoked grant to show", func() (bool, string) {

@@ -22,6 +22,7 @@ import (
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -161,8 +162,10 @@ func TestIntegrationOwnedKey(t *testing.T) {
 
 	t.Run("ChangeAccess", func(t *testing.T) {
 		cr := c.get(t, ns, "orders")
-		cr.Spec.ForProvider.Access = &esv1alpha1.CrossClusterAccess{Replication: []commonv1alpha1.ReplicationAccess{{Names: []string{"archive-*"}}}}
-		if err := c.kube.Update(ctx, cr); err != nil {
+		if err := controlplane.Update(ctx, c.kube, cr, func() error {
+			cr.Spec.ForProvider.Access = &esv1alpha1.CrossClusterAccess{Replication: []commonv1alpha1.ReplicationAccess{{Names: []string{"archive-*"}}}}
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
 		want := `{"replication":[{"names":["archive-*"],"allow_restricted_indices":false}]}`

@@ -19,6 +19,7 @@ import (
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -263,10 +264,12 @@ func TestCleanupAfterRevokedGrant(t *testing.T) {
 		return len(secureSettings(t, h, esNS, "c1")) == 1, fmt.Sprint(secureSettings(t, h, esNS, "c1"))
 	})
 	es := h.GetES(t, esNS, "c1")
-	a := es.GetAnnotations()
-	delete(a, linkrules.AnnotationAllowedNamespaces)
-	es.SetAnnotations(a)
-	if err := h.Kube.Update(context.Background(), es); err != nil {
+	if err := controlplane.Update(context.Background(), h.Kube, es, func() error {
+		a := es.GetAnnotations()
+		delete(a, linkrules.AnnotationAllowedNamespaces)
+		es.SetAnnotations(a)
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Kube.Delete(context.Background(), mg); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/test/controlplane"
 )
 
 func ref(ns, name string) commonv1alpha1.ElasticsearchReference {
@@ -317,8 +318,10 @@ func TestEntryLifecycle(t *testing.T) {
 
 	t.Run("UpdateRewritesOnlyOwnEntry", func(t *testing.T) {
 		mg := h.get(t, ns, "str")
-		mg.Spec.ForProvider.APIKey.Access.Replication.Names = []string{"archive-2026-*"}
-		if err := h.Kube.Update(context.Background(), mg); err != nil {
+		if err := controlplane.Update(context.Background(), h.Kube, mg, func() error {
+			mg.Spec.ForProvider.APIKey.Access.Replication.Names = []string{"archive-2026-*"}
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "the updated entry", func() (bool, string) {

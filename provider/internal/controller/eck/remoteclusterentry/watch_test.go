@@ -8,6 +8,7 @@ import (
 
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/test/controlplane"
 )
 
 // TestWatchRestoresEntry: with a poll longer than the test, only the watch
@@ -22,10 +23,9 @@ func TestWatchRestoresEntry(t *testing.T) {
 	h.waitReady(t, ns, "logs", "")
 
 	es := h.GetES(t, ns, "c1")
-	if err := linkrules.SetRemoteClusters(es, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Kube.Update(context.Background(), es); err != nil {
+	if err := controlplane.Update(context.Background(), h.Kube, es, func() error {
+		return linkrules.SetRemoteClusters(es, nil)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the entry put back", func() (bool, string) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/test/controlplane"
 )
 
 // TestWatchRestoresClaim: with a poll longer than the test, only the watch
@@ -23,11 +24,10 @@ func TestWatchRestoresClaim(t *testing.T) {
 	mg := h.waitReady(t, ns, "srv", "")
 
 	es := h.GetES(t, ns, "c2")
-	es.SetAnnotations(nil)
-	if err := unstructured.SetNestedField(es.Object, false, "spec", "remoteClusterServer", "enabled"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Kube.Update(context.Background(), es); err != nil {
+	if err := controlplane.Update(context.Background(), h.Kube, es, func() error {
+		es.SetAnnotations(nil)
+		return unstructured.SetNestedField(es.Object, false, "spec", "remoteClusterServer", "enabled")
+	}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the claim restored", func() (bool, string) {
