@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -180,4 +183,58 @@ func TestRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnmountSurvivesAFailure: when the last CA is gone from the bundle but
+// unmounting it fails (here an admission policy refuses the change), the
+// deletion waits and retries; it never lets go with the mount left behind.
+func TestUnmountSurvivesAFailure(t *testing.T) {
+	h := ecktest.Start(t, 2, Setup)
+	ns := h.Namespace(t, "unmount")
+	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, nil)
+	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
+	h.TransportCA(t, ns, "c1")
+	h.TransportCA(t, ns, "c2")
+	mount := eck.BundleMount("c1", v1alpha1.TrustRemoteClusterClient)
+	mg := trust(ns, "eck-remote", v1alpha1.CertificateAuthoritySource{ElasticsearchRef: &commonv1alpha1.ElasticsearchReference{Name: "c2"}})
+	mg.Spec.ForProvider.RemoveWiringOnDelete = true
+	if err := h.Kube.Create(context.Background(), mg); err != nil {
+		t.Fatal(err)
+	}
+	ecktest.WaitFor(t, "the bundle mounted", func() (bool, string) {
+		wired, _ := mount.Wired(h.GetES(t, ns, "c1"))
+		c := ready(t, h, mg)
+		return wired, fmt.Sprintf("wired %v, Ready %s/%s %s", wired, c.Status, c.Reason, c.Message)
+	})
+	h.Reconciled(t, ns, "c1")
+	ecktest.WaitFor(t, "the CA ready", func() (bool, string) {
+		c := ready(t, h, mg)
+		return c.Status == corev1.ConditionTrue, c.Message
+	})
+
+	thaw := h.Freeze(t, ns, "c1")
+	if err := h.Kube.Delete(context.Background(), mg); err != nil {
+		t.Fatal(err)
+	}
+	ecktest.WaitFor(t, "the CA removed and the refused unmount reported", func() (bool, string) {
+		b := h.GetSecret(t, ns, mount.SecretName)
+		emptied := b != nil && len(eck.BundleEntries(b.Data)) == 0
+		synced := ecktest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeSynced)
+		return emptied && strings.Contains(synced.Message, "cannot unmount CA bundle"), fmt.Sprintf("bundle emptied %v, Synced %s", emptied, synced.Message)
+	})
+	// Retries see a bundle without CAs: the deletion must hold until the
+	// mount is gone too.
+	time.Sleep(4 * ecktest.PollInterval)
+	if wired, _ := mount.Wired(h.GetES(t, ns, "c1")); !wired {
+		t.Fatal("the mount went while the cluster refused every change")
+	}
+	get(t, h, mg)
+
+	thaw()
+	ecktest.WaitFor(t, "the mount and the bundle removed, then the resource", func() (bool, string) {
+		wired, _ := mount.Wired(h.GetES(t, ns, "c1"))
+		bundle := h.GetSecret(t, ns, mount.SecretName) != nil
+		err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: mg.Name}, &v1alpha1.RemoteClusterTrust{})
+		return !wired && !bundle && kerrors.IsNotFound(err), fmt.Sprintf("wired %v, bundle %v, resource %v", wired, bundle, err)
+	})
 }

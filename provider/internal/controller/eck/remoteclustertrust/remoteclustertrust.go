@@ -123,7 +123,11 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust)
 		if err != nil {
 			return managed.ExternalObservation{}, err
 		}
-		return managed.ExternalObservation{ResourceExists: bundle != nil && bundle.Data[entryKey] != nil}, nil
+		// A bundle left without any CA means this resource's Delete removed
+		// the last one and then failed to unmount it or delete the bundle:
+		// letting go now would leave them behind for good.
+		unfinished := bundle != nil && p.RemoveWiringOnDelete && len(eck.BundleEntries(bundle.Data)) == 0
+		return managed.ExternalObservation{ResourceExists: bundle != nil && (bundle.Data[entryKey] != nil || unfinished)}, nil
 	}
 	if err != nil {
 		return managed.ExternalObservation{}, blocked(mg, err)
