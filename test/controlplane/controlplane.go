@@ -390,6 +390,15 @@ func isMainModule(gomod string) bool {
 // a running controller writes too (status, spec entries), as people do; the
 // optimistic concurrency the controller is built for must not fail the test.
 func Update(ctx context.Context, c client.Client, obj client.Object, mutate func() error) error {
+	return update(ctx, c, obj, mutate, func() error { return c.Update(ctx, obj) })
+}
+
+// UpdateStatus is Update for the status subresource.
+func UpdateStatus(ctx context.Context, c client.Client, obj client.Object, mutate func() error) error {
+	return update(ctx, c, obj, mutate, func() error { return c.Status().Update(ctx, obj) })
+}
+
+func update(ctx context.Context, c client.Client, obj client.Object, mutate, write func() error) error {
 	key := client.ObjectKeyFromObject(obj)
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if err := c.Get(ctx, key, obj); err != nil {
@@ -398,6 +407,6 @@ func Update(ctx context.Context, c client.Client, obj client.Object, mutate func
 		if err := mutate(); err != nil {
 			return err
 		}
-		return c.Update(ctx, obj)
+		return write()
 	})
 }

@@ -19,6 +19,7 @@ import (
 
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -28,18 +29,22 @@ import (
 func (h *Harness) Reconciled(t *testing.T, ns, name string) {
 	t.Helper()
 	es := h.GetES(t, ns, name)
-	status, _, _ := unstructured.NestedMap(es.Object, "status")
-	if status == nil {
-		status = map[string]any{}
-	}
-	status["observedGeneration"] = es.GetGeneration()
-	status["phase"] = "Ready"
-	status["conditions"] = []any{map[string]any{
-		"type": "ReconciliationComplete", "status": "True",
-		"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
-	}}
-	es.Object["status"] = status
-	if err := h.Kube.Status().Update(context.Background(), es); err != nil {
+	// The provider may write the object meanwhile: the status then goes on
+	// the newer generation, as ECK's would.
+	if err := controlplane.UpdateStatus(context.Background(), h.Kube, es, func() error {
+		status, _, _ := unstructured.NestedMap(es.Object, "status")
+		if status == nil {
+			status = map[string]any{}
+		}
+		status["observedGeneration"] = es.GetGeneration()
+		status["phase"] = "Ready"
+		status["conditions"] = []any{map[string]any{
+			"type": "ReconciliationComplete", "status": "True",
+			"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
+		}}
+		es.Object["status"] = status
+		return nil
+	}); err != nil {
 		t.Fatalf("cannot write the status of Elasticsearch %s/%s: %v", ns, name, err)
 	}
 }
