@@ -56,6 +56,11 @@ func run() error {
 	flag.Var(&users, "user", "NAME:PASSWORD[:PRIVILEGE,...] (repeatable; no privileges means all)")
 	flag.Parse()
 
+	// Before the ready line: a caller may stop the program as soon as it
+	// reads it, and an unhandled SIGTERM would kill it instead.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+
 	s, err := esfake.Start(esfake.Options{
 		Version: *version, License: *license, Users: users, TLS: *tlsDir != "",
 		Addr: *listen, ClusterName: *cluster,
@@ -73,9 +78,6 @@ func run() error {
 		}
 	}
 	fmt.Printf("fake elasticsearch listening on %s\n", s.URL)
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
 	return nil
 }

@@ -37,6 +37,12 @@ type apiKey struct {
 	restDescriptors       json.RawMessage
 	restHasDescriptors    bool
 	restClusterPrivileges []string
+	// limitedBy and limitedPrivs are the owner's role descriptors and
+	// their cluster privileges when a REST key was created: Elasticsearch
+	// keeps that snapshot, so later changes to the owner's roles do not
+	// reach the key.
+	limitedBy    []byte
+	limitedPrivs []string
 }
 
 func (k *apiKey) expiredAt(now time.Time) bool {
@@ -66,6 +72,12 @@ func (st *state) newKey(typ, name string, who *principal, exp *time.Time, meta j
 		creation: st.clock(), expiration: exp,
 		username: who.user.Name, realm: who.realm, realmType: who.realmType,
 		metadata: meta, docVersion: st.ver.raw,
+	}
+	if typ == keyTypeREST {
+		var b bytes.Buffer
+		st.writeOwnerDescriptors(&b, who.user)
+		k.limitedBy = b.Bytes()
+		k.limitedPrivs, _ = st.resolveRoles(who.user)
 	}
 	st.keys[id] = k
 	st.keyOrder = append(st.keyOrder, id)

@@ -93,9 +93,9 @@ func (st *state) authenticate(r *http.Request) (*principal, *esError) {
 		if !okUser || u.disabled {
 			return nil, unauthenticated(badCredentials)
 		}
-		p := &principal{user: u, realm: k.realm, realmType: k.realmType, key: k}
-		p.privs, p.resolved = st.resolveRoles(u)
-		return p, nil
+		// A key holds the owner's privileges as they were when it was
+		// created, not as they are now.
+		return &principal{user: u, realm: k.realm, realmType: k.realmType, key: k, privs: k.limitedPrivs}, nil
 	}
 	return nil, unauthenticated(badCredentials)
 }

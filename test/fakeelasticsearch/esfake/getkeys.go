@@ -48,7 +48,7 @@ func (st *state) writeKey(b *bytes.Buffer, k *apiKey, o renderOpts) {
 	b.Write(k.roleDescriptorJSON())
 	if o.withLimitedBy && k.typ == keyTypeREST {
 		b.WriteString(`,"limited_by":[`)
-		st.writeOwnerDescriptors(b, k)
+		b.Write(k.limitedBy)
 		b.WriteByte(']')
 	}
 	if k.typ == keyTypeCC {
@@ -66,10 +66,11 @@ func (st *state) writeKey(b *bytes.Buffer, k *apiKey, o renderOpts) {
 	b.WriteByte('}')
 }
 
-// writeOwnerDescriptors renders the owner's roles that exist as limited_by.
-func (st *state) writeOwnerDescriptors(b *bytes.Buffer, k *apiKey) {
+// writeOwnerDescriptors renders the roles of a key's owner that exist, as
+// limited_by holds them.
+func (st *state) writeOwnerDescriptors(b *bytes.Buffer, u *User) {
 	b.WriteByte('{')
-	if u := st.users[k.username]; u != nil {
+	if u != nil {
 		n := 0
 		for _, name := range u.Roles {
 			r, found := st.roles[name]

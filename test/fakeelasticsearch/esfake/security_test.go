@@ -232,3 +232,37 @@ func TestRoleAndUserErrors(t *testing.T) {
 		t.Fatalf("get users with read_security: %d %s", r.status, r.body)
 	}
 }
+
+// TestRESTKeyKeepsOwnersPrivilegesOfCreation: a REST key holds a snapshot
+// of its owner's roles taken when it was created (its limited_by); taking a
+// privilege from the owner's role afterwards does not reach the key.
+func TestRESTKeyKeepsOwnersPrivilegesOfCreation(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t, Options{})
+	if r := do(t, s, "PUT", "/_security/role/platform", `{"cluster":["manage_own_api_key","monitor"]}`, adminAuth); r.status != 200 {
+		t.Fatalf("put role: %d %s", r.status, r.body)
+	}
+	if r := do(t, s, "PUT", "/_security/user/platform", `{"password":"platform-password","roles":["platform"]}`, adminAuth); r.status != 200 {
+		t.Fatalf("put user: %d %s", r.status, r.body)
+	}
+	user := basic("platform", "platform-password")
+	r := do(t, s, "POST", "/_security/api_key", `{"name":"rest"}`, user)
+	if r.status != 200 {
+		t.Fatalf("create REST key: %d %s", r.status, r.body)
+	}
+	id, key := r.obj["id"].(string), "ApiKey "+r.obj["encoded"].(string)
+
+	if r := do(t, s, "PUT", "/_security/role/platform", `{"cluster":["manage_own_api_key"]}`, adminAuth); r.status != 200 {
+		t.Fatalf("update role: %d %s", r.status, r.body)
+	}
+	if r := do(t, s, "GET", "/", "", user); r.status != 403 {
+		t.Errorf("GET / as the owner after monitor was taken away: %d, want 403", r.status)
+	}
+	if r := do(t, s, "GET", "/", "", key); r.status != 200 {
+		t.Errorf("GET / with the key made while the owner had monitor: %d %s, want 200", r.status, r.body)
+	}
+	k := oneKey(t, do(t, s, "GET", "/_security/api_key?id="+id+"&with_limited_by=true", "", adminAuth))
+	if got := raw(k["limited_by"]); !strings.Contains(got, `"monitor"`) {
+		t.Errorf("limited_by = %s, want the owner's role as it was at creation, with monitor", got)
+	}
+}
