@@ -2,6 +2,7 @@ package eck
 
 import (
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,6 +36,16 @@ func Changes(old, cur *unstructured.Unstructured) (shared bool, parts []string) 
 	if err != nil {
 		return true, nil
 	}
+	// An entry refuses an alias whose connection settings flow 3 owns.
+	oldSettings, err := SettingsOwners.Owners(old)
+	if err != nil {
+		return true, nil
+	}
+	curSettings, err := SettingsOwners.Owners(cur)
+	if err != nil {
+		return true, nil
+	}
+	entries = append(entries, changedValues(oldSettings, curSettings)...)
 	for _, alias := range entries {
 		parts = append(parts, RemoteClusterPart(alias))
 	}
@@ -50,13 +61,18 @@ func Changes(old, cur *unstructured.Unstructured) (shared bool, parts []string) 
 		parts = append(parts, ServerClaimPart(uid))
 	}
 	sort.Strings(parts)
-	return false, parts
+	return false, slices.Compact(parts)
 }
 
-// bookkeeping are the annotations whose changes are owned parts, not shared.
+// bookkeeping are the annotations whose changes are owned parts, not
+// shared. The secure settings and signing records concern only their
+// owners, which poll the object rather than watch it.
 var bookkeeping = map[string]bool{
-	linkrules.AnnotationRemoteClusterOwners:       true,
-	linkrules.AnnotationRemoteClusterServerClaims: true,
+	linkrules.AnnotationRemoteClusterOwners:         true,
+	linkrules.AnnotationRemoteClusterServerClaims:   true,
+	linkrules.AnnotationRemoteClusterSettingsOwners: true,
+	linkrules.AnnotationSecureSettingsOwners:        true,
+	linkrules.AnnotationRemoteClusterSigningOwners:  true,
 }
 
 func sharedChanged(old, cur *unstructured.Unstructured) bool {

@@ -86,6 +86,23 @@ func TestChanges(t *testing.T) {
 			cur:       with(base, annotate(linkrules.AnnotationRemoteClusterServerClaims, `{"s2":"team-a/two"}`)),
 			wantParts: []string{ServerClaimPart("s1"), ServerClaimPart("s2")},
 		},
+		"FlowThreeSettingsClaimAnAlias": {
+			cur:       with(base, annotate(linkrules.AnnotationRemoteClusterSettingsOwners, `{"logs":"u7","audit":"u8"}`)),
+			wantParts: []string{RemoteClusterPart("audit"), RemoteClusterPart("logs")},
+		},
+		"FlowThreeSecureSettingsAndSigning": {
+			cur: with(with(base, annotate(linkrules.AnnotationSecureSettingsOwners, `{"eslink-remote-logs":"u7"}`)),
+				annotate(linkrules.AnnotationRemoteClusterSigningOwners, `{"logs":"u7"}`)),
+		},
+		"EntryAndFlowThreeSettingsOfOneAlias": {
+			cur: with(with(base, remoteClusters(`{"logs":"u1","metrics":"u2"}`, entry("logs", "c9"), entry("metrics", "c2"))),
+				annotate(linkrules.AnnotationRemoteClusterSettingsOwners, `{"logs":"u7"}`)),
+			wantParts: []string{RemoteClusterPart("logs")},
+		},
+		"DamagedSettingsOwners": {
+			cur:        with(base, annotate(linkrules.AnnotationRemoteClusterSettingsOwners, `{`)),
+			wantShared: true,
+		},
 		"DamagedOwners": {
 			cur:        with(base, annotate(linkrules.AnnotationRemoteClusterOwners, `{`)),
 			wantShared: true,

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // An OwnerRecord is an annotation on an ECK object that maps keys (such as
@@ -97,3 +99,8 @@ func (r OwnerRecord) write(obj *unstructured.Unstructured, owners map[string]str
 	obj.SetAnnotations(annotations)
 	return nil
 }
+
+// SettingsOwners records the aliases whose connection settings a flow 3
+// RemoteClusterSettings owns on a local cluster; entries read it to refuse
+// those aliases.
+var SettingsOwners = OwnerRecord{Annotation: linkrules.AnnotationRemoteClusterSettingsOwners, What: "remote cluster alias"}

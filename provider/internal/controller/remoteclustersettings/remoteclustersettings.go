@@ -22,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
@@ -35,7 +34,7 @@ const (
 
 // Owners records, on the local cluster's object, which resource owns each
 // alias's settings: the cluster settings themselves carry no owner.
-var Owners = eck.OwnerRecord{Annotation: linkrules.AnnotationRemoteClusterSettingsOwners, What: "remote cluster alias"}
+var Owners = eck.SettingsOwners
 
 // The settings of an alias this resource owns. Others a person adds under
 // the alias are left alone, and removed with the alias on delete.

@@ -32,9 +32,6 @@ const (
 	fieldAlias  = "spec.forProvider.alias"
 )
 
-// flow3Aliases are the aliases RemoteClusterSettings own on the cluster.
-var flow3Aliases = eck.OwnerRecord{Annotation: linkrules.AnnotationRemoteClusterSettingsOwners, What: "remote cluster alias"}
-
 // Setup adds a controller that reconciles RemoteClusterEntry managed
 // resources.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
@@ -201,7 +198,7 @@ func (e *external) desired(ctx context.Context, mg *v1alpha1.RemoteClusterEntry,
 	}
 	// An alias a flow 3 link set up through the REST API would get ECK's
 	// seeds on top of its proxy settings.
-	if owner, err := flow3Aliases.Owners(local); err != nil {
+	if owner, err := eck.SettingsOwners.Owners(local); err != nil {
 		return nil, err
 	} else if o, ok := owner[p.Alias]; ok {
 		return nil, &eck.ConflictError{What: eck.RemoteClusters.What, Key: p.Alias, Object: local.GetNamespace() + "/" + local.GetName(), OtherOwner: o}
