@@ -240,6 +240,12 @@ disableRemoteClusterServerOnDelete: true
 			want: &fnv1.RunFunctionResponse{Meta: meta(), Results: fatal(
 				`function input defaultKeyManagement "Manual" is not a key management mode: use ECK or Provider in the Composition's input`)},
 		},
+		"BadMinimumKeyLifetime": {
+			reason: "A minimum key lifetime that is not a duration is the platform's mistake: fatal, naming the input field, not blamed on the link.",
+			req:    linkRequest{xr: xrFlow1, input: "apiVersion: fn.eslink.io/v1beta1\nkind: Input\nminimumKeyLifetime: a day\n"},
+			want: &fnv1.RunFunctionResponse{Meta: meta(), Results: fatal(
+				`function input minimumKeyLifetime "a day" is not an Elasticsearch duration: use a number and one of nanos, micros, ms, s, m, h, d, such as 7d: fix the Composition's input`)},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 
 	fnv1beta1 "github.com/eslink/eslink/apis/fn/v1beta1"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 )
 
 // ConditionLinkReady is the link's own condition. Crossplane's Ready
@@ -231,6 +232,11 @@ func checkInput(in *fnv1beta1.Input) error {
 		}
 		if r.Name == "" {
 			return fmt.Errorf("function input %s.name is empty: name the provider config in the Composition's input", field)
+		}
+	}
+	if in.MinimumKeyLifetime != "" {
+		if _, err := linkrules.ParseDuration("function input minimumKeyLifetime", in.MinimumKeyLifetime); err != nil {
+			return fmt.Errorf("%w: fix the Composition's input", err)
 		}
 	}
 	return nil

@@ -219,9 +219,10 @@ func checkKeyLifetime(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Inpu
 	minimum := linkrules.DefaultMinKeyLifetime
 	from := "the platform (the default)"
 	if in.MinimumKeyLifetime != "" {
-		m, err := linkrules.ParseDuration("input minimumKeyLifetime", in.MinimumKeyLifetime)
+		// checkInput has refused an input that does not parse.
+		m, err := linkrules.ParseDuration("function input minimumKeyLifetime", in.MinimumKeyLifetime)
 		if err != nil {
-			return fieldErrorf("input minimumKeyLifetime", "%v: the platform team must fix the Composition's function input", err)
+			return err
 		}
 		minimum, from = m, "the platform (function input minimumKeyLifetime)"
 	}
