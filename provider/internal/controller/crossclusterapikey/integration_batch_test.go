@@ -68,13 +68,13 @@ func TestIntegrationBatchedObservation(t *testing.T) {
 		// Settled: a whole poll with no write and nothing but queries.
 		waitFor(t, "steady state", func() (bool, string) {
 			srv.ResetRequests()
-			before := len(c.writes.snapshot())
+			before := len(c.writes.Snapshot())
 			waitFor(t, "two queries", func() (bool, string) {
 				n := srv.Counts()[queryEndpoint]
 				return n >= 2, fmt.Sprintf("%d queries", n)
 			})
 			n := srv.Counts()[queryEndpoint]
-			return len(srv.Requests()) == n && len(c.writes.snapshot()) == before, fmt.Sprintf("requests %v", srv.Counts())
+			return len(srv.Requests()) == n && len(c.writes.Snapshot()) == before, fmt.Sprintf("requests %v", srv.Counts())
 		})
 		srv.ResetRequests()
 		start := time.Now()

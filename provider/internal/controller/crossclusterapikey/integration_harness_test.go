@@ -29,6 +29,7 @@ import (
 	"github.com/eslink/eslink/apis"
 	"github.com/eslink/eslink/internal/linkrules"
 	providerconfig "github.com/eslink/eslink/provider/internal/controller/config"
+	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
 	"github.com/eslink/eslink/test/controlplane"
 )
 
@@ -65,82 +66,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// writes counts the manager's writes that the API server applied, i.e. that
-// changed a resourceVersion; a no-op update the API server skips is none.
-type writes struct {
-	mu  sync.Mutex
-	log []string
-}
-
-func (w *writes) record(verb string, obj client.Object, before string, err error) {
-	if err != nil || obj.GetResourceVersion() == before {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.log = append(w.log, fmt.Sprintf("%s %T %s/%s", verb, obj, obj.GetNamespace(), obj.GetName()))
-}
-
-func (w *writes) snapshot() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.log...)
-}
-
-type countingClient struct {
-	client.Client
-	w *writes
-}
-
-func (c *countingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
-	err := c.Client.Create(ctx, obj, opts...)
-	c.w.record("create", obj, "", err)
-	return err
-}
-
-func (c *countingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
-	before := obj.GetResourceVersion()
-	err := c.Client.Update(ctx, obj, opts...)
-	c.w.record("update", obj, before, err)
-	return err
-}
-
-func (c *countingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-	before := obj.GetResourceVersion()
-	err := c.Client.Patch(ctx, obj, patch, opts...)
-	c.w.record("patch", obj, before, err)
-	return err
-}
-
-func (c *countingClient) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
-	err := c.Client.Delete(ctx, obj, opts...)
-	c.w.record("delete", obj, "", err)
-	return err
-}
-
-func (c *countingClient) Status() client.SubResourceWriter {
-	return &countingStatus{SubResourceWriter: c.Client.Status(), w: c.w}
-}
-
-type countingStatus struct {
-	client.SubResourceWriter
-	w *writes
-}
-
-func (s *countingStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-	before := obj.GetResourceVersion()
-	err := s.SubResourceWriter.Update(ctx, obj, opts...)
-	s.w.record("status update", obj, before, err)
-	return err
-}
-
-func (s *countingStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-	before := obj.GetResourceVersion()
-	err := s.SubResourceWriter.Patch(ctx, obj, patch, opts...)
-	s.w.record("status patch", obj, before, err)
-	return err
-}
-
 // syncBuffer collects the manager's logs for the secret-leak check.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -162,7 +87,7 @@ func (s *syncBuffer) String() string {
 // cluster is the provider manager running in-process on the control plane.
 type cluster struct {
 	kube   client.Client
-	writes *writes
+	writes *ecktest.WriteLog
 	logs   *syncBuffer
 }
 
@@ -182,7 +107,7 @@ func startProviderPolling(t *testing.T, poll time.Duration, ko ...Options) *clus
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{kube: kube, writes: &writes{}, logs: &syncBuffer{}}
+	c := &cluster{kube: kube, writes: &ecktest.WriteLog{}, logs: &syncBuffer{}}
 	skip := true
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme:     e.Scheme,
@@ -194,7 +119,7 @@ func startProviderPolling(t *testing.T, poll time.Duration, ko ...Options) *clus
 			if err != nil {
 				return nil, err
 			}
-			return &countingClient{Client: cl, w: c.writes}, nil
+			return ecktest.Counting(cl, c.writes), nil
 		},
 	})
 	if err != nil {

@@ -131,15 +131,15 @@ func TestIntegrationOwnedKey(t *testing.T) {
 		waitFor(t, "the resource to stop changing", func() (bool, string) {
 			rv := c.get(t, ns, "orders").ResourceVersion
 			srv.ResetRequests()
-			before := len(c.writes.snapshot())
+			before := len(c.writes.Snapshot())
 			waitFor(t, "two polls", func() (bool, string) {
 				n := srv.Counts()["POST /_security/_query/api_key"]
 				return n >= 2, fmt.Sprintf("%d GETs", n)
 			})
-			return c.get(t, ns, "orders").ResourceVersion == rv && len(c.writes.snapshot()) == before, "resource still changing"
+			return c.get(t, ns, "orders").ResourceVersion == rv && len(c.writes.Snapshot()) == before, "resource still changing"
 		})
 		srv.ResetRequests()
-		before := c.writes.snapshot()
+		before := c.writes.Snapshot()
 		rv := c.get(t, ns, "orders").ResourceVersion
 		waitFor(t, "three polls", func() (bool, string) {
 			n := srv.Counts()["POST /_security/_query/api_key"]
@@ -151,7 +151,7 @@ func TestIntegrationOwnedKey(t *testing.T) {
 				t.Errorf("steady state sent %s %s, want only the query for the resource's keys", r.Method, r.Path)
 			}
 		}
-		if diff := cmp.Diff(before, c.writes.snapshot()); diff != "" {
+		if diff := cmp.Diff(before, c.writes.Snapshot()); diff != "" {
 			t.Errorf("steady state wrote to the API server: -before +after:\n%s", diff)
 		}
 		if got := c.get(t, ns, "orders").ResourceVersion; got != rv {

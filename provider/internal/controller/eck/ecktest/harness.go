@@ -119,6 +119,12 @@ func (l *WriteLog) Snapshot() []string {
 	return append([]string(nil), l.writes...)
 }
 
+// Counting returns c, recording its writes in log: a manager's NewClient
+// wraps its client with it.
+func Counting(c client.Client, log *WriteLog) client.Client {
+	return &countingClient{Client: c, log: log}
+}
+
 type countingClient struct {
 	client.Client
 	log *WriteLog
