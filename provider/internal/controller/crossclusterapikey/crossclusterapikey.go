@@ -16,9 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -41,6 +44,7 @@ import (
 // Condition reasons a person can act on.
 const (
 	ReasonNotAuthorized      xpv2.ConditionReason = "NotAuthorized"
+	ReasonClusterChanged     xpv2.ConditionReason = "ClusterChanged"
 	ReasonConnectionError    xpv2.ConditionReason = "ProviderConfigError"
 	ReasonKeyNotFound        xpv2.ConditionReason = "KeyNotFound"
 	ReasonAmbiguousKey       xpv2.ConditionReason = "AmbiguousKey"
@@ -180,6 +184,17 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 			fmt.Sprintf("%s is deleted without contacting Elasticsearch: no cluster ever allowed it, so it holds no key (%s)", ref(cr), err)))
 		return gone{}, nil
 	case err != nil && deleting && connection.IsDenied(err):
+		// The config now reaches another cluster, which does not allow
+		// the namespace. The keys are where the grant was recorded.
+		keysGone, gerr := c.clusterGone(ctx, cr.Status.AuthorizedCluster)
+		if gerr != nil {
+			err = gerr
+		}
+		if keysGone {
+			c.record.Event(cr, event.Warning(reasonTargetGone, fmt.Errorf(
+				"%s is deleted without invalidating its keys: Elasticsearch %s, which held them, is gone", ref(cr), cr.Status.AuthorizedCluster)))
+			return gone{}, nil
+		}
 		err = fmt.Errorf("cannot invalidate the keys %s made on Elasticsearch %s: %w", ref(cr), cr.Status.AuthorizedCluster, err)
 		markBlocked(cr, err)
 		return nil, err
@@ -196,6 +211,10 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		return nil, fmt.Errorf("cannot track provider config usage of %s: %w", ref(cr), err)
 	}
 	connection.SetTransportCondition(cr, es)
+	if err := c.moved(ctx, cr, es); err != nil {
+		setBlocked(cr, ReasonClusterChanged, err)
+		return nil, err
+	}
 	if !deleting && es.Cluster() != "" {
 		// Written with the status of the reconcile that first makes a key
 		// there: the proof that lets this resource clean up after the
@@ -229,6 +248,41 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 }
 
 func (c *connector) Disconnect(context.Context) error { return nil }
+
+// clusterGone reports whether the Elasticsearch object named
+// namespace/name is gone, and with it every key it held.
+func (c *connector) clusterGone(ctx context.Context, cluster string) (bool, error) {
+	ns, name, _ := strings.Cut(cluster, "/")
+	err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, linkrules.NewElasticsearch())
+	if kerrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("cannot tell whether Elasticsearch %s is gone: %w", cluster, err)
+	}
+	return false, nil
+}
+
+// moved refuses a resource whose provider config now reaches another
+// cluster than the one that holds its keys (a config changed or swapped):
+// a key cannot move, and going on would leave the old keys valid for good,
+// or let a deletion finish without invalidating them. A cluster whose
+// Elasticsearch object is gone took its keys with it.
+func (c *connector) moved(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, es *elasticsearch.Client) error {
+	held := cr.Status.AuthorizedCluster
+	if held == "" || es.Cluster() == held {
+		return nil
+	}
+	if gone, err := c.clusterGone(ctx, held); gone || err != nil {
+		return err
+	}
+	now := es.Cluster()
+	if now == "" {
+		now = es.URL()
+	}
+	return fmt.Errorf("the keys of %s are on Elasticsearch %s, but its provider config now reaches %s, and a key cannot move: set spec.providerConfigRef back to a config that reaches %s; to hold a key elsewhere, delete this resource while it reaches %s, and create a new one",
+		ref(cr), held, now, held, held)
+}
 
 // gone is the external client of a resource whose cluster no longer exists:
 // there is nothing to observe or invalidate, so the finalizer can go.

@@ -250,6 +250,61 @@ func TestIntegrationCleanup(t *testing.T) {
 		}
 	})
 
+	// The platform points a config that fixes the cluster at another one:
+	// the key cannot follow, so the resource says so, makes nothing on the
+	// new cluster, and its deletion waits until the config reaches the
+	// keys again, then invalidates them.
+	t.Run("ConfigMoved", func(t *testing.T) {
+		team := c.namespace(t, "team")
+		a := c.eckRemote(t, esfake.Options{}, team)
+		b := c.eckRemote(t, esfake.Options{}, team)
+		fixed := func(r *eckRemote) v1alpha1.ClusterProviderConfigSpec {
+			return v1alpha1.ClusterProviderConfigSpec{AllowedNamespaces: []string{team}, ECK: &v1alpha1.ECKEndpoint{
+				URLOverride: r.srv.URL, ElasticsearchRef: &commonv1alpha1.ElasticsearchReference{Namespace: r.ns, Name: r.name},
+			}}
+		}
+		pc := &v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "fixed-" + team}, Spec: fixed(a)}
+		c.create(t, pc)
+		cr := ownedKey(team, "orders", pc.Name)
+		cr.Spec.ProviderConfigReference.Kind = v1alpha1.ClusterProviderConfigKind
+		c.create(t, cr)
+		id := meta.GetExternalName(c.waitReady(t, team, "orders"))
+		moveTo := func(r *eckRemote) {
+			t.Helper()
+			if err := controlplane.Update(ctx, c.kube, pc, func() error { pc.Spec = fixed(r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		held := a.ns + "/" + a.name
+		refused := func(what string) {
+			t.Helper()
+			waitFor(t, what, func() (bool, string) {
+				r := conditionOf(c.get(t, team, "orders").Status.Conditions, xpv2.TypeReady)
+				return r.Reason == ReasonClusterChanged && strings.Contains(r.Message, "are on Elasticsearch "+held) &&
+					strings.Contains(r.Message, "set spec.providerConfigRef back to a config that reaches "+held), fmt.Sprintf("%+v", r)
+			})
+		}
+
+		moveTo(b)
+		refused("the move refused")
+		if err := c.kube.Delete(ctx, c.get(t, team, "orders")); err != nil {
+			t.Fatal(err)
+		}
+		refused("the deletion held")
+		if n := len(b.srv.Keys()); n != 0 {
+			t.Errorf("the new cluster holds %d keys of a resource whose keys are elsewhere", n)
+		}
+		if k := keyByID(a.srv, id); k == nil || k.Invalidated {
+			t.Errorf("key %s = %+v, want still valid while the config reaches another cluster", id, k)
+		}
+
+		moveTo(a)
+		c.waitGone(t, team, "orders")
+		if k := keyByID(a.srv, id); k == nil || !k.Invalidated {
+			t.Errorf("key %s after delete = %+v, want invalidated once the config reaches it again", id, k)
+		}
+	})
+
 	t.Run("RemoteGone", func(t *testing.T) {
 		team := c.namespace(t, "team")
 		r := c.eckRemote(t, esfake.Options{}, team)
