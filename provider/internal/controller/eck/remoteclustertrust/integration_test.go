@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -237,4 +238,65 @@ func TestUnmountSurvivesAFailure(t *testing.T) {
 		err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: mg.Name}, &v1alpha1.RemoteClusterTrust{})
 		return !wired && !bundle && kerrors.IsNotFound(err), fmt.Sprintf("wired %v, bundle %v, resource %v", wired, bundle, err)
 	})
+}
+
+// TestUnmountNeedsAGrant: a cluster keeps an empty bundle mounted after its
+// team's last trust went without removeWiringOnDelete. Another team's
+// hand-written trust, refused there, with the reconciler's finalizer and
+// removeWiringOnDelete written by hand, must not unmount it when deleted:
+// unmounting restarts the cluster.
+func TestUnmountNeedsAGrant(t *testing.T) {
+	h := ecktest.Start(t, 2, Setup)
+	ns := h.Namespace(t, "owner")
+	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, nil)
+	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
+	h.TransportCA(t, ns, "c1")
+	h.TransportCA(t, ns, "c2")
+	mount := eck.BundleMount("c1", v1alpha1.TrustRemoteClusterClient)
+	own := trust(ns, "eck-remote", v1alpha1.CertificateAuthoritySource{ElasticsearchRef: &commonv1alpha1.ElasticsearchReference{Name: "c2"}})
+	if err := h.Kube.Create(context.Background(), own); err != nil {
+		t.Fatal(err)
+	}
+	ecktest.WaitFor(t, "the bundle mounted", func() (bool, string) {
+		wired, _ := mount.Wired(h.GetES(t, ns, "c1"))
+		return wired, fmt.Sprintf("wired %v", wired)
+	})
+	if err := h.Kube.Delete(context.Background(), own); err != nil {
+		t.Fatal(err)
+	}
+	ecktest.WaitFor(t, "the team's CA removed, the mount kept", func() (bool, string) {
+		b := h.GetSecret(t, ns, mount.SecretName)
+		return b != nil && len(eck.BundleEntries(b.Data)) == 0, fmt.Sprintf("bundle %v", b != nil)
+	})
+	generation := h.GetES(t, ns, "c1").GetGeneration()
+
+	other := h.Namespace(t, "other")
+	h.Secret(t, other, "ca", map[string][]byte{"ca.crt": ecktest.NewCA(t, "other team's CA")})
+	attack := trust(other, "unmount", v1alpha1.CertificateAuthoritySource{SecretRef: &v1alpha1.LocalSecretKeySelector{Name: "ca"}})
+	attack.Spec.ForProvider.ElasticsearchRef.Namespace = ns
+	attack.Spec.ForProvider.RemoveWiringOnDelete = true
+	attack.SetFinalizers([]string{managed.FinalizerName})
+	if err := h.Kube.Create(context.Background(), attack); err != nil {
+		t.Fatal(err)
+	}
+	ecktest.WaitFor(t, "the refusal", func() (bool, string) {
+		c := ready(t, h, attack)
+		return c.Reason == eck.ReasonNotAuthorized, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
+	})
+	if err := h.Kube.Delete(context.Background(), attack); err != nil {
+		t.Fatal(err)
+	}
+	ecktest.WaitFor(t, "the refused resource gone", func() (bool, string) {
+		err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: other, Name: attack.Name}, &v1alpha1.RemoteClusterTrust{})
+		return kerrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	if wired, _ := mount.Wired(h.GetES(t, ns, "c1")); !wired {
+		t.Error("a resource the cluster never allowed unmounted its bundle")
+	}
+	if g := h.GetES(t, ns, "c1").GetGeneration(); g != generation {
+		t.Errorf("a resource the cluster never allowed changed the spec of c1 (generation %d to %d)", generation, g)
+	}
+	if h.GetSecret(t, ns, mount.SecretName) == nil {
+		t.Error("a resource the cluster never allowed deleted its bundle")
+	}
 }

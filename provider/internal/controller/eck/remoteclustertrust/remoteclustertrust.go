@@ -123,11 +123,19 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust)
 		if err != nil {
 			return managed.ExternalObservation{}, err
 		}
+		if bundle == nil {
+			return managed.ExternalObservation{ResourceExists: false}, nil
+		}
 		// A bundle left without any CA means this resource's Delete removed
 		// the last one and then failed to unmount it or delete the bundle:
-		// letting go now would leave them behind for good.
-		unfinished := bundle != nil && p.RemoveWiringOnDelete && len(eck.BundleEntries(bundle.Data)) == 0
-		return managed.ExternalObservation{ResourceExists: bundle != nil && (bundle.Data[entryKey] != nil || unfinished)}, nil
+		// letting go now would leave them behind for good. Unmounting
+		// restarts the cluster, so it takes a grant, unlike removing an
+		// entry of one's own: a resource that never had an entry there must
+		// not be able to restart another team's cluster.
+		targetRole, _ := roles(mg)
+		unfinished := p.RemoveWiringOnDelete && len(eck.BundleEntries(bundle.Data)) == 0 &&
+			linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(target, fieldTarget), targetRole) == nil
+		return managed.ExternalObservation{ResourceExists: bundle.Data[entryKey] != nil || unfinished}, nil
 	}
 	if err != nil {
 		return managed.ExternalObservation{}, blocked(mg, err)
