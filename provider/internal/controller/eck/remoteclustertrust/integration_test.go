@@ -20,6 +20,7 @@ import (
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/test/controlplane"
 )
 
 func TestMain(m *testing.M) { ecktest.Main(m) }
@@ -105,9 +106,11 @@ func TestOneRestartPerCluster(t *testing.T) {
 	// A person scrubs the remote's CA from the bundle: the resource puts it
 	// back.
 	entry := eck.BundleEntryKey(string(get(t, h, first).GetUID()))
-	delete(bundle.Data, entry)
-	bundle.Data[eck.BundleFile] = eck.BundleData(own, eck.BundleEntries(bundle.Data))[eck.BundleFile]
-	if err := h.Kube.Update(context.Background(), bundle); err != nil {
+	if err := controlplane.Update(context.Background(), h.Kube, bundle, func() error {
+		delete(bundle.Data, entry)
+		bundle.Data[eck.BundleFile] = eck.BundleData(own, eck.BundleEntries(bundle.Data))[eck.BundleFile]
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	ecktest.WaitFor(t, "the scrubbed CA restored", func() (bool, string) {
