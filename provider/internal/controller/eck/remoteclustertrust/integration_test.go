@@ -189,19 +189,17 @@ func TestRefused(t *testing.T) {
 	}
 }
 
-// TestUnmountSurvivesAFailure: when the last CA is gone from the bundle but
-// unmounting it fails (here an admission policy refuses the change), the
-// deletion waits and retries; it never lets go with the mount left behind.
-func TestUnmountSurvivesAFailure(t *testing.T) {
-	h := ecktest.Start(t, 2, Setup)
-	ns := h.Namespace(t, "unmount")
+// mountRemoteCA creates clusters c1 and c2 in ns and a trust of c2's CA on
+// c1, and waits until c1 mounts its bundle.
+func mountRemoteCA(t *testing.T, h *ecktest.Harness, ns string, removeWiringOnDelete bool) (*v1alpha1.RemoteClusterTrust, eck.Mount) {
+	t.Helper()
 	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, nil)
 	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
 	h.TransportCA(t, ns, "c1")
 	h.TransportCA(t, ns, "c2")
 	mount := eck.BundleMount("c1", v1alpha1.TrustRemoteClusterClient)
 	mg := trust(ns, "eck-remote", v1alpha1.CertificateAuthoritySource{ElasticsearchRef: &commonv1alpha1.ElasticsearchReference{Name: "c2"}})
-	mg.Spec.ForProvider.RemoveWiringOnDelete = true
+	mg.Spec.ForProvider.RemoveWiringOnDelete = removeWiringOnDelete
 	if err := h.Kube.Create(context.Background(), mg); err != nil {
 		t.Fatal(err)
 	}
@@ -210,6 +208,16 @@ func TestUnmountSurvivesAFailure(t *testing.T) {
 		c := ready(t, h, mg)
 		return wired, fmt.Sprintf("wired %v, Ready %s/%s %s", wired, c.Status, c.Reason, c.Message)
 	})
+	return mg, mount
+}
+
+// TestUnmountSurvivesAFailure: when the last CA is gone from the bundle but
+// unmounting it fails (here an admission policy refuses the change), the
+// deletion waits and retries; it never lets go with the mount left behind.
+func TestUnmountSurvivesAFailure(t *testing.T) {
+	h := ecktest.Start(t, 2, Setup)
+	ns := h.Namespace(t, "unmount")
+	mg, mount := mountRemoteCA(t, h, ns, true)
 	h.Reconciled(t, ns, "c1")
 	ecktest.WaitFor(t, "the CA ready", func() (bool, string) {
 		c := ready(t, h, mg)
@@ -251,19 +259,7 @@ func TestUnmountSurvivesAFailure(t *testing.T) {
 func TestUnmountNeedsAGrant(t *testing.T) {
 	h := ecktest.Start(t, 2, Setup)
 	ns := h.Namespace(t, "owner")
-	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, nil)
-	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
-	h.TransportCA(t, ns, "c1")
-	h.TransportCA(t, ns, "c2")
-	mount := eck.BundleMount("c1", v1alpha1.TrustRemoteClusterClient)
-	own := trust(ns, "eck-remote", v1alpha1.CertificateAuthoritySource{ElasticsearchRef: &commonv1alpha1.ElasticsearchReference{Name: "c2"}})
-	if err := h.Kube.Create(context.Background(), own); err != nil {
-		t.Fatal(err)
-	}
-	ecktest.WaitFor(t, "the bundle mounted", func() (bool, string) {
-		wired, _ := mount.Wired(h.GetES(t, ns, "c1"))
-		return wired, fmt.Sprintf("wired %v", wired)
-	})
+	own, mount := mountRemoteCA(t, h, ns, false)
 	if err := h.Kube.Delete(context.Background(), own); err != nil {
 		t.Fatal(err)
 	}
