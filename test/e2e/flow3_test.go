@@ -332,7 +332,7 @@ func breakAndRepair(t *testing.T, h *harness.Harness, link *unstructured.Unstruc
 		if ok && harness.Ready(got) && local.RemoteConnection(alias).Connected {
 			break
 		}
-		last = why
+		last = fmt.Sprintf("%s; the link is Ready: %v", why, harness.Ready(got))
 		if time.Now().After(deadline) {
 			t.Fatalf("not repaired after %s: %s; connection: %+v\n%s", flow3Timeout, last, local.RemoteConnection(alias), h.Messages(got))
 		}
@@ -455,7 +455,8 @@ func TestFlow3ECKRemote(t *testing.T) {
 			},
 			"CA bundle",
 			func() (bool, string) {
-				return bundleHolds(t, h, harness.LocalNamespace, w.bundle, w.trustUID, remoteCA), "the bundle lacks the remote's CA"
+				holds := bundleHolds(t, h, harness.LocalNamespace, w.bundle, w.trustUID, remoteCA)
+				return holds, fmt.Sprintf("the bundle holds the remote's CA: %v", holds)
 			})
 	})
 
@@ -485,7 +486,7 @@ func TestFlow3ECKRemote(t *testing.T) {
 					return false, err.Error()
 				}
 				on, _, _ := unstructured.NestedBool(es.Object, "spec", "remoteClusterServer", "enabled")
-				return on, "spec.remoteClusterServer.enabled of the remote is not true"
+				return on, fmt.Sprintf("spec.remoteClusterServer.enabled of the remote is %v", on)
 			})
 	})
 
