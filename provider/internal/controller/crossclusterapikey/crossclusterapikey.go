@@ -184,8 +184,10 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 			fmt.Sprintf("%s is deleted without contacting Elasticsearch: no cluster ever allowed it, so it holds no key (%s)", ref(cr), err)))
 		return gone{}, nil
 	case err != nil && deleting && connection.IsDenied(err):
-		// The config now reaches another cluster, which does not allow
-		// the namespace. The keys are where the grant was recorded.
+		// The config no longer allows the namespace, or now reaches a
+		// cluster that does not: cleanup skips grants only on the cluster
+		// that allowed the resource, and its keys are there. Only that
+		// cluster's end lets the resource go without invalidating them.
 		keysGone, gerr := c.clusterGone(ctx, cr.Status.AuthorizedCluster)
 		if gerr != nil {
 			err = gerr
