@@ -4,9 +4,11 @@ package kube
 import (
 	"context"
 	"reflect"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -23,7 +25,8 @@ func NewClient(cfg *rest.Config, o client.Options) (client.Client, error) {
 
 // SkipUnchangedStatus returns c, except that a status update is not sent
 // when c reads the object (from the manager's cache) at the same
-// resourceVersion with the same status.
+// resourceVersion with the same status, and that cache has seen the last
+// write c made to it.
 //
 // crossplane-runtime's managed reconciler updates the status at the end of
 // every reconcile, so each managed resource costs the API server a write per
@@ -32,28 +35,65 @@ func NewClient(cfg *rest.Config, o client.Options) (client.Client, error) {
 // make that the provider's main cost at rest. The reconciler itself is
 // unchanged: a status that did change, or an object read at another
 // resourceVersion, is written as before.
+//
+// The cache lags behind the API server. A reconcile that starts right after
+// this client wrote a status reads the object as it was before that write,
+// and compares it with the same lagging cache: a status computed anew that
+// equals the old one looks unchanged, although the API server holds the
+// newer status. Sent, that update would conflict and the reconciler would
+// requeue; skipped, nothing reconciles the object again before the next
+// poll, because a change of status alone does not trigger a reconcile. So
+// the client remembers the resourceVersion of its own last status write to
+// each object, and skips only once the cache shows it.
 func SkipUnchangedStatus(c client.Client) client.Client {
-	return &skipping{Client: c}
+	return &skipping{Client: c, own: &ownWrites{versions: map[types.UID]string{}}}
 }
 
 type skipping struct {
 	client.Client
+	own *ownWrites
+}
+
+func (c *skipping) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	err := c.Client.Update(ctx, obj, opts...)
+	c.own.moved(obj, err)
+	return err
+}
+
+func (c *skipping) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	err := c.Client.Patch(ctx, obj, patch, opts...)
+	c.own.moved(obj, err)
+	return err
+}
+
+func (c *skipping) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	c.own.forget(obj)
+	return c.Client.Delete(ctx, obj, opts...)
 }
 
 func (c *skipping) Status() client.SubResourceWriter {
-	return &statusWriter{SubResourceWriter: c.Client.Status(), reader: c.Client}
+	return &statusWriter{SubResourceWriter: c.Client.Status(), reader: c.Client, own: c.own}
 }
 
 type statusWriter struct {
 	client.SubResourceWriter
 	reader client.Reader
+	own    *ownWrites
 }
 
 func (w *statusWriter) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
 	if len(opts) == 0 && w.unchanged(ctx, obj) {
 		return nil
 	}
-	return w.SubResourceWriter.Update(ctx, obj, opts...)
+	err := w.SubResourceWriter.Update(ctx, obj, opts...)
+	w.own.wrote(obj, err)
+	return err
+}
+
+func (w *statusWriter) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	err := w.SubResourceWriter.Patch(ctx, obj, patch, opts...)
+	w.own.wrote(obj, err)
+	return err
 }
 
 func (w *statusWriter) unchanged(ctx context.Context, obj client.Object) bool {
@@ -67,12 +107,72 @@ func (w *statusWriter) unchanged(ctx context.Context, obj client.Object) bool {
 	if err := w.reader.Get(ctx, client.ObjectKeyFromObject(obj), current); err != nil {
 		return false
 	}
-	if current.GetResourceVersion() != obj.GetResourceVersion() {
+	if current.GetResourceVersion() != obj.GetResourceVersion() || !w.own.seen(current) {
 		return false
 	}
 	a, ok1 := status(obj)
 	b, ok2 := status(current)
 	return ok1 && ok2 && equality.Semantic.DeepEqual(a, b)
+}
+
+// ownWrites holds, for each object this client wrote a status to, the
+// resourceVersion that holds that status, until the reader shows it. An
+// entry is dropped once seen, and when a write removed the object's last
+// finalizer or deleted it, so an entry outlives the cache's lag only for
+// an object someone else deleted right after this client wrote it.
+type ownWrites struct {
+	mu       sync.Mutex
+	versions map[types.UID]string
+}
+
+// wrote records a status write.
+func (o *ownWrites) wrote(obj client.Object, err error) {
+	if err != nil || obj.GetUID() == "" || obj.GetResourceVersion() == "" {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.versions[obj.GetUID()] = obj.GetResourceVersion()
+}
+
+// moved records a write of the object itself: its new resourceVersion
+// holds a status write still unseen, if any. A status the reader shows is
+// not changed by such a write, so none is recorded otherwise.
+func (o *ownWrites) moved(obj client.Object, err error) {
+	if err != nil {
+		return
+	}
+	if obj.GetDeletionTimestamp() != nil && len(obj.GetFinalizers()) == 0 {
+		o.forget(obj)
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.versions[obj.GetUID()]; ok && obj.GetResourceVersion() != "" {
+		o.versions[obj.GetUID()] = obj.GetResourceVersion()
+	}
+}
+
+func (o *ownWrites) forget(obj client.Object) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.versions, obj.GetUID())
+}
+
+// seen reports whether read, an object as the reader serves it, reflects
+// this client's last write to it.
+func (o *ownWrites) seen(read client.Object) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	v, ok := o.versions[read.GetUID()]
+	if !ok {
+		return true
+	}
+	if v != read.GetResourceVersion() {
+		return false
+	}
+	delete(o.versions, read.GetUID())
+	return true
 }
 
 // status returns the status of a typed object (its Status field) or of an
