@@ -107,7 +107,7 @@ func clusterProviderConfig(l *link, in *fnv1beta1.Input) (linkv1alpha1.ProviderC
 // needsECKLicense is true for the flows where ECK does the work on the
 // entry: it ignores spec.remoteClusters without an enterprise license.
 func needsECKLicense(l *link, in *fnv1beta1.Input) bool {
-	return in.ECKOperatorNamespace != "" && (l.Flow == FlowECKAPIKey || l.Flow == FlowCertificate)
+	return in.ECKOperatorNamespace != "" && (l.Flow == linkv1alpha1.FlowECKAPIKey || l.Flow == linkv1alpha1.FlowCertificate)
 }
 
 // getClusters returns the required resources, or nil while Crossplane has
@@ -240,7 +240,7 @@ func authorize(l *link, c *clusters) error {
 		return linkrules.AuthorizeExternalCA(l.Namespace, local, "spec.remote.external.caSecretRef")
 	}
 	remote := target(c.Remote, "spec.remote.elasticsearchRef")
-	if l.Flow == FlowCertificate {
+	if l.Flow == linkv1alpha1.FlowCertificate {
 		return linkrules.AuthorizeCertificate(l.Namespace, remote, "spec.securityModel")
 	}
 	return linkrules.AuthorizeAccess(l.Namespace, remote, linkrules.AccessEntries("spec.access", l.Spec.Access))
@@ -315,7 +315,7 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 		}
 		name := s.es.GetNamespace() + "/" + s.es.GetName()
 		switch l.Flow {
-		case FlowCertificate:
+		case linkv1alpha1.FlowCertificate:
 			// One warning is enough: the fix is the same for both sides.
 			if !v.Less(linkrules.CertificateModelDeprecatedVersion) && len(r.Warnings) == 0 {
 				r.Warnings = append(r.Warnings, fmt.Sprintf(
@@ -402,7 +402,7 @@ func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) er
 	case present && !entryOwned:
 		return fieldErrorf("spec.alias",
 			"alias %q is already used on Elasticsearch %s by a hand-written spec.remoteClusters entry: choose another spec.alias, or have the cluster's owner remove that entry", l.Alias, name)
-	case l.Flow == FlowProviderAPIKey && linkrules.AliasUsedByECK(local, l.Alias):
+	case l.Flow == linkv1alpha1.FlowProviderAPIKey && linkrules.AliasUsedByECK(local, l.Alias):
 		return fieldErrorf("spec.alias",
 			"alias %q is configured by ECK on Elasticsearch %s (annotation %s): choose another spec.alias", l.Alias, name, linkrules.AnnotationECKManagedRemoteClusters)
 	}

@@ -15,16 +15,6 @@ import (
 	"github.com/eslink/eslink/internal/linkrules"
 )
 
-// Flow is the rendering a link gets, as written to status.flow.
-type Flow string
-
-// Flows of DESIGN.md.
-const (
-	FlowECKAPIKey      Flow = "ECKAPIKey"
-	FlowCertificate    Flow = "Certificate"
-	FlowProviderAPIKey Flow = "ProviderAPIKey"
-)
-
 // aliasPattern is the XRD's pattern for spec.alias. It is checked here too
 // because the alias may come from metadata.name, which the XRD cannot check,
 // and because render runs without the XRD's validation.
@@ -44,7 +34,7 @@ type link struct {
 	Spec      linkv1alpha1.XRemoteClusterLinkSpec
 
 	Alias  string
-	Flow   Flow
+	Flow   linkv1alpha1.Flow
 	Local  commonv1alpha1.ElasticsearchReference
 	Remote *commonv1alpha1.ElasticsearchReference // nil for an external remote
 }
@@ -149,7 +139,7 @@ func checkAlias(alias string, fromName bool) error {
 
 // chooseFlow applies the securityModel and keyManagement defaults and
 // rejects combinations that no flow supports.
-func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (Flow, error) {
+func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (linkv1alpha1.Flow, error) {
 	external := s.Remote.External != nil
 	switch s.SecurityModel {
 	case "", linkv1alpha1.SecurityModelAPIKey:
@@ -163,7 +153,7 @@ func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (Fl
 		if f := providerOnlyField(s); f != "" {
 			return "", fieldErrorf(f, "needs securityModel APIKey with keyManagement Provider; remove %s or switch to the API key model", f)
 		}
-		return FlowCertificate, nil
+		return linkv1alpha1.FlowCertificate, nil
 	default:
 		return "", fieldErrorf("spec.securityModel", "%q is not a security model: use APIKey or Certificate", s.SecurityModel)
 	}
@@ -192,12 +182,12 @@ func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (Fl
 			}
 			return "", fieldErrorf(f, "needs keyManagement Provider: ECK cannot expire, rotate or bind keys; %s or remove %s", how, f)
 		}
-		return FlowECKAPIKey, nil
+		return linkv1alpha1.FlowECKAPIKey, nil
 	case linkv1alpha1.KeyManagementProvider:
 		if err := checkKeyLifetime(s, in); err != nil {
 			return "", err
 		}
-		return FlowProviderAPIKey, nil
+		return linkv1alpha1.FlowProviderAPIKey, nil
 	default:
 		field := "spec.keyManagement"
 		if !explicit {
@@ -251,9 +241,9 @@ func providerOnlyField(s *linkv1alpha1.XRemoteClusterLinkSpec) string {
 	return ""
 }
 
-func checkAccess(s *linkv1alpha1.XRemoteClusterLinkSpec, flow Flow) error {
+func checkAccess(s *linkv1alpha1.XRemoteClusterLinkSpec, flow linkv1alpha1.Flow) error {
 	a := s.Access
-	if flow == FlowCertificate {
+	if flow == linkv1alpha1.FlowCertificate {
 		if a != nil {
 			return fieldErrorf("spec.access", "is not allowed with securityModel Certificate, which grants what the remote's roles allow; remove spec.access or use securityModel APIKey")
 		}
