@@ -358,7 +358,10 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 func short(v linkrules.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
 // checkAliasFree rejects an alias that another link, ECK or a person
-// already uses on the local cluster. owners are this link's own resources.
+// already uses on the local cluster: the owner the provider records for
+// the alias across all of its pieces, and, for records written before
+// aliases had one owner, the entry's and settings' own. own are this
+// link's resources that hold the alias.
 func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) error {
 	name := local.GetNamespace() + "/" + local.GetName()
 	record := func(annotation string) (map[string]string, error) {
@@ -366,10 +369,14 @@ func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) er
 		if raw := local.GetAnnotations()[annotation]; raw != "" {
 			if err := json.Unmarshal([]byte(raw), &owners); err != nil {
 				return nil, errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + annotation +
-					" on Elasticsearch " + name + " is not a JSON object of alias to uid; ask the platform team to repair it")
+					" on Elasticsearch " + name + " is not a JSON object of alias to owner; ask the platform team to repair it")
 			}
 		}
 		return owners, nil
+	}
+	aliasOwners, err := record(linkrules.AnnotationAliasOwners)
+	if err != nil {
+		return err
 	}
 	entryOwners, err := record(linkrules.AnnotationRemoteClusterOwners)
 	if err != nil {
@@ -390,15 +397,17 @@ func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) er
 			break
 		}
 	}
+	me := linkrules.AliasOwner(l.Namespace, map[string]string{linkrules.LabelComposite: l.Composite}, "")
+	owner, owned := aliasOwners[l.Alias]
 	entryOwner, entryOwned := entryOwners[l.Alias]
 	settingsOwner, settingsOwned := settingsOwners[l.Alias]
 	switch {
-	case entryOwned && entryOwner != own.Entry:
+	case owned && owner != me:
 		return fieldErrorf("spec.alias",
-			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterEntry uid %s): choose another spec.alias", l.Alias, name, entryOwner)
-	case settingsOwned && settingsOwner != own.Settings:
+			"alias %q is already used on Elasticsearch %s by %s: choose another spec.alias", l.Alias, name, linkrules.DescribeAliasOwner(owner, l.Namespace))
+	case !owned && (entryOwned && entryOwner != own.Entry || settingsOwned && settingsOwner != own.Settings):
 		return fieldErrorf("spec.alias",
-			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterSettings uid %s): choose another spec.alias", l.Alias, name, settingsOwner)
+			"alias %q is already used on Elasticsearch %s by another resource: choose another spec.alias", l.Alias, name)
 	case present && !entryOwned:
 		return fieldErrorf("spec.alias",
 			"alias %q is already used on Elasticsearch %s by a hand-written spec.remoteClusters entry: choose another spec.alias, or have the cluster's owner remove that entry", l.Alias, name)

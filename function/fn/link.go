@@ -31,6 +31,10 @@ type link struct {
 	// Namespace is where the link lives and where its managed resources go:
 	// the XR's, or the claim's for a legacy XR.
 	Namespace string
+	// Composite is the XR's name, which Crossplane puts on every composed
+	// resource (label crossplane.io/composite): with Namespace, the owner
+	// under which the link's pieces claim its alias.
+	Composite string
 	Spec      linkv1alpha1.XRemoteClusterLinkSpec
 
 	Alias  string
@@ -56,7 +60,7 @@ func fieldErrorf(field, format string, a ...any) error {
 // render, whatever the clusters look like.
 func parseLink(oxr *resource.Composite, in *fnv1beta1.Input) (*link, error) {
 	xr := oxr.Resource
-	l := &link{Name: xr.GetName(), Namespace: xr.GetNamespace()}
+	l := &link{Name: xr.GetName(), Namespace: xr.GetNamespace(), Composite: xr.GetName()}
 	if l.Namespace == "" {
 		// A legacy, cluster-scoped XR: its claim's namespace is the one
 		// that asked, and the one authorization must see.

@@ -38,6 +38,9 @@ const (
 	// secure settings as file-based cluster_secrets on ES 9.5+
 	// (esv1.FileBasedSecureSettingsAnnotation).
 	AnnotationFileBasedSecureSettings = "eck.k8s.elastic.co/file-based-secure-settings"
+	// AnnotationECKClusterUUID is the cluster_uuid that ECK read from the
+	// cluster's GET / once it formed (bootstrap.ClusterUUIDAnnotationName).
+	AnnotationECKClusterUUID = "elasticsearch.k8s.elastic.co/cluster-uuid"
 )
 
 // FileBasedSecureSettingsVersion is the first Elasticsearch version ECK

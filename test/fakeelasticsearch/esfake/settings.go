@@ -416,3 +416,11 @@ func (s *Server) ClusterSettings() (persistent, transient map[string]any) {
 	defer s.mu.Unlock()
 	return copySettings(s.st.persistent), copySettings(s.st.transient)
 }
+
+// ClusterUUID returns the cluster_uuid the server answers GET / with, as
+// ECK records it on the cluster's Elasticsearch object once it formed.
+func (s *Server) ClusterUUID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.clusterUUID
+}

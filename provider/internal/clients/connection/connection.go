@@ -240,6 +240,15 @@ func (r *Resolver) fromClusterProviderConfig(ctx context.Context, req Request) (
 // user is a superuser, so a cluster that did not grant the namespace must
 // never be reached with it.
 func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e v1alpha1.ECKEndpoint, target types.NamespacedName) (*resolved, error) {
+	if req.Role == linkrules.RoleLocal && req.ElasticsearchRef != nil {
+		want := types.NamespacedName{Namespace: req.ElasticsearchRef.Namespace, Name: req.ElasticsearchRef.Name}
+		if want.Namespace == "" {
+			want.Namespace = req.Namespace
+		}
+		if err := pointsElsewhere(req.ProviderConfig, target, want); err != nil {
+			return nil, err
+		}
+	}
 	es := linkrules.NewElasticsearch()
 	if err := r.kube.Get(ctx, target, es); err != nil {
 		if kerrors.IsNotFound(err) {
