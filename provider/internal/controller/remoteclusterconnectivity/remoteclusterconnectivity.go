@@ -24,6 +24,7 @@ import (
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
 // Reasons of the Ready condition.
@@ -35,6 +36,7 @@ const (
 
 // Setup adds a controller that reconciles RemoteClusterConnectivity.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
+	metrics.WatchConnectivity(mgr.GetCache())
 	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterConnectivityGroupVersionKind, &v1alpha1.RemoteClusterConnectivity{},
 		func(kube client.Client, _ client.Reader, _ event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterConnectivity] {
 			return &connector{resolver: connection.NewResolver(kube), usage: connection.NewUsageTracker(kube)}
