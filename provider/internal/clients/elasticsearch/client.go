@@ -77,7 +77,12 @@ func New(cfg Config) (*Client, error) {
 	case u.Scheme == "http" && !cfg.AllowInsecureHTTP:
 		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: http:// would send the credentials in clear; use https:// or allow insecure HTTP explicitly", u.Redacted())
 	}
-	tr, err := transport(cfg, u.Hostname())
+	// A URL endpoint has no Elasticsearch object to name it in metrics.
+	cluster := cfg.Cluster
+	if cluster == "" {
+		cluster = u.Host
+	}
+	tr, err := transport(cfg, u.Hostname(), cluster)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: %w", u.Redacted(), err)
 	}

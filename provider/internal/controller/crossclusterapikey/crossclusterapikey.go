@@ -39,6 +39,7 @@ import (
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
 // Condition reasons a person can act on.
@@ -125,6 +126,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, ko Options) error {
 		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
 	}
 	r := managed.NewReconciler(mgr, resource.ManagedKind(esv1alpha1.CrossClusterAPIKeyGroupVersionKind), opts...)
+	metrics.WatchKeys(mgr.GetCache(), func(cr *esv1alpha1.CrossClusterAPIKey) bool { return !observeOnly(cr) })
 	b, err := watch(mgr, ctrl.NewControllerManagedBy(mgr).Named(name).WithOptions(o.ForControllerRuntime()), o.Logger.WithValues("controller", name))
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
 // An owned key's life, and what a crash between two steps leaves behind.
@@ -422,7 +423,8 @@ func (e *external) updateOwned(ctx context.Context, cr *esv1alpha1.CrossClusterA
 // rotate replaces the current key without downtime: the successor is
 // created, published and recorded before the old key is invalidated, or,
 // with a handover, kept until the consumer has taken up the successor.
-func (e *external) rotate(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, st *ownedState, why string) (managed.ExternalUpdate, error) {
+func (e *external) rotate(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, st *ownedState, why string) (_ managed.ExternalUpdate, err error) {
+	defer metrics.StartRotation(cr.GetUID()).End(&err)
 	old := st.current
 	keep, replaces := "", ""
 	if cr.Spec.ForProvider.Handover != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
 // Reasons of the Ready condition.
@@ -39,6 +40,7 @@ const (
 
 // Setup adds a controller that reconciles RemoteClusterConnectivity.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
+	metrics.WatchConnectivity(mgr.GetCache())
 	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterConnectivityGroupVersionKind, &v1alpha1.RemoteClusterConnectivity{},
 		func(kube client.Client, live client.Reader, _ event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterConnectivity] {
 			return &connector{eck: eck.NewClient(kube, live), resolver: connection.NewResolver(kube), usage: connection.NewUsageTracker(kube)}
