@@ -18,7 +18,7 @@ import (
 // Flow is the rendering a link gets, as written to status.flow.
 type Flow string
 
-// Flows of DESIGN.md.
+// Flows of docs/flows.md.
 const (
 	FlowECKAPIKey      Flow = "ECKAPIKey"
 	FlowCertificate    Flow = "Certificate"
