@@ -25,7 +25,7 @@ const (
 // +kubebuilder:validation:Enum=ECKAPIKey;Certificate;ProviderAPIKey
 type Flow string
 
-// Flows.
+// Flows, as docs/flows.md describes them.
 const (
 	// FlowECKAPIKey: ECK creates the cross-cluster API key on an ECK
 	// remote and wires the local cluster (securityModel APIKey,

@@ -36,7 +36,7 @@ const (
 	pollInterval = 10 * time.Minute
 )
 
-// The XR circuit breaker settings the README's Install section recommends.
+// The XR circuit breaker settings docs/install.md recommends.
 // Crossplane's defaults (a bucket of 100 tokens, an update costing two,
 // refilled at one a second, open for five minutes) admit 50 updates at once
 // per composite resource; a flow 3 link composes nine resources, whose
@@ -139,7 +139,7 @@ func (h *Harness) startCrossplane(ctx, pctx context.Context, kubeconfig, registr
 		"--xfn-cache-dir", filepath.Join(h.LogDir, "xfn-cache"),
 		"--tls-client-certs-dir", certs,
 		"--poll-interval", pollInterval.String(),
-		// As the README's Install section asks: a flow 3 link's creation
+		// As docs/install.md asks: a flow 3 link's creation
 		// alone exceeds the default XR circuit breaker.
 		"--circuit-breaker-burst", CircuitBreakerBurst,
 		"--circuit-breaker-refill-rate", CircuitBreakerRefillRate,

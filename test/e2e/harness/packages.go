@@ -43,7 +43,7 @@ var (
 	configurationGVK = pkgv1.SchemeGroupVersion.WithKind(pkgv1.ConfigurationKind)
 	providerRevGVK   = pkgv1.SchemeGroupVersion.WithKind(pkgv1.ProviderRevisionKind)
 	functionRevGVK   = pkgv1.SchemeGroupVersion.WithKind(pkgv1.FunctionRevisionKind)
-	// installFiles are what the README's Install section applies, in order.
+	// installFiles are what docs/install.md applies, in order.
 	installFiles = []string{"examples/rbac/provider-eslink.yaml", "examples/install/imageconfig.yaml",
 		"examples/install/provider-and-function.yaml", "examples/install/configuration.yaml"}
 )

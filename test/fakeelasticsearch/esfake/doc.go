@@ -5,7 +5,7 @@
 // license and authentication.
 //
 // Bodies, statuses, headers and error messages follow
-// /work/shared/reference/elasticsearch-api.md and, where it is silent, the
+// Elasticsearch's REST API documentation and specification and, where it is silent, the
 // Elasticsearch sources and REST tests. Every response carries
 // X-Elastic-Product: Elasticsearch.
 //
