@@ -49,15 +49,7 @@ func TestRepositoryDocs(t *testing.T) {
 	if len(pages) < 2 {
 		t.Fatalf("found %d Markdown pages under %s, want README.md and docs/", len(pages), root)
 	}
-	targets, err := MakeTargets(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	problems, err := Problems(root, pages, targets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
+	for _, p := range problemsIn(t, root, pages) {
 		t.Error(p)
 	}
 
@@ -72,6 +64,20 @@ func TestRepositoryDocs(t *testing.T) {
 			t.Errorf("README.md: the first 20 lines do not show %q", cmd)
 		}
 	}
+}
+
+// problemsIn checks pages against the files and the Makefile under root.
+func problemsIn(t *testing.T, root string, pages []*Page) []string {
+	t.Helper()
+	targets, err := MakeTargets(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := Problems(root, pages, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return problems
 }
 
 func firstLines(s string, n int) []string {
@@ -226,14 +232,7 @@ func TestProblems(t *testing.T) {
 		}
 		pages = append(pages, p)
 	}
-	targets, err := MakeTargets(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := Problems(root, pages, targets)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := problemsIn(t, root, pages)
 	want := []string{
 		`README.md:2: make tset: the Makefile has no target "tset"`,
 		`README.md:3: link "docs/gone.md": docs/gone.md does not exist`,
