@@ -41,6 +41,24 @@ func countingConfig(env *controlplane.Env, writes *atomic.Int64) *rest.Config {
 	return cfg
 }
 
+// availableServer creates a RemoteClusterServer through c and writes its
+// status Available.
+func availableServer(ctx context.Context, t *testing.T, c client.Client, name string) *eckv1alpha1.RemoteClusterServer {
+	t.Helper()
+	mg := &eckv1alpha1.RemoteClusterServer{}
+	mg.SetNamespace("default")
+	mg.SetName(name)
+	mg.Spec.ForProvider.ElasticsearchRef.Name = "c2"
+	if err := c.Create(ctx, mg); err != nil {
+		t.Fatal(err)
+	}
+	mg.SetConditions(xpv2.Available())
+	if err := c.Status().Update(ctx, mg); err != nil {
+		t.Fatal(err)
+	}
+	return mg
+}
+
 func TestSkipUnchangedStatus(t *testing.T) {
 	env := controlplane.New(t, controlplane.WithScheme(apis.AddToScheme))
 	ctx := t.Context()
@@ -50,17 +68,7 @@ func TestSkipUnchangedStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	mg := &eckv1alpha1.RemoteClusterServer{}
-	mg.SetNamespace("default")
-	mg.SetName("skip-unchanged")
-	mg.Spec.ForProvider.ElasticsearchRef.Name = "c2"
-	if err := c.Create(ctx, mg); err != nil {
-		t.Fatal(err)
-	}
-	mg.SetConditions(xpv2.Available())
-	if err := c.Status().Update(ctx, mg); err != nil {
-		t.Fatal(err)
-	}
+	mg := availableServer(ctx, t, c, "skip-unchanged")
 	if got := writes.Load(); got != 1 {
 		t.Fatalf("a changed status: %d status writes, want 1", got)
 	}
@@ -140,17 +148,7 @@ func TestSkipWaitsForOwnWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	mg := &eckv1alpha1.RemoteClusterServer{}
-	mg.SetNamespace("default")
-	mg.SetName("lagging-cache")
-	mg.Spec.ForProvider.ElasticsearchRef.Name = "c2"
-	if err := c.Create(ctx, mg); err != nil {
-		t.Fatal(err)
-	}
-	mg.SetConditions(xpv2.Available())
-	if err := c.Status().Update(ctx, mg); err != nil {
-		t.Fatal(err)
-	}
+	mg := availableServer(ctx, t, c, "lagging-cache")
 	cache.hold(mg)
 
 	// A reconcile finds the server disabled and says so.
