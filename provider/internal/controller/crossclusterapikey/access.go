@@ -198,9 +198,7 @@ func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Acc
 	if replaces != "" {
 		tags[esv1alpha1.MetadataReplaces] = replaces
 	}
-	if f := forceReplaceBefore(cr); f != "" {
-		tags[esv1alpha1.MetadataForceReplaceBefore] = f
-	}
+
 	for k, v := range tags {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -236,6 +234,18 @@ func checkMetadataSize(md map[string]apiextensionsv1.JSON) error {
 		return fmt.Errorf("spec.forProvider.metadata is %d bytes, more than the %d bytes a key may carry (keys and JSON values together): every key on the remote is read in one shared listing, so keep metadata to labels that identify the key", size, maxMetadataBytes)
 	}
 	return nil
+}
+
+// withForced records in md the spec.forProvider.forceReplaceBefore a key
+// was made with: a new key takes the spec's value, an existing key keeps
+// its own, so that an update never marks a key as made after a forced
+// replacement it did not get.
+func withForced(md map[string]json.RawMessage, value string) map[string]json.RawMessage {
+	if value != "" {
+		b, _ := json.Marshal(value) // A string always encodes.
+		md[esv1alpha1.MetadataForceReplaceBefore] = b
+	}
+	return md
 }
 
 // metadataEqual compares metadata by JSON meaning.

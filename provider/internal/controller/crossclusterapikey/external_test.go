@@ -716,10 +716,15 @@ func TestSpecChangeWaitsForMinLifetime(t *testing.T) {
 	if n := len(h.srv.Keys()); n != 1 {
 		t.Fatalf("toggling expiration made %d keys, want 1", n)
 	}
-	// Forced: replaced now, and only once.
+	// Forced: replaced once the time has come (the updates before it do
+	// not mark the key as already replaced), and only once.
 	cr.Spec.ForProvider.Expiration = nil
-	cr.Spec.ForProvider.ForceReplaceBefore = timeOf(h.clock.Now())
-	h.clock.Set(h.clock.Now().Add(time.Second))
+	cr.Spec.ForProvider.ForceReplaceBefore = timeOf(h.clock.Now().Add(2 * time.Second))
+	h.reconcile(cr)
+	if k := h.assertOneValidKey(cr); k != k1 {
+		t.Fatalf("forceReplaceBefore replaced key %s before its time", k1)
+	}
+	h.clock.Set(h.clock.Now().Add(3 * time.Second))
 	h.reconcile(cr)
 	k2 := h.assertOneValidKey(cr)
 	if k2 == k1 {

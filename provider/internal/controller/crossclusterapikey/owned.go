@@ -230,6 +230,7 @@ func (e *external) plan(cr *esv1alpha1.CrossClusterAPIKey, st *ownedState, now t
 	if err != nil {
 		return nil, err
 	}
+	md = withForced(md, k.MetadataString(esv1alpha1.MetadataForceReplaceBefore))
 	next, err := nextRotation(cr, k, e.minLifetime)
 	if err != nil {
 		return nil, err
@@ -334,6 +335,7 @@ func (e *external) newKey(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey
 	if err != nil {
 		return nil, err
 	}
+	md = withForced(md, forceReplaceBefore(cr))
 	if err := e.checkCertificateIdentity(p.CertificateIdentity); err != nil {
 		return nil, err
 	}
@@ -405,6 +407,7 @@ func (e *external) updateOwned(ctx context.Context, cr *esv1alpha1.CrossClusterA
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
+	md = withForced(md, st.current.MetadataString(esv1alpha1.MetadataForceReplaceBefore))
 	if err := e.checkCertificateIdentity(p.CertificateIdentity); err != nil {
 		markBlocked(cr, err)
 		return managed.ExternalUpdate{}, err
