@@ -3,7 +3,6 @@ package tenant
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -191,8 +190,7 @@ func TestClearedCleanupProof(t *testing.T) {
 	waitDenied(t, k, "spec.forProvider.elasticsearchRef", linkrules.AnnotationAllowedNamespaces)
 	writeStatus(t, k, "")
 	deleteAndWait(t, tenant, k)
-	i := slices.IndexFunc(remote.Fake.Keys(), func(s esfake.KeySnapshot) bool { return s.ID == id })
-	if i < 0 || !remote.Fake.Keys()[i].Invalidated {
+	if !invalidated(remote.Fake, id) {
 		t.Errorf("key %s is still valid after its resource, with status.authorizedCluster cleared, was deleted after the revoke: %+v", id, remote.Fake.Keys())
 	}
 }
@@ -235,8 +233,7 @@ func TestMovedBeforeTargetGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	deleteAndWait(t, tenant, k)
-	i := slices.IndexFunc(remote.Fake.Keys(), func(s esfake.KeySnapshot) bool { return s.ID == id })
-	if i < 0 || !remote.Fake.Keys()[i].Invalidated {
+	if !invalidated(remote.Fake, id) {
 		t.Errorf("key %s is still valid after its resource was deleted: %+v", id, remote.Fake.Keys())
 	}
 }

@@ -643,6 +643,18 @@ func TestRotation(t *testing.T) {
 	h.assertOneValidKey(cr)
 }
 
+// keyExpiringIn30d creates a key resource with expiration 30d and its key.
+func (h *harness) keyExpiringIn30d() (*esv1alpha1.CrossClusterAPIKey, string) {
+	h.t.Helper()
+	cr := newKey()
+	cr.Spec.ForProvider.Expiration = ptr("30d")
+	if err := h.kube.Create(context.Background(), cr); err != nil {
+		h.t.Fatal(err)
+	}
+	h.reconcile(cr)
+	return cr, h.assertOneValidKey(cr)
+}
+
 func TestExpirationChange(t *testing.T) {
 	for _, tc := range []struct {
 		version string
@@ -653,15 +665,8 @@ func TestExpirationChange(t *testing.T) {
 		{version: "8.12.2", rotates: true},
 	} {
 		t.Run(tc.version, func(t *testing.T) {
-			ctx := context.Background()
 			h := newHarness(t, esfake.Options{Version: tc.version})
-			cr := newKey()
-			cr.Spec.ForProvider.Expiration = ptr("30d")
-			if err := h.kube.Create(ctx, cr); err != nil {
-				t.Fatal(err)
-			}
-			h.reconcile(cr)
-			k1 := h.assertOneValidKey(cr)
+			cr, k1 := h.keyExpiringIn30d()
 			cr.Spec.ForProvider.Expiration = ptr("2d")
 			h.clock.Set(h.clock.Now().Add(time.Hour))
 			if obs := h.reconcile(cr); obs.ResourceUpToDate {
@@ -692,15 +697,8 @@ func TestExpirationChange(t *testing.T) {
 // lifetime, so toggling the field cannot churn keys; forceReplaceBefore
 // replaces it at once, and once.
 func TestSpecChangeWaitsForMinLifetime(t *testing.T) {
-	ctx := context.Background()
 	h := newHarness(t, esfake.Options{})
-	cr := newKey()
-	cr.Spec.ForProvider.Expiration = ptr("30d")
-	if err := h.kube.Create(ctx, cr); err != nil {
-		t.Fatal(err)
-	}
-	h.reconcile(cr)
-	k1 := h.assertOneValidKey(cr)
+	cr, k1 := h.keyExpiringIn30d()
 	for i := range 4 {
 		if i%2 == 0 {
 			cr.Spec.ForProvider.Expiration = nil
