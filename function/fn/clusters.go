@@ -240,10 +240,29 @@ func authorize(l *link, c *clusters) error {
 		return linkrules.AuthorizeExternalCA(l.Namespace, local, "spec.remote.external.caSecretRef")
 	}
 	remote := target(c.Remote, "spec.remote.elasticsearchRef")
+	if err := authorizeTrustSources(l, c, local, remote); err != nil {
+		return err
+	}
 	if l.Flow == linkv1alpha1.FlowCertificate {
 		return linkrules.AuthorizeCertificate(l.Namespace, remote, "spec.securityModel")
 	}
 	return linkrules.AuthorizeAccess(l.Namespace, remote, linkrules.AccessEntries("spec.access", l.Spec.Access))
+}
+
+// authorizeTrustSources repeats the provider's check of the CAs the link's
+// trusts add: the local cluster trusts the remote's transport CA (flow 3),
+// and with a certificate identity the remote trusts the local's.
+func authorizeTrustSources(l *link, c *clusters, local, remote linkrules.Target) error {
+	if l.Flow != linkv1alpha1.FlowProviderAPIKey {
+		return nil
+	}
+	if err := linkrules.AuthorizeTrustSource(l.Namespace, local, c.Remote.GetNamespace(), c.Remote.GetName(), "spec.remote.elasticsearchRef"); err != nil {
+		return err
+	}
+	if l.Spec.CertificateIdentity == nil {
+		return nil
+	}
+	return linkrules.AuthorizeTrustSource(l.Namespace, remote, c.Local.GetNamespace(), c.Local.GetName(), "spec.local.elasticsearchRef")
 }
 
 // authorizeProviderConfig repeats the provider's check that the key's

@@ -348,12 +348,24 @@ func (c *Client) InvalidateAPIKeys(ctx context.Context, ids ...string) error {
 	return nil
 }
 
+// maxResponseBytes bounds what the client reads of one response, so that
+// a server (or keys with huge metadata) cannot exhaust the provider's
+// memory.
+const maxResponseBytes = 16 << 20
+
+// ErrResponseTooLarge says a response was larger than the client reads: a
+// listing of many keys may be read in smaller parts instead.
+var ErrResponseTooLarge = errors.New("response too large")
+
 // decode reads a response: errors are classified, successes decoded into out.
 func decode(res *esapi.Response, url, op string, out any) error {
 	defer func() { _ = res.Body.Close() }() // Nothing to do about a failed close of a response body.
-	data, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
 	if err != nil {
 		return classifyTransport(url, op, err)
+	}
+	if len(data) > maxResponseBytes {
+		return fmt.Errorf("cannot %s: the response of Elasticsearch at %s is larger than %d MiB: %w", op, url, maxResponseBytes>>20, ErrResponseTooLarge)
 	}
 	if res.IsError() {
 		var body esErrorBody
