@@ -76,6 +76,9 @@ type shared struct {
 	shutdownOrder    []string
 	votingExclusions []votingExclusion
 	desired          *desiredNodes
+
+	// requests is the request log of all nodes, stopped ones included.
+	requests []Request
 }
 
 // NewCluster creates the shared state of a cluster; start its nodes with

@@ -423,6 +423,12 @@ func TestOrchestrationEndpoints(t *testing.T) {
 			if u := a.Unknown(); len(u) != 2 {
 				t.Fatalf("Unknown(): %v", u)
 			}
+			// The cluster's log holds what every node served, in order.
+			do(t, b, "GET", "/_cluster/health", "", internalAuth)
+			all := cl.Requests()
+			if n := len(all); n != len(a.Requests())+len(b.Requests()) || all[n-1].Node != "c-es-default-1" || all[n-1].Endpoint != "GET /_cluster/health" || all[0].Node != "c-es-default-0" {
+				t.Fatalf("cluster request log: %d entries, last %+v", n, all[n-1])
+			}
 			if cl.License() != "basic" {
 				t.Fatalf("license %s after start_basic", cl.License())
 			}

@@ -20,6 +20,8 @@ type Request struct {
 	// used), empty when authentication failed or never ran. It tells apart
 	// the clients sharing one fake, e.g. the provider and a simulated ECK.
 	User string
+	// Node is the name of the node that served the request.
+	Node string
 	Time time.Time
 }
 
@@ -31,7 +33,17 @@ func (s *Server) logRequest(r Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r.Time = s.st.clock()
+	r.Node = s.st.nodeName
 	s.reqlog.entries = append(s.reqlog.entries, r)
+	s.st.requests = append(s.st.requests, r)
+}
+
+// Requests returns the requests every node of the cluster served, stopped
+// nodes included, in the order they were served.
+func (c *Cluster) Requests() []Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Request(nil), c.sh.requests...)
 }
 
 // Requests returns a copy of the request log, oldest first.
