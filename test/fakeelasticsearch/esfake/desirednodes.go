@@ -50,11 +50,7 @@ func handleUpdateDesiredNodes(c *call) (reply, *esError) {
 	if perr != nil {
 		return reply{}, illegalArg("Failed to parse long parameter [version] with value [%s]", c.params["version"])
 	}
-	d, root, err := c.requireBody()
-	if err != nil {
-		return reply{}, err
-	}
-	fs, serr, err := objectFields(d, root, pn)
+	d, fs, serr, err := c.bodyFields(pn)
 	if err != nil {
 		return reply{}, err
 	}

@@ -127,11 +127,7 @@ func handlePutLicense(c *call) (reply, *esError) {
 	if _, err := c.boolParam("acknowledge", false); err != nil {
 		return reply{}, err
 	}
-	d, root, err := c.requireBody()
-	if err != nil {
-		return reply{}, err
-	}
-	fs, serr, err := objectFields(d, root, "license")
+	_, fs, serr, err := c.bodyFields("license")
 	if err != nil {
 		return reply{}, err
 	}

@@ -41,16 +41,12 @@ func handlePutShutdown(c *call) (reply, *esError) {
 	if err := c.who.authorize("cluster:admin/shutdown/create", "manage", "all"); err != nil {
 		return reply{}, err
 	}
-	d, root, err := c.requireBody()
-	if err != nil {
-		return reply{}, err
-	}
-	fs, serr, err := objectFields(d, root, pn)
+	d, fs, serr, err := c.bodyFields(pn)
 	if err != nil {
 		return reply{}, err
 	}
 	vals := map[string]*string{}
-	lastRequired := root.off
+	lastRequired := -1
 	for _, f := range fs {
 		switch f.key {
 		case "type", "reason", "allocation_delay", "target_node_name", "grace_period":
@@ -62,7 +58,7 @@ func handlePutShutdown(c *call) (reply, *esError) {
 			return reply{}, unsupportedType(d, pn, f)
 		}
 		vals[f.key] = &s
-		if (f.key == "type" || f.key == "reason") && vals["type"] != nil && vals["reason"] != nil && lastRequired == root.off {
+		if (f.key == "type" || f.key == "reason") && vals["type"] != nil && vals["reason"] != nil && lastRequired < 0 {
 			lastRequired = f.val.off
 		}
 	}
