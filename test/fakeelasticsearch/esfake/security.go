@@ -121,8 +121,16 @@ func globMatch(pattern, s string) bool {
 // resolveRoles returns the cluster privileges of u's roles that exist and
 // the names of those roles.
 func (st *state) resolveRoles(u *User) (privs, resolved []string) {
+	fileRoles := st.fileRoles()
 	for _, name := range u.Roles {
+		// Reserved roles, then the file roles, then native roles, as the
+		// composite roles store looks them up.
 		r, found := st.roles[name]
+		if fr, inFile := fileRoles[name]; inFile && (!found || !r.reserved) {
+			resolved = append(resolved, name)
+			privs = append(privs, fr...)
+			continue
+		}
 		if !found {
 			continue
 		}
@@ -167,7 +175,7 @@ func rolesDescription(u *User, resolved []string) string {
 // user's privileges become its first role (unless that role is reserved or
 // already defined), so that Options stay a one-line way to get a user with
 // given cluster privileges.
-func (st *state) seedSecurity(users []User) error {
+func (st *shared) seedSecurity(users []User) error {
 	st.roles = reservedRoles()
 	st.users = make(map[string]*User, len(users))
 	for _, u := range users {

@@ -147,11 +147,7 @@ func valueErr(key, val string, cause *esError) *esError {
 
 func handlePutSettings(c *call) (reply, *esError) {
 	const pn = "cluster_update_settings_request"
-	d, root, err := c.requireBody()
-	if err != nil {
-		return reply{}, err
-	}
-	fs, serr, err := objectFields(d, root, pn)
+	d, fs, serr, err := c.bodyFields(pn)
 	if err != nil {
 		return reply{}, err
 	}
