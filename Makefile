@@ -67,6 +67,10 @@ render-engine: ## Build Crossplane's render engine into bin/xprender (cached).
 crossplane: ## Build Crossplane core v2.4 into bin/crossplane (cached), for the end-to-end suite and the demo.
 	@hack/build-crossplane.sh
 
+.PHONY: eck
+eck: ## Build ECK's operator 3.5.0 (tool module hack/eck) and copy its CRDs into bin/eck (cached).
+	@hack/build-eck.sh
+
 .PHONY: xpkg
 xpkg: ## Build eslink's Crossplane packages into bin/xpkg (pure Go, no container engine).
 	@hack/build-xpkg.sh
