@@ -76,6 +76,10 @@ rules-test: promtool ## Test the alert rules in examples/monitoring/rules with p
 	@echo "==> rules-test: promtool test rules examples/monitoring/rules/eslink-rules.test.yaml"
 	@cd examples/monitoring/rules && $(BIN)/promtool check rules eslink-rules.yaml && $(BIN)/promtool test rules eslink-rules.test.yaml
 
+.PHONY: eck
+eck: ## Build ECK's operator 3.5.0 (tool module hack/eck) and copy its CRDs into bin/eck (cached).
+	@hack/build-eck.sh
+
 .PHONY: xpkg
 xpkg: ## Build eslink's Crossplane packages into bin/xpkg for linux/amd64 and linux/arm64 (pure Go, no container engine).
 	@hack/build-xpkg.sh
