@@ -81,7 +81,7 @@ eck: ## Build ECK's operator 3.5.0 (tool module hack/eck) and copy its CRDs into
 	@hack/build-eck.sh
 
 .PHONY: xpkg
-xpkg: ## Build eslink's Crossplane packages into bin/xpkg for linux/amd64 and linux/arm64 (pure Go, no container engine).
+xpkg: ## Build eslink's Crossplane packages into bin/xpkg (pure Go, no container engine).
 	@hack/build-xpkg.sh
 
 .PHONY: xpkg-push
