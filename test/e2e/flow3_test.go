@@ -536,8 +536,13 @@ func TestFlow3ExternalRemote(t *testing.T) {
 	if err := h.Kube.Create(t.Context(), pc); err != nil {
 		t.Fatal(err)
 	}
+	es, err := h.Elasticsearch(t.Context(), harness.LocalNamespace, harness.LocalName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grant := es.GetAnnotations()[linkrules.AnnotationAllowedExternalCANamespaces]
 	annotate(t, h, harness.LocalNamespace, harness.LocalName, linkrules.AnnotationAllowedExternalCANamespaces, ns)
-	defer annotate(t, h, harness.LocalNamespace, harness.LocalName, linkrules.AnnotationAllowedExternalCANamespaces, "")
+	defer annotate(t, h, harness.LocalNamespace, harness.LocalName, linkrules.AnnotationAllowedExternalCANamespaces, grant)
 
 	spec := flow3Spec(alias, cluster1, "logs-*")
 	spec["remote"] = map[string]any{"external": map[string]any{
@@ -618,8 +623,9 @@ func annotate(t *testing.T, h *harness.Harness, ns, name, key, value string) {
 func TestFlow3Rotation(t *testing.T) {
 	h := sharedHarness(t)
 	cluster3, err := h.AddCluster(t.Context(), harness.LocalNamespace, "cluster3", "9.5.0", map[string]string{
-		linkrules.AnnotationAllowedNamespaces:       harness.TeamNamespace,
-		linkrules.AnnotationFileBasedSecureSettings: "true",
+		linkrules.AnnotationAllowedNamespaces:           harness.TeamNamespace,
+		linkrules.AnnotationAllowedExternalCANamespaces: harness.TeamNamespace,
+		linkrules.AnnotationFileBasedSecureSettings:     "true",
 	})
 	if err != nil {
 		t.Fatal(err)
