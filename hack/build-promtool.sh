@@ -15,26 +15,24 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN_DIR="${BIN_DIR:-${ROOT}/bin}"
 SRC="${ROOT}/hack/promtool"
-FORCE="${FORCE:-0}"
 OUT="${BIN_DIR}/promtool"
 STAMP="${BIN_DIR}/.promtool.stamp"
+LOG_TAG=promtool
 export GOWORK=off
+# shellcheck source=lib.sh
+source "${ROOT}/hack/lib.sh"
 
-log() { echo "==> [promtool] $*"; }
-
-PROM_VERSION="$(awk '$1 == "github.com/prometheus/prometheus" { print $2; exit }' "${SRC}/go.mod")"
+PROM_VERSION="$(modversion "${SRC}/go.mod" github.com/prometheus/prometheus)"
 want_stamp="$(printf 'prometheus=%s\ngo=%s\ninputs=%s\n' "${PROM_VERSION}" "$(go env GOVERSION)" \
-	"$(cat "${SRC}"/go.mod "${SRC}"/go.sum | sha256sum | cut -d' ' -f1)")"
+	"$(filehash "${SRC}"/go.mod "${SRC}"/go.sum)")"
 
-if [[ "${FORCE}" != 1 && -x "${OUT}" && -f "${STAMP}" && "$(cat "${STAMP}")" == "${want_stamp}" ]]; then
+if stamp_fresh "${STAMP}" "${want_stamp}" "${OUT}"; then
 	log "promtool ${PROM_VERSION}: cached at ${OUT}"
 	exit 0
 fi
 
 log "promtool ${PROM_VERSION}: building"
-mkdir -p "${BIN_DIR}"
 rm -f "${STAMP}"
-(cd "${SRC}" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "${OUT}.tmp" github.com/prometheus/prometheus/cmd/promtool)
-mv -f "${OUT}.tmp" "${OUT}"
+gobuild "${SRC}" "${OUT}" -ldflags "-s -w" github.com/prometheus/prometheus/cmd/promtool
 echo "${want_stamp}" >"${STAMP}"
 log "promtool: built ${OUT}"
