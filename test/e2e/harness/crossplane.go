@@ -30,6 +30,10 @@ const (
 	// clientSecret holds the client certificate Crossplane presents to
 	// functions (mTLS), with the CA in ca.crt.
 	clientSecret = "crossplane-tls-client"
+	// ProviderPoll is the provider's --poll: how often it observes what no
+	// watch reports (GET /_remote/info among them), so the longest a link's
+	// status may lag a part it does not watch.
+	ProviderPoll = 2 * time.Second
 	// pollInterval is long on purpose: links must become Ready, and react to
 	// changed Elasticsearch objects, through Crossplane's watches of composed
 	// and required resources, never by waiting for a poll.

@@ -325,7 +325,7 @@ func (h *Harness) runProvider(ctx, pctx context.Context, kubeconfig string, args
 	// network, as from a pod (see serviceProxy).
 	proxyEnv := []string{"HTTPS_PROXY=" + h.proxy.URL(), "https_proxy=" + h.proxy.URL(), "NO_PROXY=", "no_proxy="}
 	h.provider, err = start(pctx, h.LogDir, "provider", runtimeBinary(h.Root, "provider"), proxyEnv, append([]string{
-		"--kubeconfig", kubeconfig, "--poll", "2s", "--debug",
+		"--kubeconfig", kubeconfig, "--poll", ProviderPoll.String(), "--debug",
 		"--metrics-bind-address", "127.0.0.1:" + strconv.Itoa(ports[0]),
 		"--health-probe-bind-address", "127.0.0.1:" + strconv.Itoa(ports[1])}, args...)...)
 	if err != nil {
