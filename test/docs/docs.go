@@ -85,7 +85,7 @@ func ParsePage(path, text string) *Page {
 	for i, line := range lines {
 		n := i + 1
 		if fence != "" {
-			if m := fenceRE.FindStringSubmatch(line); m != nil && m[1][0] == fence[0] && len(m[1]) >= len(fence) && strings.TrimSpace(line[strings.Index(line, m[1])+len(m[1]):]) == "" {
+			if m := fenceRE.FindStringSubmatch(line); len(m) > 1 && m[1] != "" && m[1][0] == fence[0] && len(m[1]) >= len(fence) && strings.TrimSpace(line[strings.Index(line, m[1])+len(m[1]):]) == "" {
 				fence = ""
 				continue
 			}

@@ -141,7 +141,7 @@ func TestFromConfigDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	req, _ := http.NewRequest("GET", s.URL+"/", nil)
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/", nil)
 	req.SetBasicAuth("admin", "plain-secret")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -152,7 +152,7 @@ func TestFromConfigDir(t *testing.T) {
 		Name        string `json:"name"`
 		ClusterName string `json:"cluster_name"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&info); err != nil || res.StatusCode != 200 {
+	if err := json.NewDecoder(res.Body).Decode(&info); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("GET /: %d %v", res.StatusCode, err)
 	}
 	if info.Name != "pod-0" || info.ClusterName != "from-dir" {

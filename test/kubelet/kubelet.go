@@ -112,7 +112,7 @@ func Start(ctx context.Context, o Options) (*Kubelet, error) {
 		o.Interval = 200 * time.Millisecond
 	}
 	if o.Prefix == [2]byte{} {
-		o.Prefix = [2]byte{byte(10 + rand.IntN(240)), byte(rand.IntN(256))} //nolint:gosec // Not a secret.
+		o.Prefix = [2]byte{byte(10 + rand.IntN(240)), byte(rand.IntN(256))}
 	}
 	if o.Log == nil {
 		o.Log = func(string, ...any) {}
@@ -405,7 +405,7 @@ func (k *Kubelet) writeHosts(pods []corev1.Pod, services []corev1.Service) error
 		ip    string
 		ready bool
 	}
-	var members []member
+	members := make([]member, 0, len(pods))
 	for i := range pods {
 		p := &pods[i]
 		r, ok := k.pods[client.ObjectKeyFromObject(p)]

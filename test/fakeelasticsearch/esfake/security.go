@@ -175,9 +175,9 @@ func rolesDescription(u *User, resolved []string) string {
 // user's privileges become its first role (unless that role is reserved or
 // already defined), so that Options stay a one-line way to get a user with
 // given cluster privileges.
-func (st *shared) seedSecurity(users []User) error {
-	st.roles = reservedRoles()
-	st.users = make(map[string]*User, len(users))
+func (sh *shared) seedSecurity(users []User) error {
+	sh.roles = reservedRoles()
+	sh.users = make(map[string]*User, len(users))
 	for _, u := range users {
 		if u.Name == "" {
 			return fmt.Errorf("options: user with empty name")
@@ -197,15 +197,15 @@ func (st *shared) seedSecurity(users []User) error {
 				return fmt.Errorf("options: user %s: unknown cluster privilege %q", u.Name, p)
 			}
 		}
-		if _, exists := st.roles[u.Roles[0]]; !exists {
-			st.roles[u.Roles[0]] = &role{
+		if _, exists := sh.roles[u.Roles[0]]; !exists {
+			sh.roles[u.Roles[0]] = &role{
 				name: u.Roles[0], cluster: append([]string(nil), u.Privileges...),
 				indices: []byte("[]"), applications: []byte("[]"), runAs: []byte("[]"),
 				metadata: []byte("{}"), transientMetadata: []byte(`{"enabled":true}`),
 			}
 		}
 		u.reserved = reservedUsers[u.Name]
-		st.users[u.Name] = &u
+		sh.users[u.Name] = &u
 	}
 	return nil
 }

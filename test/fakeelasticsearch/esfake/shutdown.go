@@ -279,7 +279,7 @@ func handleAddVotingExclusions(c *call) (reply, *esError) {
 			return reply{}, illegalArg("timeout [%s] must be non-negative", v[0])
 		}
 	}
-	var add []votingExclusion
+	add := make([]votingExclusion, 0, len(ids))
 	for _, id := range ids {
 		if m := c.st.member(id); m != nil {
 			if slices.Contains(m.st.nodeRoles, "master") {

@@ -242,7 +242,7 @@ func checkMetadataSize(md map[string]apiextensionsv1.JSON) error {
 // replacement it did not get.
 func withForced(md map[string]json.RawMessage, value string) map[string]json.RawMessage {
 	if value != "" {
-		b, _ := json.Marshal(value) // A string always encodes.
+		b, _ := json.Marshal(value) //nolint:errchkjson // A string always encodes.
 		md[esv1alpha1.MetadataForceReplaceBefore] = b
 	}
 	return md

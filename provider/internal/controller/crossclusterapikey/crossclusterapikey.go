@@ -273,7 +273,7 @@ func (c *connector) heldKeys(ctx context.Context, cluster, ns string) (exists, r
 	if cluster == "" {
 		return false, false, nil
 	}
-	name, _ := splitCluster(cluster)
+	name := splitCluster(cluster)
 	es := linkrules.NewElasticsearch()
 	if err := c.kube.Get(ctx, name, es); err != nil {
 		if kerrors.IsNotFound(err) {
@@ -285,15 +285,15 @@ func (c *connector) heldKeys(ctx context.Context, cluster, ns string) (exists, r
 }
 
 // splitCluster parses namespace/name.
-func splitCluster(cluster string) (types.NamespacedName, bool) {
-	ns, name, ok := strings.Cut(cluster, "/")
-	return types.NamespacedName{Namespace: ns, Name: name}, ok
+func splitCluster(cluster string) types.NamespacedName {
+	ns, name, _ := strings.Cut(cluster, "/")
+	return types.NamespacedName{Namespace: ns, Name: name}
 }
 
 // clusterGone reports whether the Elasticsearch object named
 // namespace/name is gone, and with it every key it held.
 func (c *connector) clusterGone(ctx context.Context, cluster string) (bool, error) {
-	name, _ := splitCluster(cluster)
+	name := splitCluster(cluster)
 	err := c.kube.Get(ctx, name, linkrules.NewElasticsearch())
 	if kerrors.IsNotFound(err) {
 		return true, nil
@@ -313,7 +313,7 @@ func (c *connector) movedFromStaying(ctx context.Context, cr *esv1alpha1.CrossCl
 	if held == "" {
 		return nil
 	}
-	name, _ := splitCluster(held)
+	name := splitCluster(held)
 	es := linkrules.NewElasticsearch()
 	if err := c.kube.Get(ctx, name, es); err != nil {
 		if kerrors.IsNotFound(err) {

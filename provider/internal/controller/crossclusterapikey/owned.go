@@ -580,7 +580,7 @@ func (e *external) recordNamespace(ctx context.Context, cr *esv1alpha1.CrossClus
 	if e.cluster == "" {
 		return nil
 	}
-	name, _ := splitCluster(e.cluster)
+	name := splitCluster(e.cluster)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		es := linkrules.NewElasticsearch()
 		if err := e.kube.Get(ctx, name, es); err != nil {

@@ -412,7 +412,7 @@ func (e *external) deliver(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 		return blocked(mg, err)
 	}
 	if err := settingsOurs(local, mg); err != nil {
-		return nil
+		return nil //nolint:nilerr // Observe reports WaitingForSettings; nothing is delivered until the link's settings hold the alias.
 	}
 	name := eck.CredentialsSecretName(p.Alias)
 	if err := e.writeSecret(ctx, mg, local, name, key); err != nil {
