@@ -195,12 +195,7 @@ func TestAliasLeftBehind(t *testing.T) {
 	if err := tenant.Create(t.Context(), ghost); err != nil {
 		t.Fatal(err)
 	}
-	if err := controlplane.Update(t.Context(), tenant, atk, func() error {
-		atk.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ProviderConfigKind, Name: ghost.Name}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	pointAt(t, tenant, atk, v1alpha1.ProviderConfigKind, ghost.Name)
 	refusal := []string{"spec.providerConfigRef: ProviderConfig " + ghost.Name + " reaches Elasticsearch " + tenantNS + "/ghost, not " + local.String(),
 		"use a provider config that reaches " + local.String()}
 	waitDenied(t, atk, refusal...)
@@ -234,12 +229,7 @@ func TestAliasLeftBehind(t *testing.T) {
 
 	// Pointed back at the cluster it names, the deletion removes the
 	// settings and only then frees the alias.
-	if err := controlplane.Update(t.Context(), tenant, atk, func() error {
-		atk.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: local.Config}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	pointAt(t, tenant, atk, v1alpha1.ClusterProviderConfigKind, local.Config)
 	deleteAndWait(t, tenant, atk)
 	// The victim's link may take the freed alias at once: only the
 	// tenant's address must be gone.
@@ -374,12 +364,7 @@ func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 			}
 			waitReady(t, atk)
 			writesBefore, before := writes(shared.Fake), versions(t, shared)
-			if err := controlplane.Update(t.Context(), tenant, atk, func() error {
-				atk.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: tc.moved}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
+			pointAt(t, tenant, atk, v1alpha1.ClusterProviderConfigKind, tc.moved)
 			waitDenied(t, atk, tc.want...)
 			// A deletion is no way around it: it would null the alias.
 			if err := tenant.Delete(t.Context(), atk); err != nil {
@@ -395,12 +380,7 @@ func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 			}
 			checkNothingWritten(t, "the tenant moved its settings", before, []*cluster{shared}, nil, nil)
 
-			if err := controlplane.Update(t.Context(), tenant, atk, func() error {
-				atk.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: tc.legit}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
+			pointAt(t, tenant, atk, v1alpha1.ClusterProviderConfigKind, tc.legit)
 			deleteAndWait(t, tenant, atk)
 			if got := aliasSettings(own.Fake, "billing"); len(got) != 0 {
 				t.Errorf("the deletion left the settings on the tenant's own cluster: %v", got)

@@ -207,12 +207,7 @@ func TestMovedBeforeTargetGone(t *testing.T) {
 	clusterConfig(t, goneCfg, map[string]any{"allowedNamespaces": []any{"*"},
 		"eck": map[string]any{"elasticsearchRef": map[string]any{"name": "never-existed", "namespace": remote.NS}, "urlOverride": remote.Fake.URL}})
 	cr := got.(*esv1alpha1.CrossClusterAPIKey)
-	if err := controlplane.Update(t.Context(), tenant, cr, func() error {
-		cr.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: goneCfg}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	pointAt(t, tenant, cr, v1alpha1.ClusterProviderConfigKind, goneCfg)
 	if err := tenant.Delete(t.Context(), cr); err != nil {
 		t.Fatal(err)
 	}
@@ -226,12 +221,7 @@ func TestMovedBeforeTargetGone(t *testing.T) {
 	// Back on the cluster that holds the key, the deletion invalidates it.
 	got, _ = fresh(t, k)
 	cr = got.(*esv1alpha1.CrossClusterAPIKey)
-	if err := controlplane.Update(t.Context(), tenant, cr, func() error {
-		cr.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: remote.Config}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	pointAt(t, tenant, cr, v1alpha1.ClusterProviderConfigKind, remote.Config)
 	deleteAndWait(t, tenant, k)
 	if !invalidated(remote.Fake, id) {
 		t.Errorf("key %s is still valid after its resource was deleted: %+v", id, remote.Fake.Keys())
