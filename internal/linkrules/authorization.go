@@ -142,7 +142,7 @@ func AuthorizeNamespace(ns string, target Target, role Role) error {
 	if ns == target.Namespace {
 		return nil
 	}
-	if NamespaceListed(splitList(target.Annotations[AnnotationAllowedNamespaces]), ns) {
+	if NamespaceListed(SplitList(target.Annotations[AnnotationAllowedNamespaces]), ns) {
 		return nil
 	}
 	field := target.Field
@@ -209,7 +209,7 @@ func allowedAccess(target Target) []string {
 	if !ok {
 		return defaultAccess
 	}
-	return splitList(raw)
+	return SplitList(raw)
 }
 
 // grants are a remote's restrictions, read from its annotations.
@@ -235,7 +235,7 @@ func readGrants(target Target) (*grants, error) {
 	}
 	if raw, ok := a[AnnotationAllowedIndexPatterns]; ok {
 		g.restrictsPatterns = true
-		g.patterns = splitList(raw)
+		g.patterns = SplitList(raw)
 	}
 	if raw, ok := a[AnnotationAllowedIndexRegexes]; ok && strings.TrimSpace(raw) != "" {
 		if err := json.Unmarshal([]byte(raw), &g.regexes); err != nil {
@@ -309,14 +309,4 @@ func ConfigAllowsNamespace(kind, name string, allowed []string, ns, field string
 	return denied(field,
 		"%s %s does not allow namespace %s: a provider config is a credential, usable only from the namespaces in its spec.allowedNamespaces; ask the platform team to add %s to spec.allowedNamespaces of %s %s, or use a provider config that allows it",
 		kind, name, ns, ns, kind, name)
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }

@@ -85,8 +85,3 @@ func CheckKeyLifetime(f KeyLifetimeFields, expiration, rotateBefore string, mini
 	}
 	return nil
 }
-
-// UpdateExpirationVersion is the first version whose cross-cluster API key
-// update accepts expiration (8.13). Before it a changed expiration can only
-// be applied by replacing the key.
-var UpdateExpirationVersion = Version{Major: 8, Minor: 13}

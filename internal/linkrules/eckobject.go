@@ -29,6 +29,11 @@ var CertificateIdentityVersion = Version{Major: 9, Minor: 3}
 // certificate security model.
 var CertificateModelDeprecatedVersion = Version{Major: 9}
 
+// UpdateExpirationVersion is the first version whose cross-cluster API key
+// update accepts expiration (8.13). Before it a changed expiration can only
+// be applied by replacing the key.
+var UpdateExpirationVersion = Version{Major: 8, Minor: 13}
+
 // NewElasticsearch returns an empty Elasticsearch object with its GVK set.
 func NewElasticsearch() *unstructured.Unstructured {
 	u := &unstructured.Unstructured{}

@@ -43,16 +43,28 @@ const AnnotationKeyNamespaces = "eslink.io/key-namespaces"
 // KeyNamespaceRecorded reports whether annotations record namespace ns in
 // AnnotationKeyNamespaces.
 func KeyNamespaceRecorded(annotations map[string]string, ns string) bool {
-	return slices.Contains(splitList(annotations[AnnotationKeyNamespaces]), ns)
+	return slices.Contains(SplitList(annotations[AnnotationKeyNamespaces]), ns)
 }
 
 // WithKeyNamespace returns the AnnotationKeyNamespaces value that records
 // ns too.
 func WithKeyNamespace(value, ns string) string {
-	list := splitList(value)
+	list := SplitList(value)
 	if !slices.Contains(list, ns) {
 		list = append(list, ns)
 	}
 	slices.Sort(list)
 	return strings.Join(list, ",")
+}
+
+// SplitList splits a comma separated annotation value, such as a grant's
+// list of namespaces, dropping blanks.
+func SplitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
