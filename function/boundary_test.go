@@ -7,7 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/eslink/eslink/function/fn"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/render"
 )
 
@@ -38,7 +38,7 @@ func TestRenderTenantBoundary(t *testing.T) {
 				unstructured.RemoveNestedField(u.Object, "spec", "access")
 				_ = unstructured.SetNestedField(u.Object, "Certificate", "spec", "securityModel")
 			},
-			remote: annotate(linkrules.AnnotationAllowedAccess, "search,replication"),
+			remote: annotate(grants.AnnotationAllowedAccess, "search,replication"),
 			denied: []string{"spec.securityModel: the certificate security model is not allowed on remote ns2/cluster2", "add certificate to eslink.io/allowed-access"},
 		},
 		"CertificateModelGranted": {
@@ -53,7 +53,7 @@ func TestRenderTenantBoundary(t *testing.T) {
 		},
 		"RegexGrantedVerbatim": {
 			link:   searchNames("/logs-[0-9]+/"),
-			remote: annotate(linkrules.AnnotationAllowedIndexRegexes, `["/logs-[0-9]+/"]`),
+			remote: annotate(grants.AnnotationAllowedIndexRegexes, `["/logs-[0-9]+/"]`),
 		},
 		"SingleCharacterWildcard": {
 			link:   searchNames("logs-?"),
@@ -61,7 +61,7 @@ func TestRenderTenantBoundary(t *testing.T) {
 		},
 		"SingleCharacterWildcardGranted": {
 			link:   searchNames("logs-?"),
-			remote: annotate(linkrules.AnnotationAllowSingleCharacterWildcards, "true"),
+			remote: annotate(grants.AnnotationAllowSingleCharacterWildcards, "true"),
 		},
 		"WiderThanGranted": {
 			link:   searchNames("logs*"),

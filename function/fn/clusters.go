@@ -18,7 +18,8 @@ import (
 	fnv1beta1 "github.com/eslink/eslink/apis/fn/v1beta1"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
 	"github.com/eslink/eslink/function/internal/ecklicense"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 )
 
 // Names of the resources the function requires from Crossplane.
@@ -58,8 +59,8 @@ type clusters struct {
 func requirements(l *link, in *fnv1beta1.Input) *fnv1.Requirements {
 	es := func(ref commonv1alpha1.ElasticsearchReference) *fnv1.ResourceSelector {
 		return &fnv1.ResourceSelector{
-			ApiVersion: linkrules.ElasticsearchGVK.GroupVersion().String(),
-			Kind:       linkrules.ElasticsearchGVK.Kind,
+			ApiVersion: eckschema.ElasticsearchGVK.GroupVersion().String(),
+			Kind:       eckschema.ElasticsearchGVK.Kind,
 			Match:      &fnv1.ResourceSelector_MatchName{MatchName: ref.Name},
 			Namespace:  ptr.To(ref.Namespace),
 		}
@@ -224,45 +225,45 @@ func checkClusters(l *link, c *clusters, in *fnv1beta1.Input, owners ownerUIDs, 
 	return r, nil
 }
 
-func target(es *unstructured.Unstructured, field string) linkrules.Target {
-	return linkrules.Target{Namespace: es.GetNamespace(), Name: es.GetName(), Annotations: es.GetAnnotations(), Field: field}
+func target(es *unstructured.Unstructured, field string) grants.Target {
+	return grants.Target{Namespace: es.GetNamespace(), Name: es.GetName(), Annotations: es.GetAnnotations(), Field: field}
 }
 
 // authorize repeats the provider's checks of the clusters' grants, so that
 // a denial is explained on the link and nothing is composed. Its errors are
-// *linkrules.DeniedError, which name the field.
+// *grants.DeniedError, which name the field.
 func authorize(l *link, c *clusters) error {
 	local := target(c.Local, "spec.local.elasticsearchRef")
-	if err := linkrules.AuthorizeNamespace(l.Namespace, local, linkrules.RoleLocal); err != nil {
+	if err := grants.AuthorizeNamespace(l.Namespace, local, grants.RoleLocal); err != nil {
 		return err
 	}
 	if c.Remote == nil {
-		return linkrules.AuthorizeExternalCA(l.Namespace, local, "spec.remote.external.caSecretRef")
+		return grants.AuthorizeExternalCA(l.Namespace, local, "spec.remote.external.caSecretRef")
 	}
 	remote := target(c.Remote, "spec.remote.elasticsearchRef")
 	if err := authorizeTrustSources(l, c, local, remote); err != nil {
 		return err
 	}
 	if l.Flow == linkv1alpha1.FlowCertificate {
-		return linkrules.AuthorizeCertificate(l.Namespace, remote, "spec.securityModel")
+		return grants.AuthorizeCertificate(l.Namespace, remote, "spec.securityModel")
 	}
-	return linkrules.AuthorizeAccess(l.Namespace, remote, linkrules.AccessEntries("spec.access", l.Spec.Access))
+	return grants.AuthorizeAccess(l.Namespace, remote, grants.AccessEntries("spec.access", l.Spec.Access))
 }
 
 // authorizeTrustSources repeats the provider's check of the CAs the link's
 // trusts add: the local cluster trusts the remote's transport CA (flow 3),
 // and with a certificate identity the remote trusts the local's.
-func authorizeTrustSources(l *link, c *clusters, local, remote linkrules.Target) error {
+func authorizeTrustSources(l *link, c *clusters, local, remote grants.Target) error {
 	if l.Flow != linkv1alpha1.FlowProviderAPIKey {
 		return nil
 	}
-	if err := linkrules.AuthorizeTrustSource(l.Namespace, local, c.Remote.GetNamespace(), c.Remote.GetName(), "spec.remote.elasticsearchRef"); err != nil {
+	if err := grants.AuthorizeTrustSource(l.Namespace, local, c.Remote.GetNamespace(), c.Remote.GetName(), "spec.remote.elasticsearchRef"); err != nil {
 		return err
 	}
 	if l.Spec.CertificateIdentity == nil {
 		return nil
 	}
-	return linkrules.AuthorizeTrustSource(l.Namespace, remote, c.Local.GetNamespace(), c.Local.GetName(), "spec.local.elasticsearchRef")
+	return grants.AuthorizeTrustSource(l.Namespace, remote, c.Local.GetNamespace(), c.Local.GetName(), "spec.local.elasticsearchRef")
 }
 
 // authorizeProviderConfig repeats the provider's check that the key's
@@ -286,10 +287,10 @@ func authorizeProviderConfig(l *link, c *clusters, in *fnv1beta1.Input) error {
 		return fmt.Errorf("cannot read spec.allowedNamespaces of ClusterProviderConfig %s: %w", pc.Name, err)
 	}
 	if field != "" {
-		return linkrules.ConfigAllowsNamespace(pc.Kind, pc.Name, allowed, l.Namespace, field)
+		return grants.ConfigAllowsNamespace(pc.Kind, pc.Name, allowed, l.Namespace, field)
 	}
-	err = linkrules.ConfigAllowsNamespace(pc.Kind, pc.Name, allowed, l.Namespace, "spec.remote.providerConfigRef")
-	var d *linkrules.DeniedError
+	err = grants.ConfigAllowsNamespace(pc.Kind, pc.Name, allowed, l.Namespace, "spec.remote.providerConfigRef")
+	var d *grants.DeniedError
 	if errors.As(err, &d) {
 		d.Reason = "the link names no provider config, and the Composition's default " + d.Reason
 	}
@@ -310,10 +311,10 @@ func authorizeLocalProviderConfig(l *link, c *clusters, in *fnv1beta1.Input) err
 	if err != nil {
 		return fmt.Errorf("cannot read spec.allowedNamespaces of ClusterProviderConfig %s: %w", pc.Name, err)
 	}
-	if linkrules.NamespaceListed(allowed, l.Namespace) {
+	if grants.NamespaceListed(allowed, l.Namespace) {
 		return nil
 	}
-	return &linkrules.DeniedError{Field: "spec.local.elasticsearchRef", Reason: fmt.Sprintf(
+	return &grants.DeniedError{Field: "spec.local.elasticsearchRef", Reason: fmt.Sprintf(
 		"the Composition reaches the local cluster's Elasticsearch API through %s %s (function input localProviderConfigRef), which does not allow namespace %s: a provider config is a credential, usable only from the namespaces in its spec.allowedNamespaces; ask the platform team to add %s to spec.allowedNamespaces of %s %s",
 		pc.Kind, pc.Name, l.Namespace, l.Namespace, pc.Kind, pc.Name)}
 }
@@ -328,7 +329,7 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 		sides = append(sides, side{"spec.remote.elasticsearchRef", c.Remote})
 	}
 	for _, s := range sides {
-		v, err := linkrules.RunningVersion(s.es)
+		v, err := eckschema.RunningVersion(s.es)
 		if err != nil {
 			return fieldErrorf(s.field, "%v: ECK must report a version before the link can be checked", err)
 		}
@@ -336,20 +337,20 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 		switch l.Flow {
 		case linkv1alpha1.FlowCertificate:
 			// One warning is enough: the fix is the same for both sides.
-			if !v.Less(linkrules.CertificateModelDeprecatedVersion) && len(r.Warnings) == 0 {
+			if !v.Less(eckschema.CertificateModelDeprecatedVersion) && len(r.Warnings) == 0 {
 				r.Warnings = append(r.Warnings, fmt.Sprintf(
 					"the certificate security model is deprecated since Elasticsearch 9.0 and %s runs %s: move the link to securityModel APIKey", name, v))
 			}
 		default:
-			if v.Less(linkrules.MinAPIKeyVersion) {
+			if v.Less(eckschema.MinAPIKeyVersion) {
 				return fieldErrorf(s.field,
 					"Elasticsearch %s runs %s, below %s, the minimum ECK and Elasticsearch enforce for API-key remote clusters (the Elastic documentation says %s): upgrade it or use securityModel Certificate",
-					name, v, short(linkrules.MinAPIKeyVersion), short(linkrules.DocumentedAPIKeyVersion))
+					name, v, short(eckschema.MinAPIKeyVersion), short(eckschema.DocumentedAPIKeyVersion))
 			}
-			if v.Less(linkrules.DocumentedAPIKeyVersion) {
+			if v.Less(eckschema.DocumentedAPIKeyVersion) {
 				r.Warnings = append(r.Warnings, fmt.Sprintf(
 					"Elasticsearch %s runs %s: ECK accepts API-key remote clusters from %s, but the Elastic documentation states %s as the minimum; upgrade to %s or later for a supported setup",
-					name, v, short(linkrules.MinAPIKeyVersion), short(linkrules.DocumentedAPIKeyVersion), short(linkrules.DocumentedAPIKeyVersion)))
+					name, v, short(eckschema.MinAPIKeyVersion), short(eckschema.DocumentedAPIKeyVersion), short(eckschema.DocumentedAPIKeyVersion)))
 			}
 		}
 	}
@@ -359,22 +360,22 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 	// Elasticsearch's rejection on the key instead.
 	if l.Spec.CertificateIdentity != nil {
 		for _, s := range sides {
-			v, _ := linkrules.RunningVersion(s.es)
-			if v.Less(linkrules.CertificateIdentityVersion) {
+			v, _ := eckschema.RunningVersion(s.es)
+			if v.Less(eckschema.CertificateIdentityVersion) {
 				role := "local cluster, which signs its requests"
 				if s.es == c.Remote {
 					role = "remote, which checks them"
 				}
 				return fieldErrorf("spec.certificateIdentity",
 					"needs Elasticsearch %s or later on both clusters, and %s/%s (the %s) runs %s: remove spec.certificateIdentity or upgrade it",
-					short(linkrules.CertificateIdentityVersion), s.es.GetNamespace(), s.es.GetName(), role, v)
+					short(eckschema.CertificateIdentityVersion), s.es.GetNamespace(), s.es.GetName(), role, v)
 			}
 		}
 	}
 	return nil
 }
 
-func short(v linkrules.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+func short(v eckschema.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
 // checkAliasFree rejects an alias that another link, ECK or a person
 // already uses on the local cluster: the owner the provider records for
@@ -393,46 +394,46 @@ func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) er
 		}
 		return owners, nil
 	}
-	aliasOwners, err := record(linkrules.AnnotationAliasOwners)
+	aliasOwners, err := record(eckschema.AnnotationAliasOwners)
 	if err != nil {
 		return err
 	}
-	entryOwners, err := record(linkrules.AnnotationRemoteClusterOwners)
+	entryOwners, err := record(eckschema.AnnotationRemoteClusterOwners)
 	if err != nil {
 		return err
 	}
-	settingsOwners, err := record(linkrules.AnnotationRemoteClusterSettingsOwners)
+	settingsOwners, err := record(eckschema.AnnotationRemoteClusterSettingsOwners)
 	if err != nil {
 		return err
 	}
-	entries, err := linkrules.RemoteClusters(local)
+	entries, err := eckschema.RemoteClusters(local)
 	if err != nil {
 		return err
 	}
 	present := false
 	for _, e := range entries {
-		if linkrules.EntryName(e) == l.Alias {
+		if eckschema.EntryName(e) == l.Alias {
 			present = true
 			break
 		}
 	}
-	me := linkrules.AliasOwner(l.Namespace, map[string]string{linkrules.LabelComposite: l.Composite}, "")
+	me := eckschema.AliasOwner(l.Namespace, map[string]string{eckschema.LabelComposite: l.Composite}, "")
 	owner, owned := aliasOwners[l.Alias]
 	entryOwner, entryOwned := entryOwners[l.Alias]
 	settingsOwner, settingsOwned := settingsOwners[l.Alias]
 	switch {
 	case owned && owner != me:
 		return fieldErrorf("spec.alias",
-			"alias %q is already used on Elasticsearch %s by %s: choose another spec.alias", l.Alias, name, linkrules.DescribeAliasOwner(owner, l.Namespace))
+			"alias %q is already used on Elasticsearch %s by %s: choose another spec.alias", l.Alias, name, eckschema.DescribeAliasOwner(owner, l.Namespace))
 	case !owned && (entryOwned && entryOwner != own.Entry || settingsOwned && settingsOwner != own.Settings):
 		return fieldErrorf("spec.alias",
 			"alias %q is already used on Elasticsearch %s by another resource: choose another spec.alias", l.Alias, name)
 	case present && !entryOwned:
 		return fieldErrorf("spec.alias",
 			"alias %q is already used on Elasticsearch %s by a hand-written spec.remoteClusters entry: choose another spec.alias, or have the cluster's owner remove that entry", l.Alias, name)
-	case l.Flow == linkv1alpha1.FlowProviderAPIKey && linkrules.AliasUsedByECK(local, l.Alias):
+	case l.Flow == linkv1alpha1.FlowProviderAPIKey && eckschema.AliasUsedByECK(local, l.Alias):
 		return fieldErrorf("spec.alias",
-			"alias %q is configured by ECK on Elasticsearch %s (annotation %s): choose another spec.alias", l.Alias, name, linkrules.AnnotationECKManagedRemoteClusters)
+			"alias %q is configured by ECK on Elasticsearch %s (annotation %s): choose another spec.alias", l.Alias, name, eckschema.AnnotationECKManagedRemoteClusters)
 	}
 	return nil
 }

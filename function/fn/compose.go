@@ -16,7 +16,7 @@ import (
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	fnv1beta1 "github.com/eslink/eslink/apis/fn/v1beta1"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // Composition resource names. They are stable: renaming one makes
@@ -168,7 +168,7 @@ func certificateIdentity(l *link, local *unstructured.Unstructured) string {
 	case ci.Pattern != "":
 		return ci.Pattern
 	}
-	return linkrules.DefaultCertificateIdentity(local)
+	return eckschema.DefaultCertificateIdentity(local)
 }
 
 func key(l *link, in *fnv1beta1.Input, name string) *esv1alpha1.CrossClusterAPIKey {
@@ -202,7 +202,7 @@ func credentials(l *link, in *fnv1beta1.Input) *eckv1alpha1.RemoteClusterCredent
 // server the local cluster connects to in proxy mode.
 func remoteAddress(l *link) (address, serverName string) {
 	if l.Remote != nil {
-		return linkrules.RemoteClusterServerAddress(l.Remote.Name, l.Remote.Namespace), linkrules.RemoteClusterServerHost(l.Remote.Name, l.Remote.Namespace)
+		return eckschema.RemoteClusterServerAddress(l.Remote.Name, l.Remote.Namespace), eckschema.RemoteClusterServerHost(l.Remote.Name, l.Remote.Namespace)
 	}
 	ext := l.Spec.Remote.External
 	serverName = ext.ServerName

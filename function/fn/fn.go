@@ -21,7 +21,7 @@ import (
 
 	fnv1beta1 "github.com/eslink/eslink/apis/fn/v1beta1"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/keylifetime"
 )
 
 // ConditionLinkReady is the link's own condition. Crossplane's Ready
@@ -235,7 +235,7 @@ func checkInput(in *fnv1beta1.Input) error {
 		}
 	}
 	if in.MinimumKeyLifetime != "" {
-		if _, err := linkrules.ParseDuration("function input minimumKeyLifetime", in.MinimumKeyLifetime); err != nil {
+		if _, err := keylifetime.ParseDuration("function input minimumKeyLifetime", in.MinimumKeyLifetime); err != nil {
 			return fmt.Errorf("%w: fix the Composition's input", err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	fnv1beta1 "github.com/eslink/eslink/apis/fn/v1beta1"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/keylifetime"
 )
 
 // aliasPattern is the XRD's pattern for spec.alias. It is checked here too
@@ -206,22 +206,22 @@ func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (li
 // failing later.
 func checkKeyLifetime(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) error {
 	for _, d := range []struct{ field, value string }{{"spec.expiration", s.Expiration}, {"spec.rotateBefore", s.RotateBefore}} {
-		if d.value != "" && !linkrules.IsDuration(d.value) {
+		if d.value != "" && !keylifetime.IsDuration(d.value) {
 			return fieldErrorf(d.field, "%q is not an Elasticsearch duration: use a number and a unit, such as 30d or 12h", d.value)
 		}
 	}
-	minimum := linkrules.DefaultMinKeyLifetime
+	minimum := keylifetime.DefaultMinKeyLifetime
 	from := "the platform (the default)"
 	if in.MinimumKeyLifetime != "" {
 		// checkInput has refused an input that does not parse.
-		m, err := linkrules.ParseDuration("function input minimumKeyLifetime", in.MinimumKeyLifetime)
+		m, err := keylifetime.ParseDuration("function input minimumKeyLifetime", in.MinimumKeyLifetime)
 		if err != nil {
 			return err
 		}
 		minimum, from = m, "the platform (function input minimumKeyLifetime)"
 	}
-	fields := linkrules.KeyLifetimeFields{Expiration: "spec.expiration", RotateBefore: "spec.rotateBefore"}
-	if err := linkrules.CheckKeyLifetime(fields, s.Expiration, s.RotateBefore, minimum, from); err != nil {
+	fields := keylifetime.KeyLifetimeFields{Expiration: "spec.expiration", RotateBefore: "spec.rotateBefore"}
+	if err := keylifetime.CheckKeyLifetime(fields, s.Expiration, s.RotateBefore, minimum, from); err != nil {
 		field := "spec.expiration"
 		if s.RotateBefore != "" {
 			field = "spec.rotateBefore"

@@ -16,7 +16,7 @@ import (
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // Values of the link's status fields.
@@ -187,7 +187,7 @@ func (o *observation) observeKey(l *link) {
 // key the provider owns. The resources' own conditions already say what
 // each waits for.
 func (o *observation) observeLocalWiring(local *unstructured.Unstructured, rendered map[resource.Name]bool) {
-	fileBased := linkrules.FileBasedSecureSettings(local)
+	fileBased := eckschema.FileBasedSecureSettings(local)
 	w := &linkv1alpha1.LocalWiringStatus{
 		Credentials:           credsPending,
 		KeyID:                 o.credentials.TakenUpKeyID,
@@ -328,11 +328,11 @@ func readyMessage(l *link, local *unstructured.Unstructured) string {
 	if l.Flow != linkv1alpha1.FlowProviderAPIKey || l.Spec.Expiration == "" {
 		return msg
 	}
-	if linkrules.FileBasedSecureSettings(local) {
+	if eckschema.FileBasedSecureSettings(local) {
 		return msg + fmt.Sprintf("; key rotations reload in place on %s (file-based secure settings), without a restart", refString(l.Local))
 	}
 	return msg + fmt.Sprintf("; each key rotation restarts %s (keystore secure settings): with Elasticsearch 9.5+, ECK 3.5+ and annotation %s: \"true\" it reloads them in place",
-		refString(l.Local), linkrules.AnnotationFileBasedSecureSettings)
+		refString(l.Local), eckschema.AnnotationFileBasedSecureSettings)
 }
 
 func condText(c xpv2.Condition) string {

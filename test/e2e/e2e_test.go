@@ -23,7 +23,9 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/e2e/harness"
 )
 
@@ -285,7 +287,7 @@ func setAllowedNamespaces(t *testing.T, h *harness.Harness, ns, name, value stri
 			return err
 		}
 		a := es.GetAnnotations()
-		a[linkrules.AnnotationAllowedNamespaces] = value
+		a[grants.AnnotationAllowedNamespaces] = value
 		es.SetAnnotations(a)
 		return h.Kube.Update(t.Context(), es)
 	})
@@ -374,12 +376,12 @@ func TestNamespacedLinks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		es := linkrules.NewElasticsearch()
+		es := eckschema.NewElasticsearch()
 		err = c.Get(t.Context(), client.ObjectKey{Namespace: harness.RemoteNamespace, Name: harness.RemoteName}, es)
 		if !kerrors.IsForbidden(err) {
 			t.Errorf("team %s reading Elasticsearch %s/%s: got %v, want Forbidden", harness.TeamNamespace, harness.RemoteNamespace, harness.RemoteName, err)
 		}
-		mine := linkrules.NewElasticsearch()
+		mine := eckschema.NewElasticsearch()
 		mine.SetNamespace(harness.TeamNamespace)
 		mine.SetName("own-cluster")
 		if err := c.Create(t.Context(), mine); !kerrors.IsForbidden(err) {
@@ -409,7 +411,7 @@ func TestNamespacedLinks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		grant := es.GetAnnotations()[linkrules.AnnotationAllowedNamespaces]
+		grant := es.GetAnnotations()[grants.AnnotationAllowedNamespaces]
 		setAllowedNamespaces(t, h, harness.RemoteNamespace, harness.RemoteName, harness.LocalNamespace)
 		restored := false
 		defer func() {
@@ -546,11 +548,11 @@ func TestNamespacedLinks(t *testing.T) {
 		}
 		for k, v := range remote.GetAnnotations() {
 			switch {
-			case k == linkrules.AnnotationRemoteClusterServerEnabledBy:
+			case k == eckschema.AnnotationRemoteClusterServerEnabledBy:
 				// The server stays on (disableOnDelete is off), and so does
 				// the record that eslink turned it on.
-				if v != linkrules.RemoteClusterServerEnabledByEslink {
-					t.Errorf("remote carries %s=%s, want %s", k, v, linkrules.RemoteClusterServerEnabledByEslink)
+				if v != eckschema.RemoteClusterServerEnabledByEslink {
+					t.Errorf("remote carries %s=%s, want %s", k, v, eckschema.RemoteClusterServerEnabledByEslink)
 				}
 			case strings.HasPrefix(k, "eslink.io/remote-cluster") && v != "" && v != "{}":
 				t.Errorf("remote still carries %s=%s", k, v)

@@ -18,7 +18,9 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/e2e/harness"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -389,7 +391,7 @@ func TestFlow3ECKRemote(t *testing.T) {
 	link := harness.Link(harness.TeamNamespace, "flow3-eck", false, spec)
 	keyName := ownedKeyName(link, alias)
 	remoteCA := h.Remote.TransportCACertPEM()
-	proxyAddress := linkrules.RemoteClusterServerAddress(harness.RemoteName, harness.RemoteNamespace)
+	proxyAddress := eckschema.RemoteClusterServerAddress(harness.RemoteName, harness.RemoteNamespace)
 
 	create(t, h, link)
 	var w wiring
@@ -403,7 +405,7 @@ func TestFlow3ECKRemote(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := linkrules.DefaultCertificateIdentity(local); key.CertificateIdentity == nil || *key.CertificateIdentity != want {
+		if want := eckschema.DefaultCertificateIdentity(local); key.CertificateIdentity == nil || *key.CertificateIdentity != want {
 			t.Errorf("the key's certificate_identity = %v, want %s (the subjects of %s/%s's ECK transport certificates)", key.CertificateIdentity, want, harness.LocalNamespace, harness.LocalName)
 		}
 		for path, want := range map[string]string{"flow": "ProviderAPIKey", "remoteClusterServer": "Enabled", "local.credentials": "Delivered",
@@ -553,9 +555,9 @@ func TestFlow3ExternalRemote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	grant := es.GetAnnotations()[linkrules.AnnotationAllowedExternalCANamespaces]
-	annotate(t, h, harness.LocalNamespace, harness.LocalName, linkrules.AnnotationAllowedExternalCANamespaces, ns)
-	defer annotate(t, h, harness.LocalNamespace, harness.LocalName, linkrules.AnnotationAllowedExternalCANamespaces, grant)
+	grant := es.GetAnnotations()[grants.AnnotationAllowedExternalCANamespaces]
+	annotate(t, h, harness.LocalNamespace, harness.LocalName, grants.AnnotationAllowedExternalCANamespaces, ns)
+	defer annotate(t, h, harness.LocalNamespace, harness.LocalName, grants.AnnotationAllowedExternalCANamespaces, grant)
 
 	spec := flow3Spec(alias, cluster1, "logs-*")
 	spec["remote"] = map[string]any{"external": map[string]any{
@@ -636,9 +638,9 @@ func annotate(t *testing.T, h *harness.Harness, ns, name, key, value string) {
 func TestFlow3Rotation(t *testing.T) {
 	h := sharedHarness(t)
 	cluster3, err := h.AddCluster(t.Context(), harness.LocalNamespace, "cluster3", "9.5.0", map[string]string{
-		linkrules.AnnotationAllowedNamespaces:           harness.TeamNamespace,
-		linkrules.AnnotationAllowedExternalCANamespaces: harness.TeamNamespace,
-		linkrules.AnnotationFileBasedSecureSettings:     "true",
+		grants.AnnotationAllowedNamespaces:           harness.TeamNamespace,
+		grants.AnnotationAllowedExternalCANamespaces: harness.TeamNamespace,
+		eckschema.AnnotationFileBasedSecureSettings:  "true",
 	})
 	if err != nil {
 		t.Fatal(err)

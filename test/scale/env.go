@@ -19,7 +19,8 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/eslink/eslink/apis"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/e2e/ecksim"
 	"github.com/eslink/eslink/test/e2e/harness"
@@ -201,12 +202,12 @@ func (e *env) seed(ctx context.Context, c *config) error {
 	}
 	for r := 0; r < c.remotes; r++ {
 		for name, s := range map[string]*esfake.Server{remoteName(r): e.remotes[r], localName(r): e.locals[r]} {
-			es := linkrules.NewElasticsearch()
+			es := eckschema.NewElasticsearch()
 			es.SetNamespace(clusterNamespace)
 			es.SetName(name)
 			es.SetAnnotations(map[string]string{
-				linkrules.AnnotationAllowedNamespaces:    strings.Join(teams, ","),
-				linkrules.AnnotationAllowedIndexPatterns: indexPattern,
+				grants.AnnotationAllowedNamespaces:    strings.Join(teams, ","),
+				grants.AnnotationAllowedIndexPatterns: indexPattern,
 			})
 			es.Object["spec"] = map[string]any{"version": version, "nodeSets": []any{map[string]any{"name": "default", "count": int64(3)}}}
 			if err := e.kube.Create(ctx, es); err != nil {

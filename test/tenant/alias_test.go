@@ -25,7 +25,8 @@ import (
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -39,7 +40,7 @@ import (
 const victimLink = "victim-link"
 
 func inLink(o client.Object, link string) {
-	o.SetLabels(map[string]string{linkrules.LabelComposite: link})
+	o.SetLabels(map[string]string{eckschema.LabelComposite: link})
 }
 
 // settingsFor sets alias on local's settings, pointing at proxy, reached
@@ -146,7 +147,7 @@ func waitReason(t *testing.T, mg resource.Managed, reason xpv2.ConditionReason, 
 func TestAliasTakenByAnotherTeam(t *testing.T) {
 	t.Parallel()
 	ns := adminNamespace(t, "alias-taken")
-	local := newCluster(t, ns, "shared", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
+	local := newCluster(t, ns, "shared", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
 
 	atk := settingsFor(tenantNS, unique("atk-settings"), "payments", local, clusterPC(local.Config), "attacker.example.com:9443")
 	if err := tenant.Create(t.Context(), atk); err != nil {
@@ -183,7 +184,7 @@ func TestAliasTakenByAnotherTeam(t *testing.T) {
 func TestAliasLeftBehind(t *testing.T) {
 	t.Parallel()
 	ns := adminNamespace(t, "alias-left")
-	local := newCluster(t, ns, "shared", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
+	local := newCluster(t, ns, "shared", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
 
 	atk := settingsFor(tenantNS, unique("atk-settings"), "orders", local, clusterPC(local.Config), "attacker.example.com:9443")
 	if err := tenant.Create(t.Context(), atk); err != nil {
@@ -210,7 +211,7 @@ func TestAliasLeftBehind(t *testing.T) {
 	if got := aliasSettings(local.Fake, "orders"); got["cluster.remote.orders.proxy_address"] != "attacker.example.com:9443" {
 		t.Fatalf("the settings under test are not in place: %v", got)
 	}
-	owners, err := linkrules.AliasOwners(getES(t, local))
+	owners, err := eckschema.AliasOwners(getES(t, local))
 	if err != nil || !strings.HasPrefix(owners["orders"], tenantNS+"/") {
 		t.Errorf("alias orders is no longer owned on %s while its settings are there: %v (%v)", local, owners, err)
 	}
@@ -272,7 +273,7 @@ func putByHand(t *testing.T, fake *esfake.Server, settings map[string]any) {
 func TestHandWrittenSettingsGetNoCredentials(t *testing.T) {
 	t.Parallel()
 	ns := adminNamespace(t, "alias-hand")
-	local := newCluster(t, ns, "shared", map[string]string{linkrules.AnnotationAllowedNamespaces: victimNS}, true)
+	local := newCluster(t, ns, "shared", map[string]string{grants.AnnotationAllowedNamespaces: victimNS}, true)
 	byHand := map[string]any{
 		"cluster.remote.search.mode":          "proxy",
 		"cluster.remote.search.proxy_address": "somewhere.example.com:9443",
@@ -303,7 +304,7 @@ func TestHandWrittenSettingsGetNoCredentials(t *testing.T) {
 func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 	t.Parallel()
 	ns := adminNamespace(t, "pointing")
-	shared := newCluster(t, ns, "shared", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
+	shared := newCluster(t, ns, "shared", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
 	own := newCluster(t, tenantNS, unique("own"), nil, true)
 	for _, c := range []*cluster{shared, own} {
 		es := getES(t, c)
@@ -312,7 +313,7 @@ func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 			if a == nil {
 				a = map[string]string{}
 			}
-			a[linkrules.AnnotationECKClusterUUID] = c.Fake.ClusterUUID()
+			a[eckschema.AnnotationECKClusterUUID] = c.Fake.ClusterUUID()
 			es.SetAnnotations(a)
 			return nil
 		}); err != nil {
@@ -355,7 +356,7 @@ func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 			"use a provider config that reaches " + own.String()}},
 		"URLConfig": {legit: ownURL, moved: sharedURL, want: []string{
 			"spec.providerConfigRef: ClusterProviderConfig " + sharedURL + " reaches " + shared.Fake.URL + ", a cluster other than Elasticsearch " + own.String(),
-			linkrules.AnnotationECKClusterUUID, "use a provider config that reaches " + own.String()}},
+			eckschema.AnnotationECKClusterUUID, "use a provider config that reaches " + own.String()}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			atk := settingsFor(tenantNS, unique("atk-settings"), "billing", own, clusterPC(tc.legit), "attacker.example.com:9443")
@@ -396,7 +397,7 @@ func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 func TestConnectivityShowsOnlyOwnAlias(t *testing.T) {
 	t.Parallel()
 	ns := adminNamespace(t, "connectivity")
-	local := newCluster(t, ns, "shared", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
+	local := newCluster(t, ns, "shared", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
 	victim := settingsFor(victimNS, unique("victim-settings"), "metrics", local, clusterPC(local.Config), "victims-remote.example.com:9443")
 	inLink(victim, victimLink)
 	if err := admin.Create(t.Context(), victim); err != nil {

@@ -18,7 +18,8 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -29,7 +30,7 @@ func TestTenantRBAC(t *testing.T) {
 	ns := adminNamespace(t, "rbac")
 	c := newCluster(t, ns, "c", nil, false)
 	es := getES(t, c)
-	es.SetAnnotations(map[string]string{linkrules.AnnotationAllowedNamespaces: "*"})
+	es.SetAnnotations(map[string]string{grants.AnnotationAllowedNamespaces: "*"})
 	if err := tenant.Update(t.Context(), es); !kerrors.IsForbidden(err) {
 		t.Errorf("tenant updating an Elasticsearch object: error %v, want Forbidden", err)
 	}
@@ -64,14 +65,14 @@ func TestAttacks(t *testing.T) {
 	ns := adminNamespace(t, "attack")
 	// open grants both teams and restricts nothing; restricted grants
 	// the tenant search on logs-* only; private grants only the victim.
-	open := newCluster(t, ns, "open", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
+	open := newCluster(t, ns, "open", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, true)
 	restricted := newCluster(t, ns, "restricted", map[string]string{
-		linkrules.AnnotationAllowedNamespaces:    tenantNS,
-		linkrules.AnnotationAllowedIndexPatterns: "logs-*",
-		linkrules.AnnotationAllowedAccess:        "search",
+		grants.AnnotationAllowedNamespaces:    tenantNS,
+		grants.AnnotationAllowedIndexPatterns: "logs-*",
+		grants.AnnotationAllowedAccess:        "search",
 	}, true)
-	private := newCluster(t, ns, "private", map[string]string{linkrules.AnnotationAllowedNamespaces: victimNS}, true)
-	local := newCluster(t, ns, "local", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, false)
+	private := newCluster(t, ns, "private", map[string]string{grants.AnnotationAllowedNamespaces: victimNS}, true)
+	local := newCluster(t, ns, "local", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}, false)
 	plain := esfake.NewServer(t, esfake.Options{Users: []esfake.User{{Name: "elastic", Password: elasticPassword}}})
 
 	// The platform team's configs: an ECK-mode one that follows each
@@ -102,12 +103,12 @@ func TestAttacks(t *testing.T) {
 	restrictedIdx := &commonv1alpha1.LinkAccess{Search: &commonv1alpha1.SearchAccess{Names: []string{".security*"}, AllowRestrictedIndices: ptr.To(true)}}
 	quietAll := []*esfake.Server{private.Fake, restricted.Fake, plain}
 	const (
-		nsGrant       = linkrules.AnnotationAllowedNamespaces
-		patternGrant  = linkrules.AnnotationAllowedIndexPatterns
-		accessGrant   = linkrules.AnnotationAllowedAccess
-		regexGrant    = linkrules.AnnotationAllowedIndexRegexes
-		anyCharGrant  = linkrules.AnnotationAllowSingleCharacterWildcards
-		restrictGrant = linkrules.AnnotationAllowRestrictedIndices
+		nsGrant       = grants.AnnotationAllowedNamespaces
+		patternGrant  = grants.AnnotationAllowedIndexPatterns
+		accessGrant   = grants.AnnotationAllowedAccess
+		regexGrant    = grants.AnnotationAllowedIndexRegexes
+		anyCharGrant  = grants.AnnotationAllowSingleCharacterWildcards
+		restrictGrant = grants.AnnotationAllowRestrictedIndices
 	)
 	attacks := map[string]attack{
 		// Leak 4 and the namespace rule, on each kind.
@@ -316,7 +317,7 @@ func checkNothingWritten(t *testing.T, when string, before map[string]string, cl
 func TestServerEnabledByOthers(t *testing.T) {
 	t.Parallel()
 	ns := adminNamespace(t, "server")
-	byHand := newCluster(t, ns, "by-hand", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}, false)
+	byHand := newCluster(t, ns, "by-hand", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS}, false)
 	es := getES(t, byHand)
 	if err := unstructured.SetNestedField(es.Object, true, "spec", "remoteClusterServer", "enabled"); err != nil {
 		t.Fatal(err)
@@ -324,12 +325,12 @@ func TestServerEnabledByOthers(t *testing.T) {
 	if err := admin.Update(t.Context(), es); err != nil {
 		t.Fatal(err)
 	}
-	byEslink := newCluster(t, ns, "by-eslink", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}, false)
+	byEslink := newCluster(t, ns, "by-eslink", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS}, false)
 
 	serverState := func(c *cluster) (bool, string) {
 		es := getES(t, c)
 		enabled, _, _ := unstructured.NestedBool(es.Object, "spec", "remoteClusterServer", "enabled")
-		return enabled, es.GetAnnotations()[linkrules.AnnotationRemoteClusterServerEnabledBy]
+		return enabled, es.GetAnnotations()[eckschema.AnnotationRemoteClusterServerEnabledBy]
 	}
 
 	s := server(tenantNS, unique("claim-by-hand"), byHand, true)
@@ -338,7 +339,7 @@ func TestServerEnabledByOthers(t *testing.T) {
 	}
 	waitReady(t, s)
 	if _, by := serverState(byHand); by != "" {
-		t.Errorf("claiming a server someone else enabled recorded %s=%q", linkrules.AnnotationRemoteClusterServerEnabledBy, by)
+		t.Errorf("claiming a server someone else enabled recorded %s=%q", eckschema.AnnotationRemoteClusterServerEnabledBy, by)
 	}
 	deleteAndWait(t, tenant, s)
 	if enabled, _ := serverState(byHand); !enabled {
@@ -350,11 +351,11 @@ func TestServerEnabledByOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReady(t, s)
-	if enabled, by := serverState(byEslink); !enabled || by != linkrules.RemoteClusterServerEnabledByEslink {
-		t.Errorf("after the claim: enabled %v, %s=%q; want true and %q in the same write", enabled, linkrules.AnnotationRemoteClusterServerEnabledBy, by, linkrules.RemoteClusterServerEnabledByEslink)
+	if enabled, by := serverState(byEslink); !enabled || by != eckschema.RemoteClusterServerEnabledByEslink {
+		t.Errorf("after the claim: enabled %v, %s=%q; want true and %q in the same write", enabled, eckschema.AnnotationRemoteClusterServerEnabledBy, by, eckschema.RemoteClusterServerEnabledByEslink)
 	}
 	deleteAndWait(t, tenant, s)
 	if enabled, by := serverState(byEslink); enabled || by != "" {
-		t.Errorf("after the last claim asked to disable: enabled %v, %s=%q; want the server off and the record gone", enabled, linkrules.AnnotationRemoteClusterServerEnabledBy, by)
+		t.Errorf("after the last claim asked to disable: enabled %v, %s=%q; want the server off and the record gone", enabled, eckschema.AnnotationRemoteClusterServerEnabledBy, by)
 	}
 }

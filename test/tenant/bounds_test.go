@@ -17,7 +17,8 @@ import (
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -32,8 +33,8 @@ import (
 func TestTrustSourceOfOwnCluster(t *testing.T) {
 	t.Parallel()
 	ns := adminNamespace(t, "trust-source")
-	remote := newCluster(t, ns, "remote", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}, false)
-	own := newCluster(t, tenantNS, unique("own"), map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}, false)
+	remote := newCluster(t, ns, "remote", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS}, false)
+	own := newCluster(t, tenantNS, unique("own"), map[string]string{grants.AnnotationAllowedNamespaces: tenantNS}, false)
 	before := versions(t, remote, own)
 
 	tr := &eckv1alpha1.RemoteClusterTrust{ObjectMeta: metav1.ObjectMeta{Namespace: tenantNS, Name: unique("own-ca")}}
@@ -45,7 +46,7 @@ func TestTrustSourceOfOwnCluster(t *testing.T) {
 	if err := tenant.Create(t.Context(), tr); err != nil {
 		t.Fatal(err)
 	}
-	waitDenied(t, tr, "spec.forProvider.certificateAuthority.elasticsearchRef", "the CA of Elasticsearch "+own.String(), linkrules.AnnotationAllowedExternalCANamespaces)
+	waitDenied(t, tr, "spec.forProvider.certificateAuthority.elasticsearchRef", "the CA of Elasticsearch "+own.String(), grants.AnnotationAllowedExternalCANamespaces)
 	checkNothingWritten(t, "adding the tenant's own CA", before, []*cluster{remote, own}, nil, nil)
 	deleteAndWait(t, tenant, tr)
 	checkNothingWritten(t, "deleting the refused trust", before, []*cluster{remote, own}, nil, nil)
@@ -56,7 +57,7 @@ func TestTrustSourceOfOwnCluster(t *testing.T) {
 // the provider reads, and every key on it stop being checked and rotated.
 func TestKeyBounds(t *testing.T) {
 	t.Parallel()
-	remote := newCluster(t, adminNamespace(t, "bounds"), "remote", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}, true)
+	remote := newCluster(t, adminNamespace(t, "bounds"), "remote", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS}, true)
 	before := versions(t, remote)
 
 	// The schema bounds counts and lengths for every write.
@@ -90,7 +91,7 @@ func TestKeyBounds(t *testing.T) {
 // victim's, by id and by name, gets the answer of a made-up one.
 func TestObserveRevealsNothing(t *testing.T) {
 	t.Parallel()
-	c, victim, writesBefore := victimSetup(t, "observe-leak", "victim-observed", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS})
+	c, victim, writesBefore := victimSetup(t, "observe-leak", "victim-observed", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS + "," + victimNS})
 	observe := func(name, keyName, id string) *esv1alpha1.CrossClusterAPIKey {
 		k := key(tenantNS, unique(name), keyName, c.Config, ptr.To(c.ref()), nil)
 		k.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve}
@@ -159,13 +160,13 @@ func writeStatus(t *testing.T, k *esv1alpha1.CrossClusterAPIKey, authorized stri
 // not reach that cluster when it is deleted.
 func TestForgedCleanupProof(t *testing.T) {
 	t.Parallel()
-	private := newCluster(t, adminNamespace(t, "forged-proof"), "private", map[string]string{linkrules.AnnotationAllowedNamespaces: victimNS}, true)
+	private := newCluster(t, adminNamespace(t, "forged-proof"), "private", map[string]string{grants.AnnotationAllowedNamespaces: victimNS}, true)
 	k := key(tenantNS, unique("forged"), "tenant-forged", private.Config, ptr.To(private.ref()), keySearch("logs-*"))
 	meta.AddFinalizer(k, "finalizer.managedresource.crossplane.io")
 	if err := tenant.Create(t.Context(), k); err != nil {
 		t.Fatal(err)
 	}
-	waitDenied(t, k, "spec.forProvider.elasticsearchRef: namespace tenant is not allowed to link "+private.String(), linkrules.AnnotationAllowedNamespaces)
+	waitDenied(t, k, "spec.forProvider.elasticsearchRef: namespace tenant is not allowed to link "+private.String(), grants.AnnotationAllowedNamespaces)
 	writeStatus(t, k, private.String())
 	before := versions(t, private)
 	deleteAndWait(t, tenant, k)
@@ -183,11 +184,11 @@ func TestClearedCleanupProof(t *testing.T) {
 	remote, k := tenantKey(t, "cleared-proof")
 	got, _ := fresh(t, k)
 	id := meta.GetExternalName(got)
-	if !linkrules.KeyNamespaceRecorded(getES(t, remote).GetAnnotations(), tenantNS) {
-		t.Fatalf("Elasticsearch %s does not record namespace %s in %s after the key was created", remote, tenantNS, linkrules.AnnotationKeyNamespaces)
+	if !eckschema.KeyNamespaceRecorded(getES(t, remote).GetAnnotations(), tenantNS) {
+		t.Fatalf("Elasticsearch %s does not record namespace %s in %s after the key was created", remote, tenantNS, eckschema.AnnotationKeyNamespaces)
 	}
 	setGrants(t, remote, nil)
-	waitDenied(t, k, "spec.forProvider.elasticsearchRef", linkrules.AnnotationAllowedNamespaces)
+	waitDenied(t, k, "spec.forProvider.elasticsearchRef", grants.AnnotationAllowedNamespaces)
 	writeStatus(t, k, "")
 	deleteAndWait(t, tenant, k)
 	if !invalidated(remote.Fake, id) {
@@ -233,7 +234,7 @@ func TestMovedBeforeTargetGone(t *testing.T) {
 // spec.forProvider.forceReplaceBefore does, once.
 func TestExpirationToggleChurn(t *testing.T) {
 	t.Parallel()
-	remote := newCluster(t, adminNamespace(t, "churn"), "remote", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}, true)
+	remote := newCluster(t, adminNamespace(t, "churn"), "remote", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS}, true)
 	k := key(tenantNS, unique("churn"), "tenant-churn", remote.Config, ptr.To(remote.ref()), keySearch("logs-*"))
 	k.Spec.ForProvider.Expiration = ptr.To("30d")
 	if err := tenant.Create(t.Context(), k); err != nil {

@@ -7,7 +7,8 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 )
 
 // linked creates a local and a remote cluster that grant the tenant, in a
@@ -16,7 +17,7 @@ import (
 func linked(t *testing.T, name string) (local, remote *cluster, e *eckv1alpha1.RemoteClusterEntry, s *eckv1alpha1.RemoteClusterServer) {
 	t.Helper()
 	ns := adminNamespace(t, name)
-	grant := map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}
+	grant := map[string]string{grants.AnnotationAllowedNamespaces: tenantNS}
 	local = newCluster(t, ns, "local", grant, false)
 	remote = newCluster(t, ns, "remote", grant, false)
 	e = entry(tenantNS, unique(name+"-entry"), name, local, remote, search("logs-*"))
@@ -42,17 +43,17 @@ func TestCleanupAfterRevokedGrant(t *testing.T) {
 	deleteAndWait(t, tenant, e)
 	deleteAndWait(t, tenant, s)
 
-	aliases, err := linkrules.RemoteClusters(getES(t, local))
+	aliases, err := eckschema.RemoteClusters(getES(t, local))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(aliases) != 0 {
 		t.Errorf("the entry is still on %s after its resource was deleted: %v", local, aliases)
 	}
-	if a := getES(t, local).GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]; a != "" {
+	if a := getES(t, local).GetAnnotations()[eckschema.AnnotationRemoteClusterOwners]; a != "" {
 		t.Errorf("the ownership record is still on %s: %s", local, a)
 	}
-	if a := getES(t, remote).GetAnnotations()[linkrules.AnnotationRemoteClusterServerClaims]; a != "" {
+	if a := getES(t, remote).GetAnnotations()[eckschema.AnnotationRemoteClusterServerClaims]; a != "" {
 		t.Errorf("the server claim is still on %s: %s", remote, a)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -87,7 +87,7 @@ func victimSetup(t *testing.T, prefix, keyName string, grants map[string]string)
 // deleting the resource must leave the key as it was.
 func TestKeyAttacks(t *testing.T) {
 	t.Parallel()
-	bothTeams := map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}
+	bothTeams := map[string]string{grants.AnnotationAllowedNamespaces: tenantNS + "," + victimNS}
 	cases := map[string]struct {
 		grants map[string]string
 		// attack is the resource the tenant writes against the victim's
@@ -124,7 +124,7 @@ func TestKeyAttacks(t *testing.T) {
 		// given a finalizer by hand so that its deletion reaches the
 		// cluster, and pointed at the victim's key.
 		"CleanupOfARefusedResource": {
-			grants: map[string]string{linkrules.AnnotationAllowedNamespaces: victimNS},
+			grants: map[string]string{grants.AnnotationAllowedNamespaces: victimNS},
 			attack: func(c *cluster, victim esfake.KeySnapshot) *esv1alpha1.CrossClusterAPIKey {
 				k := key(tenantNS, unique("cleanup-bypass"), victim.Name, c.Config, ptr.To(c.ref()), keySearch("logs-*"))
 				meta.SetExternalName(k, victim.ID)
@@ -178,7 +178,7 @@ func settleDeletion(t *testing.T, k *esv1alpha1.CrossClusterAPIKey) {
 // own, and the tenant's own key on it, ready.
 func tenantKey(t *testing.T, prefix string) (*cluster, *esv1alpha1.CrossClusterAPIKey) {
 	t.Helper()
-	remote := newCluster(t, adminNamespace(t, prefix), "remote", map[string]string{linkrules.AnnotationAllowedNamespaces: tenantNS}, true)
+	remote := newCluster(t, adminNamespace(t, prefix), "remote", map[string]string{grants.AnnotationAllowedNamespaces: tenantNS}, true)
 	k := key(tenantNS, unique(prefix), "tenant-"+prefix, remote.Config, ptr.To(remote.ref()), keySearch("logs-*"))
 	if err := tenant.Create(t.Context(), k); err != nil {
 		t.Fatal(err)

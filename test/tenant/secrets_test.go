@@ -16,7 +16,7 @@ import (
 
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -81,7 +81,7 @@ func TestSecretHygiene(t *testing.T) {
 
 	// A cluster whose ECK Secret lacks the elastic key, and a reference
 	// to one that does not exist.
-	noKey := newCluster(t, ns, "no-key", map[string]string{linkrules.AnnotationAllowedNamespaces: "*"}, false)
+	noKey := newCluster(t, ns, "no-key", map[string]string{grants.AnnotationAllowedNamespaces: "*"}, false)
 	secret("no-key-es-elastic-user", map[string]string{"elastic-password": credPassword})
 
 	endpoint := func(url, cred, ca string, extra map[string]any) map[string]any {

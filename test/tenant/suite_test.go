@@ -27,7 +27,7 @@ import (
 
 	"github.com/eslink/eslink/apis"
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/e2e/harness"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -200,7 +200,7 @@ func (c *cluster) String() string { return c.NS + "/" + c.Name }
 func newCluster(t *testing.T, ns, name string, grants map[string]string, remote bool) *cluster {
 	t.Helper()
 	ctx := t.Context()
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	es.SetNamespace(ns)
 	es.SetName(name)
 	es.SetAnnotations(grants)
@@ -248,7 +248,7 @@ func clusterConfig(t *testing.T, name string, spec map[string]any) {
 
 func getES(t *testing.T, c *cluster) *unstructured.Unstructured {
 	t.Helper()
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	if err := admin.Get(t.Context(), types.NamespacedName{Namespace: c.NS, Name: c.Name}, es); err != nil {
 		t.Fatal(err)
 	}

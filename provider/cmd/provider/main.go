@@ -33,7 +33,8 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/customresourcesgate"
 
 	"github.com/eslink/eslink/apis"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/keylifetime"
 	"github.com/eslink/eslink/provider/internal/clients/kube"
 	providercontroller "github.com/eslink/eslink/provider/internal/controller"
 	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
@@ -63,7 +64,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election lease; defaults to the pod's namespace in a cluster.")
 	fs.StringVar(&o.metricsAddress, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
 	fs.StringVar(&o.healthAddress, "health-probe-bind-address", ":8081", "Address of the health and readiness probes; 0 disables them.")
-	fs.DurationVar(&o.minKeyLifetime, "min-key-lifetime", linkrules.DefaultMinKeyLifetime,
+	fs.DurationVar(&o.minKeyLifetime, "min-key-lifetime", keylifetime.DefaultMinKeyLifetime,
 		"How long a cross-cluster API key the provider owns must serve before it is replaced: a key's expiration minus its rotateBefore may not be shorter. Keep it equal to the function input's minimumKeyLifetime.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -92,7 +93,7 @@ func cacheOptions(sync time.Duration) cache.Options {
 		SyncPeriod:       &sync,
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{linkrules.LabelECKType: linkrules.ECKTypeRemoteAPIKeys})},
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{eckschema.LabelECKType: eckschema.ECKTypeRemoteAPIKeys})},
 		},
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/controller/config"
 	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustercredentials"
@@ -70,7 +70,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, eckPoll time.Duration, keys c
 			if err := setupEstablished(mgr, s.o, s.setup); err != nil {
 				fail(fmt.Errorf("cannot set up the controller of %s: %w", s.kind.Kind, err))
 			}
-		}, s.kind, linkrules.ElasticsearchGVK)
+		}, s.kind, eckschema.ElasticsearchGVK)
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
@@ -231,7 +231,7 @@ func TestMetricsOfAFlow3Link(t *testing.T) {
 	localNS := h.Namespace(t, "local")
 	// The link's pieces own the alias on the local cluster; a connectivity
 	// resource reports only an alias its link owns.
-	h.Elasticsearch(t, localNS, "cluster1", "9.3.2", map[string]string{linkrules.AnnotationAliasOwners: `{"orders":"` + localNS + `/orders-link"}`}, nil)
+	h.Elasticsearch(t, localNS, "cluster1", "9.3.2", map[string]string{eckschema.AnnotationAliasOwners: `{"orders":"` + localNS + `/orders-link"}`}, nil)
 	local := h.LocalAPI(t, localNS, "cluster1", esfake.Options{ClusterName: "cluster1"})
 	network := esfake.NewNetwork()
 	network.Join(local)
@@ -257,7 +257,7 @@ func TestMetricsOfAFlow3Link(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := &esv1alpha1.RemoteClusterConnectivity{
-		ObjectMeta: metav1.ObjectMeta{Namespace: localNS, Name: "orders", Labels: map[string]string{linkrules.LabelComposite: "orders-link"}},
+		ObjectMeta: metav1.ObjectMeta{Namespace: localNS, Name: "orders", Labels: map[string]string{eckschema.LabelComposite: "orders-link"}},
 		Spec: esv1alpha1.RemoteClusterConnectivitySpec{
 			ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: "ProviderConfig", Name: "eck"}},
 			ForProvider:         esv1alpha1.RemoteClusterConnectivityParameters{ElasticsearchRef: commonv1alpha1.ElasticsearchReference{Name: "cluster1"}, Alias: "orders"},

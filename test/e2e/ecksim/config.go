@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // Paths in the Elasticsearch container, as ECK mounts them
@@ -26,7 +26,7 @@ const (
 // remote cluster server block appears with spec.remoteClusterServer.enabled,
 // the remote cluster client block when an entry of spec.remoteClusters has
 // an apiKey (HasRemoteClusterAPIKey).
-func eckConfig(esName string, ver linkrules.Version, rcsEnabled, rcClientEnabled bool) map[string]any {
+func eckConfig(esName string, ver eckschema.Version, rcsEnabled, rcClientEnabled bool) map[string]any {
 	podCert := transportCertsMountPath + "/${POD_NAME}.tls.crt"
 	podKey := transportCertsMountPath + "/${POD_NAME}.tls.key"
 	cas := []any{transportCertsMountPath + "/ca.crt", remoteCAsMountPath + "/ca.crt"}
@@ -58,7 +58,7 @@ func eckConfig(esName string, ver linkrules.Version, rcsEnabled, rcClientEnabled
 		"xpack.security.authc.realms.native.native1.order":     "-99",
 		"xpack.license.upload.types":                           []any{"trial", "enterprise"},
 	}
-	if !ver.Less(linkrules.Version{Major: 8, Minor: 2}) {
+	if !ver.Less(eckschema.Version{Major: 8, Minor: 2}) {
 		cfg["readiness.port"] = "8080"
 	}
 	if rcsEnabled {

@@ -78,7 +78,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -200,7 +200,7 @@ func (s *Simulator) Reconcile(ctx context.Context) error {
 	s.pass.Lock()
 	defer s.pass.Unlock()
 	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(linkrules.ElasticsearchGVK.GroupVersion().WithKind("ElasticsearchList"))
+	list.SetGroupVersionKind(eckschema.ElasticsearchGVK.GroupVersion().WithKind("ElasticsearchList"))
 	if err := s.Kube.List(ctx, list); err != nil {
 		return fmt.Errorf("cannot list Elasticsearch objects: %w", err)
 	}
@@ -234,7 +234,7 @@ func (s *Simulator) Reconcile(ctx context.Context) error {
 		}
 		// Re-read: the remote cluster controller may have annotated it.
 		es := &unstructured.Unstructured{}
-		es.SetGroupVersionKind(linkrules.ElasticsearchGVK)
+		es.SetGroupVersionKind(eckschema.ElasticsearchGVK)
 		if err := s.Kube.Get(ctx, clientKey(r.ns, r.name), es); err != nil {
 			errs = append(errs, client.IgnoreNotFound(err))
 			continue

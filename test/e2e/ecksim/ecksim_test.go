@@ -20,7 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/e2e/ecksim"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -98,7 +98,7 @@ func newEnv(t *testing.T, prefix, localVersion string) *env {
 }
 
 func elasticsearch(ns, name, version string) *unstructured.Unstructured {
-	u := linkrules.NewElasticsearch()
+	u := eckschema.NewElasticsearch()
 	u.SetNamespace(ns)
 	u.SetName(name)
 	u.Object["spec"] = map[string]any{
@@ -149,7 +149,7 @@ func (e *env) until(what string, cond func() bool) {
 
 func (e *env) get(ns, name string) *unstructured.Unstructured {
 	e.t.Helper()
-	u := linkrules.NewElasticsearch()
+	u := eckschema.NewElasticsearch()
 	if err := e.kube.Get(e.ctx, client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
 		e.t.Fatal(err)
 	}

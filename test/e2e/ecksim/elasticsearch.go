@@ -23,7 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -37,15 +37,15 @@ const (
 )
 
 var (
-	fileBasedSecureSettingsMinVersion = linkrules.Version{Major: 9, Minor: 5}
-	fileBasedSettingsMinVersion       = linkrules.Version{Major: 8, Minor: 6, Patch: 1}
+	fileBasedSecureSettingsMinVersion = eckschema.Version{Major: 9, Minor: 5}
+	fileBasedSettingsMinVersion       = eckschema.Version{Major: 8, Minor: 6, Patch: 1}
 )
 
 // cluster is one Elasticsearch object with the names ECK derives from it.
 type cluster struct {
 	es      *unstructured.Unstructured
 	ref     ref
-	version linkrules.Version
+	version eckschema.Version
 	nodeSet map[string]any // nodeSets[0], which the simulated node plays
 	sset    string
 	pod     string
@@ -54,7 +54,7 @@ type cluster struct {
 func newCluster(es *unstructured.Unstructured) (*cluster, error) {
 	c := &cluster{es: es, ref: refOf(es)}
 	v, _, _ := unstructured.NestedString(es.Object, "spec", "version")
-	ver, err := linkrules.ParseVersion(v)
+	ver, err := eckschema.ParseVersion(v)
 	if err != nil {
 		return nil, fmt.Errorf("spec.version: %w", err)
 	}
@@ -74,7 +74,7 @@ func (c *cluster) fileBased() bool {
 	return !c.version.Less(fileBasedSecureSettingsMinVersion) && c.es.GetAnnotations()[annotationFileBasedSecureSettings] == "true"
 }
 
-func (c *cluster) rcsEnabled() bool { return linkrules.RemoteClusterServerEnabled(c.es) }
+func (c *cluster) rcsEnabled() bool { return eckschema.RemoteClusterServerEnabled(c.es) }
 
 // reconcileServices registers the Services ECK creates as network
 // addresses: the HTTP and transport Services always, the remote cluster
@@ -377,7 +377,7 @@ func desired(c *cluster, keystore map[string]string) (podSpec, error) {
 	if err != nil {
 		return podSpec{}, fmt.Errorf("nodeSets[0].config: %w", err)
 	}
-	entries, err := linkrules.RemoteClusters(c.es)
+	entries, err := eckschema.RemoteClusters(c.es)
 	if err != nil {
 		return podSpec{}, err
 	}
@@ -523,7 +523,7 @@ func (s *Simulator) syncFiles(ctx context.Context, c *cluster, node *esfake.Serv
 // and nulls the aliases it created earlier whose entry is gone, tracking
 // them in the managed-remote-clusters annotation.
 func (s *Simulator) reconcileRemoteClusterSettings(ctx context.Context, c *cluster, cl *Cluster, rt *runtime) (bool, error) {
-	entries, err := linkrules.RemoteClusters(c.es)
+	entries, err := eckschema.RemoteClusters(c.es)
 	if err != nil {
 		return false, err
 	}
@@ -542,7 +542,7 @@ func (s *Simulator) reconcileRemoteClusterSettings(ctx context.Context, c *clust
 		if e["apiKey"] != nil {
 			seed = fmt.Sprintf("%s-es-remote-cluster.%s.svc:9443", name, ns)
 		}
-		inSpec[linkrules.EntryName(e)] = seed
+		inSpec[eckschema.EntryName(e)] = seed
 	}
 	ann, hasAnn := c.es.GetAnnotations()[annotationManagedRemes]
 	if len(inSpec) == 0 && !hasAnn {
@@ -696,7 +696,7 @@ func setOwner(obj metav1.Object, owner *unstructured.Unstructured) {
 		}
 	}
 	obj.SetOwnerReferences(append(obj.GetOwnerReferences(), metav1.OwnerReference{
-		APIVersion: linkrules.ElasticsearchGVK.GroupVersion().String(), Kind: linkrules.ElasticsearchGVK.Kind,
+		APIVersion: eckschema.ElasticsearchGVK.GroupVersion().String(), Kind: eckschema.ElasticsearchGVK.Kind,
 		Name: owner.GetName(), UID: owner.GetUID(), Controller: &yes, BlockOwnerDeletion: &yes,
 	}))
 }

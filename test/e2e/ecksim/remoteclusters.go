@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // Names and labels of ECK's remote cluster objects
@@ -65,7 +65,7 @@ func entries(list []unstructured.Unstructured) (map[ref][]expected, map[[2]ref]b
 		if local.GetDeletionTimestamp() != nil {
 			continue
 		}
-		es, err := linkrules.RemoteClusters(local)
+		es, err := eckschema.RemoteClusters(local)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -82,7 +82,7 @@ func entries(list []unstructured.Unstructured) (map[ref][]expected, map[[2]ref]b
 			remote := ref{ns, name}
 			pairs[[2]ref{refOf(local), remote}] = true
 			if apiKey, ok := e["apiKey"].(map[string]any); ok {
-				want[remote] = append(want[remote], expected{alias: linkrules.EntryName(e), local: local, remote: remote, apiKey: apiKey})
+				want[remote] = append(want[remote], expected{alias: eckschema.EntryName(e), local: local, remote: remote, apiKey: apiKey})
 			}
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -26,7 +26,7 @@ func (h *Harness) AddCluster(ctx context.Context, ns, name, version string, anno
 		return nil, err
 	}
 	h.extra = append(h.extra, fake)
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	es.SetNamespace(ns)
 	es.SetName(name)
 	es.SetAnnotations(maps.Clone(annotations))

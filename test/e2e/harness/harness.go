@@ -36,7 +36,7 @@ import (
 
 	"github.com/eslink/eslink/apis"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/keylifetime"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/e2e/ecksim"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -195,7 +195,7 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 
 	var providerArgs []string
 	if o.MinKeyLifetime != "" {
-		d, err := linkrules.ParseDuration("Options.MinKeyLifetime", o.MinKeyLifetime)
+		d, err := keylifetime.ParseDuration("Options.MinKeyLifetime", o.MinKeyLifetime)
 		if err != nil {
 			return err
 		}

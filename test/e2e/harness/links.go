@@ -21,7 +21,7 @@ import (
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	linkv1alpha1 "github.com/eslink/eslink/apis/link/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -218,7 +218,7 @@ func (h *Harness) WaitGone(ctx context.Context, obj *unstructured.Unstructured, 
 
 // Elasticsearch returns the ECK object ns/name.
 func (h *Harness) Elasticsearch(ctx context.Context, ns, name string) (*unstructured.Unstructured, error) {
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	err := h.Kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, es)
 	return es, err
 }
@@ -229,13 +229,13 @@ func (h *Harness) RemoteClusterAliases(ctx context.Context, ns, name string) ([]
 	if err != nil {
 		return nil, err
 	}
-	entries, err := linkrules.RemoteClusters(es)
+	entries, err := eckschema.RemoteClusters(es)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]string, 0, len(entries))
 	for _, e := range entries {
-		out = append(out, linkrules.EntryName(e))
+		out = append(out, eckschema.EntryName(e))
 	}
 	return out, nil
 }

@@ -10,7 +10,8 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 )
 
 // TestCleanup: a deleting resource is not held by the revoked grant of the
@@ -18,7 +19,7 @@ import (
 // a gone target says so.
 func TestCleanup(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, map[string]string{linkrules.AnnotationAllowedNamespaces: "someone-else"})
+	e := newEnv(t, map[string]string{grants.AnnotationAllowedNamespaces: "someone-else"})
 	r := NewResolver(e.kube)
 	req := Request{
 		Namespace:        "team-a",
@@ -57,7 +58,7 @@ func TestCleanup(t *testing.T) {
 		t.Errorf("Resolve() without ECK's elastic user Secret of a cluster that is not being deleted = %v, want an error to retry, not IsTargetGone", err)
 	}
 	// The cluster's deletion removes ECK's Secrets before the object.
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	if err := e.kube.Get(ctx, types.NamespacedName{Namespace: "ns2", Name: "cluster2"}, es); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,8 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -47,10 +48,10 @@ type Request struct {
 	ElasticsearchRef *commonv1alpha1.ElasticsearchReference
 	// Role is the part the target cluster plays; the zero value is the
 	// remote. Access is checked on a remote only.
-	Role linkrules.Role
+	Role grants.Role
 	// Access entries are checked against the target's annotations; empty
 	// checks the namespace only (an observing resource requests nothing).
-	Access []linkrules.AccessEntry
+	Access []grants.AccessEntry
 	// Cleanup says the managed resource is being deleted. Cleanup only
 	// undoes what the resource owns (proven by its uid), so the cluster that
 	// allowed it before need not allow it still: leaving its keys behind
@@ -72,7 +73,7 @@ type Request struct {
 
 // A Denied error says the managed resource's namespace may not use the
 // target cluster or the provider config. Nothing was read or sent.
-type Denied struct{ *linkrules.DeniedError }
+type Denied struct{ *grants.DeniedError }
 
 // IsDenied reports whether err is an authorization denial.
 func IsDenied(err error) bool {
@@ -212,7 +213,7 @@ func (r *Resolver) fromClusterProviderConfig(ctx context.Context, req Request) (
 	id := fmt.Sprintf("ClusterProviderConfig %s", pc.Name)
 	// The config is a credential: a namespace it does not list never gets
 	// to use it, not even to clean up, and learns nothing about its target.
-	if err := linkrules.ConfigAllowsNamespace(v1alpha1.ClusterProviderConfigKind, pc.Name, pc.Spec.AllowedNamespaces, req.Namespace, "spec.providerConfigRef"); err != nil {
+	if err := grants.ConfigAllowsNamespace(v1alpha1.ClusterProviderConfigKind, pc.Name, pc.Spec.AllowedNamespaces, req.Namespace, "spec.providerConfigRef"); err != nil {
 		return nil, denied(err)
 	}
 	base := fmt.Sprintf("%s|%s|%d", id, pc.UID, pc.Generation)
@@ -245,7 +246,7 @@ func (r *Resolver) fromClusterProviderConfig(ctx context.Context, req Request) (
 // user is a superuser, so a cluster that did not grant the namespace must
 // never be reached with it.
 func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e v1alpha1.ECKEndpoint, target types.NamespacedName) (*resolved, error) {
-	if req.Role == linkrules.RoleLocal && req.ElasticsearchRef != nil {
+	if req.Role == grants.RoleLocal && req.ElasticsearchRef != nil {
 		want := types.NamespacedName{Namespace: req.ElasticsearchRef.Namespace, Name: req.ElasticsearchRef.Name}
 		if want.Namespace == "" {
 			want.Namespace = req.Namespace
@@ -254,7 +255,7 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e 
 			return nil, err
 		}
 	}
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	if err := r.kube.Get(ctx, target, es); err != nil {
 		if kerrors.IsNotFound(err) {
 			return nil, &TargetGoneError{Msg: fmt.Sprintf(
@@ -264,16 +265,16 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e 
 	}
 	provenBefore := req.AllowedOn == target.String() || (req.AllowedBefore != nil && req.AllowedBefore(es.GetAnnotations(), req.Namespace))
 	if !req.Cleanup || !provenBefore {
-		t := linkrules.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations(), Field: "spec.forProvider.elasticsearchRef"}
+		t := grants.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations(), Field: "spec.forProvider.elasticsearchRef"}
 		role := req.Role
 		if role == "" {
-			role = linkrules.RoleRemote
+			role = grants.RoleRemote
 		}
 		var err error
-		if role == linkrules.RoleRemote {
-			err = linkrules.AuthorizeAccess(req.Namespace, t, req.Access)
+		if role == grants.RoleRemote {
+			err = grants.AuthorizeAccess(req.Namespace, t, req.Access)
 		} else {
-			err = linkrules.AuthorizeNamespace(req.Namespace, t, role)
+			err = grants.AuthorizeNamespace(req.Namespace, t, role)
 		}
 		if err != nil {
 			return nil, denied(err)
@@ -322,7 +323,7 @@ func (r *Resolver) eckSecretValue(ctx context.Context, name types.NamespacedName
 }
 
 func denied(err error) error {
-	var d *linkrules.DeniedError
+	var d *grants.DeniedError
 	if errors.As(err, &d) {
 		return &Denied{DeniedError: d}
 	}

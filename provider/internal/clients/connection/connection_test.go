@@ -18,7 +18,8 @@ import (
 	"github.com/eslink/eslink/apis"
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -33,7 +34,7 @@ func secret(ns, name string, data map[string]string) *corev1.Secret {
 }
 
 func eckCluster(ns, name string, annotations map[string]string) client.Object {
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	es.SetNamespace(ns)
 	es.SetName(name)
 	es.SetAnnotations(annotations)
@@ -128,8 +129,8 @@ func pc(kind, name string) *xpv2.ProviderConfigReference {
 func TestResolve(t *testing.T) {
 	ctx := context.Background()
 	cluster2 := &commonv1alpha1.ElasticsearchReference{Name: "cluster2", Namespace: "ns2"}
-	search := func(names ...string) []linkrules.AccessEntry {
-		return []linkrules.AccessEntry{{Field: "spec.forProvider.access.search[0]", Kind: linkrules.AccessSearch, Names: names}}
+	search := func(names ...string) []grants.AccessEntry {
+		return []grants.AccessEntry{{Field: "spec.forProvider.access.search[0]", Kind: grants.AccessSearch, Names: names}}
 	}
 	cases := map[string]struct {
 		annotations map[string]string
@@ -143,7 +144,7 @@ func TestResolve(t *testing.T) {
 		"EndpointBasicWithCA": {req: Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "url")}},
 		"EndpointFingerprint": {req: Request{Namespace: "team-a", ProviderConfig: pc("ProviderConfig", "pinned")}},
 		"ClusterECKGranted": {
-			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "team-a"},
+			annotations: map[string]string{grants.AnnotationAllowedNamespaces: "team-a"},
 			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("logs-*")},
 		},
 		"ClusterECKSameNamespaceDefault": {
@@ -157,44 +158,44 @@ func TestResolve(t *testing.T) {
 			wantErr: "namespace team-a is not allowed to link ns2/cluster2", wantDenied: true, noSecretRead: true,
 		},
 		"ClusterECKIndexPatternDenied": {
-			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationAllowedIndexPatterns: "logs-*"},
+			annotations: map[string]string{grants.AnnotationAllowedNamespaces: "*", grants.AnnotationAllowedIndexPatterns: "logs-*"},
 			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("metrics-*")},
 			wantErr:     `index pattern "metrics-*"`, wantDenied: true, noSecretRead: true,
 		},
 		"ClusterECKAccessKindDenied": {
-			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationAllowedAccess: "search"},
+			annotations: map[string]string{grants.AnnotationAllowedNamespaces: "*", grants.AnnotationAllowedAccess: "search"},
 			req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2,
-				Access: []linkrules.AccessEntry{{Field: "spec.forProvider.access.replication[0]", Kind: linkrules.AccessReplication, Names: []string{"a"}}}},
+				Access: []grants.AccessEntry{{Field: "spec.forProvider.access.replication[0]", Kind: grants.AccessReplication, Names: []string{"a"}}}},
 			wantErr: "spec.forProvider.access.replication[0]: access kind replication is not allowed", wantDenied: true, noSecretRead: true,
 		},
 		"ClusterECKRegexDenied": {
-			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*"},
+			annotations: map[string]string{grants.AnnotationAllowedNamespaces: "*"},
 			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("/.*/")},
 			wantErr:     "is a regular expression", wantDenied: true, noSecretRead: true,
 		},
 		"ClusterECKRestrictedIndicesDenied": {
-			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*"},
+			annotations: map[string]string{grants.AnnotationAllowedNamespaces: "*"},
 			req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2,
-				Access: []linkrules.AccessEntry{{Field: "spec.forProvider.access.replication[0]", Kind: linkrules.AccessReplication, Names: []string{".security-7"}, AllowRestrictedIndices: true}}},
+				Access: []grants.AccessEntry{{Field: "spec.forProvider.access.replication[0]", Kind: grants.AccessReplication, Names: []string{".security-7"}, AllowRestrictedIndices: true}}},
 			wantErr: "spec.forProvider.access.replication[0].allowRestrictedIndices", wantDenied: true, noSecretRead: true,
 		},
 		"ClusterECKCleanupSkipsGrantsOfTheClusterThatAllowedIt": {
-			annotations: map[string]string{linkrules.AnnotationAllowedIndexPatterns: "none"},
+			annotations: map[string]string{grants.AnnotationAllowedIndexPatterns: "none"},
 			req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("metrics-*"),
 				Cleanup: true, AllowedOn: "ns2/cluster2"},
 		},
 		"ClusterECKCleanupWithoutProofChecksGrants": {
-			annotations: map[string]string{linkrules.AnnotationAllowedIndexPatterns: "none"},
+			annotations: map[string]string{grants.AnnotationAllowedIndexPatterns: "none"},
 			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Access: search("metrics-*"), Cleanup: true},
 			wantErr:     "namespace team-a is not allowed to link ns2/cluster2", wantDenied: true, noSecretRead: true,
 		},
 		"ClusterECKLocalRoleChecksNamespaceOnly": {
-			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "team-a", linkrules.AnnotationAllowedAccess: "search"},
-			req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Role: linkrules.RoleLocal,
-				Access: []linkrules.AccessEntry{{Kind: linkrules.AccessReplication, Names: []string{"x"}}}},
+			annotations: map[string]string{grants.AnnotationAllowedNamespaces: "team-a", grants.AnnotationAllowedAccess: "search"},
+			req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Role: grants.RoleLocal,
+				Access: []grants.AccessEntry{{Kind: grants.AccessReplication, Names: []string{"x"}}}},
 		},
 		"ClusterECKLocalRoleNotGranted": {
-			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Role: linkrules.RoleLocal},
+			req:     Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck"), ElasticsearchRef: cluster2, Role: grants.RoleLocal},
 			wantErr: "namespace team-a is not allowed to link ns2/cluster2 as local cluster", wantDenied: true, noSecretRead: true,
 		},
 		"ClusterConfigNotAllowingNamespace": {
@@ -202,7 +203,7 @@ func TestResolve(t *testing.T) {
 			wantErr: "spec.providerConfigRef: ClusterProviderConfig admin does not allow namespace team-a", wantDenied: true, noSecretRead: true,
 		},
 		"ClusterConfigWithoutAllowedNamespaces": {
-			annotations: map[string]string{linkrules.AnnotationAllowedNamespaces: "*"},
+			annotations: map[string]string{grants.AnnotationAllowedNamespaces: "*"},
 			req:         Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "unlisted"), ElasticsearchRef: cluster2},
 			wantErr:     "ClusterProviderConfig unlisted does not allow namespace team-a", wantDenied: true, noSecretRead: true,
 		},
@@ -212,7 +213,7 @@ func TestResolve(t *testing.T) {
 		},
 		"ClusterURLAllowed": {req: Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "url")}},
 		"ECKPlainHTTPNeedsOptIn": {
-			annotations:  map[string]string{linkrules.AnnotationAllowedNamespaces: "*"},
+			annotations:  map[string]string{grants.AnnotationAllowedNamespaces: "*"},
 			req:          Request{Namespace: "team-a", ProviderConfig: pc("ClusterProviderConfig", "eck-http"), ElasticsearchRef: cluster2},
 			wantErr:      `spec.eck.urlOverride of ClusterProviderConfig eck-http "http://127.0.0.1:1" uses http://, which would send the credentials in clear: use https://, or set spec.eck.allowInsecureHTTP: true`,
 			noSecretRead: true,

@@ -9,7 +9,9 @@ import (
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -36,7 +38,7 @@ func pointsElsewhere(pc *xpv2.ProviderConfigReference, target, want types.Namesp
 	if target == want {
 		return nil
 	}
-	return &Denied{DeniedError: &linkrules.DeniedError{Field: "spec.providerConfigRef", Reason: fmt.Sprintf(
+	return &Denied{DeniedError: &grants.DeniedError{Field: "spec.providerConfigRef", Reason: fmt.Sprintf(
 		"%s %s reaches Elasticsearch %s, not %s that spec.forProvider.elasticsearchRef names: a local piece records its ownership on the cluster it names and must act on that cluster only; use a provider config that reaches %s (an ECK-mode config without spec.eck.elasticsearchRef follows spec.forProvider.elasticsearchRef)",
 		pc.Kind, pc.Name, target, want, want)}}
 }
@@ -44,27 +46,27 @@ func pointsElsewhere(pc *xpv2.ProviderConfigReference, target, want types.Namesp
 // checkReachesByUUID refuses a URL-endpoint client c unless the cluster it
 // reaches is the one ECK recorded on the Elasticsearch object want.
 func (r *Resolver) checkReachesByUUID(ctx context.Context, c *elasticsearch.Client, pc *xpv2.ProviderConfigReference, want types.NamespacedName) error {
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	if err := r.kube.Get(ctx, want, es); err != nil {
 		if kerrors.IsNotFound(err) {
 			return &TargetGoneError{Msg: fmt.Sprintf("cannot get Elasticsearch %s: not found; check spec.forProvider.elasticsearchRef", want)}
 		}
 		return fmt.Errorf("cannot get Elasticsearch %s: %w", want, err)
 	}
-	recorded := es.GetAnnotations()[linkrules.AnnotationECKClusterUUID]
+	recorded := es.GetAnnotations()[eckschema.AnnotationECKClusterUUID]
 	if recorded == "" {
-		return &Denied{DeniedError: &linkrules.DeniedError{Field: "spec.providerConfigRef", Reason: fmt.Sprintf(
+		return &Denied{DeniedError: &grants.DeniedError{Field: "spec.providerConfigRef", Reason: fmt.Sprintf(
 			"cannot tell whether %s %s reaches Elasticsearch %s (spec.forProvider.elasticsearchRef): the object has no annotation %s yet, which ECK sets once the cluster formed; wait for it, or use an ECK-mode provider config",
-			pc.Kind, pc.Name, want, linkrules.AnnotationECKClusterUUID)}}
+			pc.Kind, pc.Name, want, eckschema.AnnotationECKClusterUUID)}}
 	}
 	got, err := c.ClusterUUID(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot tell whether %s %s reaches Elasticsearch %s: %w", pc.Kind, pc.Name, want, err)
 	}
 	if got != recorded {
-		return &Denied{DeniedError: &linkrules.DeniedError{Field: "spec.providerConfigRef", Reason: fmt.Sprintf(
+		return &Denied{DeniedError: &grants.DeniedError{Field: "spec.providerConfigRef", Reason: fmt.Sprintf(
 			"%s %s reaches %s, a cluster other than Elasticsearch %s that spec.forProvider.elasticsearchRef names (its cluster_uuid is not the one in annotation %s): a local piece must act on the cluster it records its ownership on; use a provider config that reaches %s",
-			pc.Kind, pc.Name, c.URL(), want, linkrules.AnnotationECKClusterUUID, want)}}
+			pc.Kind, pc.Name, c.URL(), want, eckschema.AnnotationECKClusterUUID, want)}}
 	}
 	return nil
 }

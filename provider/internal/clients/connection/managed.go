@@ -11,7 +11,7 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -54,7 +54,7 @@ func (r *Resolver) ResolveLocal(ctx context.Context, mg resource.ModernManaged, 
 		Namespace:        mg.GetNamespace(),
 		ProviderConfig:   mg.GetProviderConfigReference(),
 		ElasticsearchRef: &ref,
-		Role:             linkrules.RoleLocal,
+		Role:             grants.RoleLocal,
 		Cleanup:          meta.WasDeleted(mg),
 		AllowedOn:        want.String(),
 	})

@@ -4,24 +4,24 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // AliasOwners records the one owner of each alias of a local cluster,
-// across every piece that wires it (linkrules.AnnotationAliasOwners). Each
+// across every piece that wires it (eckschema.AnnotationAliasOwners). Each
 // piece also keeps its own record (RemoteClusters, SecureSettings,
 // SettingsOwners, SigningOwners) of the managed resource that holds it, so
 // that it removes exactly its own part; this one says which link all the
 // parts of an alias belong to.
-var AliasOwners = OwnerRecord{Annotation: linkrules.AnnotationAliasOwners, What: "remote cluster alias"}
+var AliasOwners = OwnerRecord{Annotation: eckschema.AnnotationAliasOwners, What: "remote cluster alias"}
 
 // SigningOwners records the aliases whose signing settings a
 // RemoteClusterSigning put into a local cluster's nodeSets' config.
-var SigningOwners = OwnerRecord{Annotation: linkrules.AnnotationRemoteClusterSigningOwners, What: "remote cluster alias"}
+var SigningOwners = OwnerRecord{Annotation: eckschema.AnnotationRemoteClusterSigningOwners, What: "remote cluster alias"}
 
 // AliasOwner is the owner under which mg claims its alias.
 func AliasOwner(mg metav1.Object) string {
-	return linkrules.AliasOwner(mg.GetNamespace(), mg.GetLabels(), string(mg.GetUID()))
+	return eckschema.AliasOwner(mg.GetNamespace(), mg.GetLabels(), string(mg.GetUID()))
 }
 
 // CheckAlias refuses an alias of local that another owner holds, with a
@@ -34,7 +34,7 @@ func CheckAlias(local *unstructured.Unstructured, alias string, mg metav1.Object
 		return err
 	}
 	if o, ok := owners[alias]; ok && o != AliasOwner(mg) {
-		return &ConflictError{What: AliasOwners.What, Key: alias, Object: objectName(local), Owner: linkrules.DescribeAliasOwner(o, mg.GetNamespace())}
+		return &ConflictError{What: AliasOwners.What, Key: alias, Object: objectName(local), Owner: eckschema.DescribeAliasOwner(o, mg.GetNamespace())}
 	}
 	return nil
 }

@@ -7,7 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 )
 
 // Target is es as the target of an authorization check, referenced by the
@@ -15,8 +16,8 @@ import (
 // which a denial names. The check decides from the object as read, so a
 // Mutate that authorizes inside its MutateFn sees a grant revoked between
 // observe and write.
-func Target(es *unstructured.Unstructured, field string) linkrules.Target {
-	return linkrules.Target{
+func Target(es *unstructured.Unstructured, field string) grants.Target {
+	return grants.Target{
 		Namespace:   es.GetNamespace(),
 		Name:        es.GetName(),
 		Annotations: es.GetAnnotations(),
@@ -38,7 +39,7 @@ const (
 // not configure alias itself from spec.remoteClusters.
 func (c *Client) AuthorizeAlias(ctx context.Context, mg metav1.Object, local *unstructured.Unstructured, remote *commonv1alpha1.ElasticsearchReference, alias string) error {
 	ns := mg.GetNamespace()
-	if err := linkrules.AuthorizeNamespace(ns, Target(local, FieldLocal), linkrules.RoleLocal); err != nil {
+	if err := grants.AuthorizeNamespace(ns, Target(local, FieldLocal), grants.RoleLocal); err != nil {
 		return err
 	}
 	if remote != nil {
@@ -46,14 +47,14 @@ func (c *Client) AuthorizeAlias(ctx context.Context, mg metav1.Object, local *un
 		if err != nil {
 			return err
 		}
-		if err := linkrules.AuthorizeNamespace(ns, Target(r, FieldRemote), linkrules.RoleRemote); err != nil {
+		if err := grants.AuthorizeNamespace(ns, Target(r, FieldRemote), grants.RoleRemote); err != nil {
 			return err
 		}
 	}
 	if err := CheckAlias(local, alias, mg); err != nil {
 		return err
 	}
-	if linkrules.AliasUsedByECK(local, alias) {
+	if eckschema.AliasUsedByECK(local, alias) {
 		return &ConflictError{What: "remote cluster alias", Key: alias,
 			Object: local.GetNamespace() + "/" + local.GetName() + " (ECK configures it from spec.remoteClusters)"}
 	}

@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // TestMutateCombinesWaitingWrites: writes that wait while one is in flight
@@ -74,11 +74,11 @@ func TestMutateCombinesWaitingWrites(t *testing.T) {
 	if updates != 2 {
 		t.Errorf("%d updates, want 2: the first write, then the %d that waited together", updates, n-1)
 	}
-	got := linkrules.NewElasticsearch()
+	got := eckschema.NewElasticsearch()
 	if err := kube.Get(context.Background(), name, got); err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := linkrules.RemoteClusters(got)
+	entries, _ := eckschema.RemoteClusters(got)
 	if len(entries) != n-1 {
 		t.Errorf("%d entries written, want %d", len(entries), n-1)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // Parts of an Elasticsearch object that one managed resource owns. A change
@@ -78,12 +78,12 @@ func Changes(old, cur *unstructured.Unstructured) (shared bool, parts []string) 
 // shared. The secure settings and signing records concern only their
 // owners, which poll the object rather than watch it.
 var bookkeeping = map[string]bool{
-	linkrules.AnnotationRemoteClusterOwners:         true,
-	linkrules.AnnotationRemoteClusterServerClaims:   true,
-	linkrules.AnnotationRemoteClusterSettingsOwners: true,
-	linkrules.AnnotationSecureSettingsOwners:        true,
-	linkrules.AnnotationRemoteClusterSigningOwners:  true,
-	linkrules.AnnotationAliasOwners:                 true,
+	eckschema.AnnotationRemoteClusterOwners:         true,
+	eckschema.AnnotationRemoteClusterServerClaims:   true,
+	eckschema.AnnotationRemoteClusterSettingsOwners: true,
+	eckschema.AnnotationSecureSettingsOwners:        true,
+	eckschema.AnnotationRemoteClusterSigningOwners:  true,
+	eckschema.AnnotationAliasOwners:                 true,
 }
 
 func sharedChanged(old, cur *unstructured.Unstructured) bool {

@@ -6,7 +6,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+
+	"github.com/eslink/eslink/internal/grants"
 )
 
 func TestChanges(t *testing.T) {
@@ -36,13 +38,13 @@ func TestChanges(t *testing.T) {
 	remoteClusters := func(owners string, entries ...map[string]any) func(*unstructured.Unstructured) {
 		return func(u *unstructured.Unstructured) {
 			annotate(ownersKey, owners)(u)
-			if err := linkrules.SetRemoteClusters(u, entries); err != nil {
+			if err := eckschema.SetRemoteClusters(u, entries); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	base := object(`{"logs":"u1","metrics":"u2"}`, entry("logs", "c2"), entry("metrics", "c2"))
-	base = with(base, annotate(linkrules.AnnotationRemoteClusterServerClaims, `{"s1":"team-a/one"}`))
+	base = with(base, annotate(eckschema.AnnotationRemoteClusterServerClaims, `{"s1":"team-a/one"}`))
 
 	cases := map[string]struct {
 		cur        *unstructured.Unstructured
@@ -54,7 +56,7 @@ func TestChanges(t *testing.T) {
 			cur: with(with(base, set("red", "status", "health")), set(int64(5), "spec", "nodeSets")),
 		},
 		"GrantAdded": {
-			cur:        with(base, annotate(linkrules.AnnotationAllowedNamespaces, "team-b")),
+			cur:        with(base, annotate(grants.AnnotationAllowedNamespaces, "team-b")),
 			wantShared: true,
 		},
 		"UnrelatedAnnotation": {cur: with(base, annotate("example.com/note", "x"))},
@@ -83,36 +85,36 @@ func TestChanges(t *testing.T) {
 			wantParts: []string{RemoteClusterPart("metrics")},
 		},
 		"ClaimAddedAndRemoved": {
-			cur:       with(base, annotate(linkrules.AnnotationRemoteClusterServerClaims, `{"s2":"team-a/two"}`)),
+			cur:       with(base, annotate(eckschema.AnnotationRemoteClusterServerClaims, `{"s2":"team-a/two"}`)),
 			wantParts: []string{ServerClaimPart("s1"), ServerClaimPart("s2")},
 		},
 		"FlowThreeSettingsClaimAnAlias": {
-			cur:       with(base, annotate(linkrules.AnnotationRemoteClusterSettingsOwners, `{"logs":"u7","audit":"u8"}`)),
+			cur:       with(base, annotate(eckschema.AnnotationRemoteClusterSettingsOwners, `{"logs":"u7","audit":"u8"}`)),
 			wantParts: []string{RemoteClusterPart("audit"), RemoteClusterPart("logs")},
 		},
 		"FlowThreeSecureSettingsAndSigning": {
-			cur: with(with(base, annotate(linkrules.AnnotationSecureSettingsOwners, `{"eslink-remote-logs":"u7"}`)),
-				annotate(linkrules.AnnotationRemoteClusterSigningOwners, `{"logs":"u7"}`)),
+			cur: with(with(base, annotate(eckschema.AnnotationSecureSettingsOwners, `{"eslink-remote-logs":"u7"}`)),
+				annotate(eckschema.AnnotationRemoteClusterSigningOwners, `{"logs":"u7"}`)),
 		},
 		"EntryAndFlowThreeSettingsOfOneAlias": {
 			cur: with(with(base, remoteClusters(`{"logs":"u1","metrics":"u2"}`, entry("logs", "c9"), entry("metrics", "c2"))),
-				annotate(linkrules.AnnotationRemoteClusterSettingsOwners, `{"logs":"u7"}`)),
+				annotate(eckschema.AnnotationRemoteClusterSettingsOwners, `{"logs":"u7"}`)),
 			wantParts: []string{RemoteClusterPart("logs")},
 		},
 		"AliasClaimed": {
-			cur:       with(base, annotate(linkrules.AnnotationAliasOwners, `{"audit":"team-a/orders"}`)),
+			cur:       with(base, annotate(eckschema.AnnotationAliasOwners, `{"audit":"team-a/orders"}`)),
 			wantParts: []string{RemoteClusterPart("audit")},
 		},
 		"DamagedSettingsOwners": {
-			cur:        with(base, annotate(linkrules.AnnotationRemoteClusterSettingsOwners, `{`)),
+			cur:        with(base, annotate(eckschema.AnnotationRemoteClusterSettingsOwners, `{`)),
 			wantShared: true,
 		},
 		"DamagedOwners": {
-			cur:        with(base, annotate(linkrules.AnnotationRemoteClusterOwners, `{`)),
+			cur:        with(base, annotate(eckschema.AnnotationRemoteClusterOwners, `{`)),
 			wantShared: true,
 		},
 		"DamagedClaims": {
-			cur:        with(base, annotate(linkrules.AnnotationRemoteClusterServerClaims, `[]`)),
+			cur:        with(base, annotate(eckschema.AnnotationRemoteClusterServerClaims, `[]`)),
 			wantShared: true,
 		},
 	}

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // ConflictBackoff paces retries after a resourceVersion conflict. Twenty
@@ -43,11 +43,11 @@ func (e *NotFoundError) Error() string {
 // for.
 type VersionError struct {
 	Name    types.NamespacedName
-	Running linkrules.Version
+	Running eckschema.Version
 	Feature string
 	// Minimum is the version the feature needs, when it is not the
 	// minimum of API-key remote clusters.
-	Minimum *linkrules.Version
+	Minimum *eckschema.Version
 }
 
 func (e *VersionError) Error() string {
@@ -56,7 +56,7 @@ func (e *VersionError) Error() string {
 			e.Name, e.Running, e.Minimum.Major, e.Minimum.Minor, e.Feature)
 	}
 	return fmt.Sprintf("Elasticsearch %s runs %s, below %s, the minimum ECK's webhook accepts for %s (Elastic's documentation states %s); upgrade the cluster first",
-		e.Name, e.Running, linkrules.MinAPIKeyVersion, e.Feature, linkrules.DocumentedAPIKeyVersion)
+		e.Name, e.Running, eckschema.MinAPIKeyVersion, e.Feature, eckschema.DocumentedAPIKeyVersion)
 }
 
 // Client reads and changes ECK Elasticsearch objects.
@@ -90,7 +90,7 @@ func (c *Client) Get(ctx context.Context, name types.NamespacedName, field strin
 }
 
 func get(ctx context.Context, r client.Reader, name types.NamespacedName, field string) (*unstructured.Unstructured, error) {
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	if err := r.Get(ctx, name, es); err != nil {
 		if kerrors.IsNotFound(err) {
 			return nil, &NotFoundError{Field: field, Name: name}
@@ -107,12 +107,12 @@ type MutateFn func(es *unstructured.Unstructured) (bool, error)
 // RequireAPIKeyVersion returns a *VersionError when es runs a version ECK's
 // webhook rejects feature for. ECK checks the lower of spec and status
 // version during an upgrade, and so does this.
-func RequireAPIKeyVersion(es *unstructured.Unstructured, feature string) (linkrules.Version, error) {
-	v, err := linkrules.RunningVersion(es)
+func RequireAPIKeyVersion(es *unstructured.Unstructured, feature string) (eckschema.Version, error) {
+	v, err := eckschema.RunningVersion(es)
 	if err != nil {
 		return v, err
 	}
-	if v.Less(linkrules.MinAPIKeyVersion) {
+	if v.Less(eckschema.MinAPIKeyVersion) {
 		return v, &VersionError{Name: types.NamespacedName{Namespace: es.GetNamespace(), Name: es.GetName()}, Running: v, Feature: feature}
 	}
 	return v, nil

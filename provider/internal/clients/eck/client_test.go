@@ -17,7 +17,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+
+	"github.com/eslink/eslink/internal/grants"
 )
 
 func TestMutate(t *testing.T) {
@@ -98,11 +100,11 @@ func TestMutate(t *testing.T) {
 			if tc.missing {
 				return
 			}
-			es := linkrules.NewElasticsearch()
+			es := eckschema.NewElasticsearch()
 			if err := kube.Get(context.Background(), name, es); err != nil {
 				t.Fatal(err)
 			}
-			got, _ := linkrules.RemoteClusters(es)
+			got, _ := eckschema.RemoteClusters(es)
 			if diff := cmp.Diff(tc.wantEntries, got); diff != "" {
 				t.Errorf("Mutate: entries -want +got:\n%s", diff)
 			}
@@ -149,11 +151,11 @@ func TestBlockedCondition(t *testing.T) {
 		wantOK     bool
 	}{
 		"NotFound":  {err: &NotFoundError{Name: types.NamespacedName{Namespace: "a", Name: "b"}}, wantReason: ReasonTargetNotFound, wantOK: true},
-		"Denied":    {err: &linkrules.DeniedError{Reason: "no"}, wantReason: ReasonNotAuthorized, wantOK: true},
+		"Denied":    {err: &grants.DeniedError{Reason: "no"}, wantReason: ReasonNotAuthorized, wantOK: true},
 		"Version":   {err: &VersionError{}, wantReason: ReasonVersionUnsupported, wantOK: true},
 		"Conflict":  {err: &ConflictError{}, wantReason: ReasonEntryConflict, wantOK: true},
 		"Invalid":   {err: &InvalidSpecError{Msg: "x"}, wantReason: ReasonInvalidSpec, wantOK: true},
-		"Wrapped":   {err: fmt.Errorf("cannot write: %w", &linkrules.DeniedError{Reason: "no"}), wantReason: ReasonNotAuthorized, wantOK: true},
+		"Wrapped":   {err: fmt.Errorf("cannot write: %w", &grants.DeniedError{Reason: "no"}), wantReason: ReasonNotAuthorized, wantOK: true},
 		"Transient": {err: errors.New("connection refused")},
 	}
 	for name, tc := range cases {

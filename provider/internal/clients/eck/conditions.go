@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/grants"
 )
 
 // Reasons of the Ready condition when a change is blocked. The Synced
@@ -32,7 +32,7 @@ func BlockedCondition(err error) (xpv2.Condition, bool) {
 		nf *NotFoundError
 		ve *VersionError
 		ce *ConflictError
-		de *linkrules.DeniedError
+		de *grants.DeniedError
 		ie *InvalidSpecError
 	)
 	switch {

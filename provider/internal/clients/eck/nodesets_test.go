@@ -8,7 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 var testMount = Mount{
@@ -27,7 +27,7 @@ func withNodeSets(t *testing.T, y string) *unstructured.Unstructured {
 	if err := yaml.Unmarshal([]byte(y), &sets); err != nil {
 		t.Fatal(err)
 	}
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	es.SetNamespace("ns1")
 	es.SetName("c1")
 	es.Object["spec"] = map[string]any{"nodeSets": sets}

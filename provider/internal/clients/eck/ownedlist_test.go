@@ -7,10 +7,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
-const ownersKey = linkrules.AnnotationRemoteClusterOwners
+const ownersKey = eckschema.AnnotationRemoteClusterOwners
 
 func entry(name, remote string) map[string]any {
 	return map[string]any{"name": name, "elasticsearchRef": map[string]any{"name": remote, "namespace": "ns2"}}
@@ -19,13 +19,13 @@ func entry(name, remote string) map[string]any {
 // object builds an Elasticsearch object holding entries and, when owners is
 // not empty, the ownership annotation as given.
 func object(owners string, entries ...map[string]any) *unstructured.Unstructured {
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	es.SetNamespace("ns1")
 	es.SetName("c1")
 	if owners != "" {
 		es.SetAnnotations(map[string]string{ownersKey: owners})
 	}
-	if err := linkrules.SetRemoteClusters(es, entries); err != nil {
+	if err := eckschema.SetRemoteClusters(es, entries); err != nil {
 		panic(err)
 	}
 	return es
@@ -38,7 +38,7 @@ type listState struct {
 
 func stateOf(t *testing.T, es *unstructured.Unstructured) listState {
 	t.Helper()
-	entries, err := linkrules.RemoteClusters(es)
+	entries, err := eckschema.RemoteClusters(es)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // An OwnerRecord is an annotation on an ECK object that maps keys (such as
@@ -103,4 +103,4 @@ func (r OwnerRecord) write(obj *unstructured.Unstructured, owners map[string]str
 // SettingsOwners records the aliases whose connection settings a flow 3
 // RemoteClusterSettings owns on a local cluster; entries read it to refuse
 // those aliases.
-var SettingsOwners = OwnerRecord{Annotation: linkrules.AnnotationRemoteClusterSettingsOwners, What: "remote cluster alias"}
+var SettingsOwners = OwnerRecord{Annotation: eckschema.AnnotationRemoteClusterSettingsOwners, What: "remote cluster alias"}

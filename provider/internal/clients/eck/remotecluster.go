@@ -8,7 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // RemoteClusters is spec.remoteClusters of an ECK Elasticsearch object,
@@ -16,7 +16,7 @@ import (
 var RemoteClusters = OwnedList{
 	Path:             []string{"spec", "remoteClusters"},
 	KeyField:         "name",
-	OwnersAnnotation: linkrules.AnnotationRemoteClusterOwners,
+	OwnersAnnotation: eckschema.AnnotationRemoteClusterOwners,
 	What:             "remote cluster alias",
 }
 

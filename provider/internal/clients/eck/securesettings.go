@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"strings"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // SecureSettings is spec.secureSettings of an ECK Elasticsearch object, keyed
@@ -14,7 +14,7 @@ import (
 var SecureSettings = OwnedList{
 	Path:             []string{"spec", "secureSettings"},
 	KeyField:         "secretName",
-	OwnersAnnotation: linkrules.AnnotationSecureSettingsOwners,
+	OwnersAnnotation: eckschema.AnnotationSecureSettingsOwners,
 	What:             "secure settings Secret",
 }
 

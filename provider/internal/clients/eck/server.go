@@ -6,20 +6,20 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // ServerClaims returns the claims on es's remote cluster server: uid of each
 // RemoteClusterServer to its "namespace/name".
 func ServerClaims(es *unstructured.Unstructured) (map[string]string, error) {
 	claims := map[string]string{}
-	raw, ok := es.GetAnnotations()[linkrules.AnnotationRemoteClusterServerClaims]
+	raw, ok := es.GetAnnotations()[eckschema.AnnotationRemoteClusterServerClaims]
 	if !ok || raw == "" {
 		return claims, nil
 	}
 	if err := json.Unmarshal([]byte(raw), &claims); err != nil {
 		return nil, fmt.Errorf("annotation %s on Elasticsearch %s is not a JSON object of uid to namespace/name: repair or remove it by hand",
-			linkrules.AnnotationRemoteClusterServerClaims, objectName(es))
+			eckschema.AnnotationRemoteClusterServerClaims, objectName(es))
 	}
 	return claims, nil
 }
@@ -42,11 +42,11 @@ func ClaimServer(es *unstructured.Unstructured, uid, owner string) (bool, error)
 		}
 		changed = true
 	}
-	if !linkrules.RemoteClusterServerEnabled(es) {
+	if !eckschema.RemoteClusterServerEnabled(es) {
 		if err := unstructured.SetNestedField(es.Object, true, "spec", "remoteClusterServer", "enabled"); err != nil {
 			return false, fmt.Errorf("cannot set spec.remoteClusterServer.enabled of Elasticsearch %s: %w", objectName(es), err)
 		}
-		setAnnotation(es, linkrules.AnnotationRemoteClusterServerEnabledBy, linkrules.RemoteClusterServerEnabledByEslink)
+		setAnnotation(es, eckschema.AnnotationRemoteClusterServerEnabledBy, eckschema.RemoteClusterServerEnabledByEslink)
 		changed = true
 	}
 	return changed, nil
@@ -55,7 +55,7 @@ func ClaimServer(es *unstructured.Unstructured, uid, owner string) (bool, error)
 // EnabledByEslink reports whether eslink turned es's remote cluster server
 // on (and nobody turned it off since).
 func EnabledByEslink(es *unstructured.Unstructured) bool {
-	return es.GetAnnotations()[linkrules.AnnotationRemoteClusterServerEnabledBy] == linkrules.RemoteClusterServerEnabledByEslink
+	return es.GetAnnotations()[eckschema.AnnotationRemoteClusterServerEnabledBy] == eckschema.RemoteClusterServerEnabledByEslink
 }
 
 // ReleaseServer removes the claim of uid. With disable, when no other claim
@@ -76,11 +76,11 @@ func ReleaseServer(es *unstructured.Unstructured, uid string, disable bool) (boo
 		}
 		changed = true
 	}
-	if disable && len(claims) == 0 && linkrules.RemoteClusterServerEnabled(es) && EnabledByEslink(es) {
+	if disable && len(claims) == 0 && eckschema.RemoteClusterServerEnabled(es) && EnabledByEslink(es) {
 		if err := unstructured.SetNestedField(es.Object, false, "spec", "remoteClusterServer", "enabled"); err != nil {
 			return false, fmt.Errorf("cannot set spec.remoteClusterServer.enabled of Elasticsearch %s: %w", objectName(es), err)
 		}
-		removeAnnotation(es, linkrules.AnnotationRemoteClusterServerEnabledBy)
+		removeAnnotation(es, eckschema.AnnotationRemoteClusterServerEnabledBy)
 		changed = true
 	}
 	return changed, nil
@@ -103,13 +103,13 @@ func removeAnnotation(es *unstructured.Unstructured, key string) {
 
 func setClaims(es *unstructured.Unstructured, claims map[string]string) error {
 	if len(claims) == 0 {
-		removeAnnotation(es, linkrules.AnnotationRemoteClusterServerClaims)
+		removeAnnotation(es, eckschema.AnnotationRemoteClusterServerClaims)
 		return nil
 	}
 	b, err := json.Marshal(claims)
 	if err != nil {
-		return fmt.Errorf("cannot encode annotation %s: %w", linkrules.AnnotationRemoteClusterServerClaims, err)
+		return fmt.Errorf("cannot encode annotation %s: %w", eckschema.AnnotationRemoteClusterServerClaims, err)
 	}
-	setAnnotation(es, linkrules.AnnotationRemoteClusterServerClaims, string(b))
+	setAnnotation(es, eckschema.AnnotationRemoteClusterServerClaims, string(b))
 	return nil
 }

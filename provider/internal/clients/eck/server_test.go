@@ -6,10 +6,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
-const claimsKey = linkrules.AnnotationRemoteClusterServerClaims
+const claimsKey = eckschema.AnnotationRemoteClusterServerClaims
 
 type serverState struct {
 	Server    map[string]any
@@ -18,7 +18,7 @@ type serverState struct {
 }
 
 func server(claims string, server map[string]any) *unstructured.Unstructured {
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	es.SetNamespace("ns2")
 	es.SetName("c2")
 	if claims != "" {
@@ -36,14 +36,14 @@ func byEslink(es *unstructured.Unstructured) *unstructured.Unstructured {
 	if a == nil {
 		a = map[string]string{}
 	}
-	a[linkrules.AnnotationRemoteClusterServerEnabledBy] = linkrules.RemoteClusterServerEnabledByEslink
+	a[eckschema.AnnotationRemoteClusterServerEnabledBy] = eckschema.RemoteClusterServerEnabledByEslink
 	es.SetAnnotations(a)
 	return es
 }
 
 func serverStateOf(es *unstructured.Unstructured) serverState {
 	m, _, _ := unstructured.NestedMap(es.Object, "spec", "remoteClusterServer")
-	return serverState{Server: m, Claims: es.GetAnnotations()[claimsKey], EnabledBy: es.GetAnnotations()[linkrules.AnnotationRemoteClusterServerEnabledBy]}
+	return serverState{Server: m, Claims: es.GetAnnotations()[claimsKey], EnabledBy: es.GetAnnotations()[eckschema.AnnotationRemoteClusterServerEnabledBy]}
 }
 
 func TestClaimServer(t *testing.T) {

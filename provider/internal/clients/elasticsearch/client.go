@@ -18,7 +18,7 @@ import (
 	es8 "github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // versionTTL bounds how long a cached server version is trusted, so that a
@@ -57,7 +57,7 @@ type Client struct {
 	identity string
 
 	mu        sync.Mutex
-	version   linkrules.Version
+	version   eckschema.Version
 	versionAt time.Time
 }
 
@@ -117,7 +117,7 @@ func (c *Client) URL() string { return c.url }
 // Version returns the server version, cached for an hour. It fails with
 // ReasonVersion when the server is older than 8.10, the first version with
 // cross-cluster API keys.
-func (c *Client) Version(ctx context.Context) (linkrules.Version, error) {
+func (c *Client) Version(ctx context.Context) (eckschema.Version, error) {
 	c.mu.Lock()
 	if !c.versionAt.IsZero() && c.now().Sub(c.versionAt) < versionTTL {
 		v := c.version
@@ -129,7 +129,7 @@ func (c *Client) Version(ctx context.Context) (linkrules.Version, error) {
 	const op = "read the Elasticsearch version"
 	res, err := c.es.Info(c.es.Info.WithContext(ctx))
 	if err != nil {
-		return linkrules.Version{}, classifyTransport(c.url, op, err)
+		return eckschema.Version{}, classifyTransport(c.url, op, err)
 	}
 	var info struct {
 		Version struct {
@@ -137,15 +137,15 @@ func (c *Client) Version(ctx context.Context) (linkrules.Version, error) {
 		} `json:"version"`
 	}
 	if err := decode(res, c.url, op, &info); err != nil {
-		return linkrules.Version{}, err
+		return eckschema.Version{}, err
 	}
-	v, err := linkrules.ParseVersion(info.Version.Number)
+	v, err := eckschema.ParseVersion(info.Version.Number)
 	if err != nil {
-		return linkrules.Version{}, fmt.Errorf("cannot %s at %s: %w", op, c.url, err)
+		return eckschema.Version{}, fmt.Errorf("cannot %s at %s: %w", op, c.url, err)
 	}
-	if v.Less(linkrules.MinAPIKeyVersion) {
+	if v.Less(eckschema.MinAPIKeyVersion) {
 		return v, &Error{Reason: ReasonVersion, Message: fmt.Sprintf(
-			"Elasticsearch %s at %s is below %s, the minimum for cross-cluster API keys; upgrade the cluster", v, c.url, linkrules.MinAPIKeyVersion)}
+			"Elasticsearch %s at %s is below %s, the minimum for cross-cluster API keys; upgrade the cluster", v, c.url, eckschema.MinAPIKeyVersion)}
 	}
 	c.mu.Lock()
 	c.version, c.versionAt = v, c.now()
@@ -155,14 +155,14 @@ func (c *Client) Version(ctx context.Context) (linkrules.Version, error) {
 
 // SupportsCertificateIdentity reports whether the server accepts
 // certificate_identity (9.3+).
-func SupportsCertificateIdentity(v linkrules.Version) bool {
-	return !v.Less(linkrules.CertificateIdentityVersion)
+func SupportsCertificateIdentity(v eckschema.Version) bool {
+	return !v.Less(eckschema.CertificateIdentityVersion)
 }
 
 // SupportsUpdateExpiration reports whether the server's cross-cluster key
 // update accepts expiration (8.13+).
-func SupportsUpdateExpiration(v linkrules.Version) bool {
-	return !v.Less(linkrules.UpdateExpirationVersion)
+func SupportsUpdateExpiration(v eckschema.Version) bool {
+	return !v.Less(eckschema.UpdateExpirationVersion)
 }
 
 // GetAPIKey returns the key with id, whatever its state. A missing key is an

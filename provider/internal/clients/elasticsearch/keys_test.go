@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -104,7 +104,7 @@ func TestUpdateExpiration(t *testing.T) {
 			if got := SupportsUpdateExpiration(v); got != tc.supported {
 				t.Fatalf("SupportsUpdateExpiration(%s) = %v, want %v", v, got, tc.supported)
 			}
-			if v.Less(linkrules.UpdateExpirationVersion) == tc.supported {
+			if v.Less(eckschema.UpdateExpirationVersion) == tc.supported {
 				t.Fatalf("UpdateExpirationVersion disagrees with SupportsUpdateExpiration for %s", v)
 			}
 			k, err := c.CreateCrossClusterAPIKey(ctx, CreateRequest{Name: "k", Access: testAccess(), Expiration: "30d"})

@@ -16,7 +16,7 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -132,20 +132,20 @@ func observedAccess(a *elasticsearch.Access) *esv1alpha1.CrossClusterAccess {
 
 // linkAccess maps key access onto the per-entry checks of the authorization
 // annotations: every entry's kind, index names and restricted indices.
-func linkAccess(in *esv1alpha1.CrossClusterAccess) []linkrules.AccessEntry {
+func linkAccess(in *esv1alpha1.CrossClusterAccess) []grants.AccessEntry {
 	if in == nil {
 		return nil
 	}
-	out := make([]linkrules.AccessEntry, 0, len(in.Search)+len(in.Replication))
+	out := make([]grants.AccessEntry, 0, len(in.Search)+len(in.Replication))
 	for i, s := range in.Search {
-		out = append(out, linkrules.AccessEntry{
-			Field: fmt.Sprintf("spec.forProvider.access.search[%d]", i), Kind: linkrules.AccessSearch, Names: s.Names,
+		out = append(out, grants.AccessEntry{
+			Field: fmt.Sprintf("spec.forProvider.access.search[%d]", i), Kind: grants.AccessSearch, Names: s.Names,
 			AllowRestrictedIndices: s.AllowRestrictedIndices != nil && *s.AllowRestrictedIndices,
 		})
 	}
 	for i, r := range in.Replication {
-		out = append(out, linkrules.AccessEntry{
-			Field: fmt.Sprintf("spec.forProvider.access.replication[%d]", i), Kind: linkrules.AccessReplication, Names: r.Names,
+		out = append(out, grants.AccessEntry{
+			Field: fmt.Sprintf("spec.forProvider.access.replication[%d]", i), Kind: grants.AccessReplication, Names: r.Names,
 			AllowRestrictedIndices: r.AllowRestrictedIndices != nil && *r.AllowRestrictedIndices,
 		})
 	}

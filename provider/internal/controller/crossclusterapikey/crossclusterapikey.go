@@ -36,7 +36,8 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/keylifetime"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/metrics"
@@ -71,7 +72,7 @@ const (
 type Options struct {
 	// MinKeyLifetime is how long a key serves, at the least, before it is
 	// replaced: spec.forProvider.expiration minus rotateBefore may not be
-	// shorter. Zero means linkrules.DefaultMinKeyLifetime.
+	// shorter. Zero means keylifetime.DefaultMinKeyLifetime.
 	MinKeyLifetime time.Duration
 	// Now is the clock rotation is judged by. Nil means time.Now.
 	Now func() time.Time
@@ -80,7 +81,7 @@ type Options struct {
 // Setup adds a controller that reconciles CrossClusterAPIKeys.
 func Setup(mgr ctrl.Manager, o controller.Options, ko Options) error {
 	if ko.MinKeyLifetime == 0 {
-		ko.MinKeyLifetime = linkrules.DefaultMinKeyLifetime
+		ko.MinKeyLifetime = keylifetime.DefaultMinKeyLifetime
 	}
 	if ko.Now == nil {
 		ko.Now = time.Now
@@ -167,7 +168,7 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		Cleanup:          deleting,
 		// Not status.authorizedCluster: a team that may write the status
 		// could forge it to reach a cluster that never granted it.
-		AllowedBefore: linkrules.KeyNamespaceRecorded,
+		AllowedBefore: eckschema.KeyNamespaceRecorded,
 	}
 	if !observeOnly(cr) {
 		req.Access = linkAccess(cr.Spec.ForProvider.Access)
@@ -274,14 +275,14 @@ func (c *connector) heldKeys(ctx context.Context, cluster, ns string) (exists, r
 		return false, false, nil
 	}
 	name := splitCluster(cluster)
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	if err := c.kube.Get(ctx, name, es); err != nil {
 		if kerrors.IsNotFound(err) {
 			return false, false, nil
 		}
 		return false, false, fmt.Errorf("cannot tell whether Elasticsearch %s holds keys: %w", cluster, err)
 	}
-	return true, linkrules.KeyNamespaceRecorded(es.GetAnnotations(), ns), nil
+	return true, eckschema.KeyNamespaceRecorded(es.GetAnnotations(), ns), nil
 }
 
 // splitCluster parses namespace/name.
@@ -294,7 +295,7 @@ func splitCluster(cluster string) types.NamespacedName {
 // namespace/name is gone, and with it every key it held.
 func (c *connector) clusterGone(ctx context.Context, cluster string) (bool, error) {
 	name := splitCluster(cluster)
-	err := c.kube.Get(ctx, name, linkrules.NewElasticsearch())
+	err := c.kube.Get(ctx, name, eckschema.NewElasticsearch())
 	if kerrors.IsNotFound(err) {
 		return true, nil
 	}
@@ -314,7 +315,7 @@ func (c *connector) movedFromStaying(ctx context.Context, cr *esv1alpha1.CrossCl
 		return nil
 	}
 	name := splitCluster(held)
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	if err := c.kube.Get(ctx, name, es); err != nil {
 		if kerrors.IsNotFound(err) {
 			return nil
@@ -377,7 +378,7 @@ type external struct {
 	publisher managed.LocalConnectionPublisher
 	es        keyWriter
 	keys      keyReader
-	version   linkrules.Version
+	version   eckschema.Version
 	// cluster is the ECK Elasticsearch object (namespace/name) that holds
 	// the keys, "" for a cluster reached by URL.
 	cluster     string

@@ -30,7 +30,8 @@ import (
 	"github.com/eslink/eslink/apis"
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -101,7 +102,7 @@ func newHarness(t *testing.T, opts esfake.Options, objs ...client.Object) *harne
 }
 
 // external is a fresh client, as Connect makes one for each reconcile.
-func (h *harness) external(v linkrules.Version) *external {
+func (h *harness) external(v eckschema.Version) *external {
 	return &external{kube: h.kube, secrets: h.kube, publisher: managed.NewAPILocalSecretPublisher(h.kube, h.kube.Scheme()),
 		es: h.es, keys: liveKeys{h.es}, version: v, record: event.NewNopRecorder(), log: logging.NewNopLogger(),
 		now: h.clock.Now, minLifetime: h.minLifetime}
@@ -898,7 +899,7 @@ func TestInvalidSpec(t *testing.T) {
 
 func TestObserveOnly(t *testing.T) {
 	ctx := context.Background()
-	local := linkrules.NewElasticsearch()
+	local := eckschema.NewElasticsearch()
 	local.SetNamespace("team-a")
 	local.SetName("cluster1")
 	h := newHarness(t, esfake.Options{}, local)
@@ -982,7 +983,7 @@ func TestObserveOnly(t *testing.T) {
 // (they belong to ECK's user) and monitor, not manage_security.
 func TestObserveOnlyLeastPrivilege(t *testing.T) {
 	ctx := context.Background()
-	local := linkrules.NewElasticsearch()
+	local := eckschema.NewElasticsearch()
 	local.SetNamespace("team-a")
 	local.SetName("cluster1")
 	for _, tc := range []struct {
@@ -1022,11 +1023,11 @@ func TestObserveOnlyLeastPrivilege(t *testing.T) {
 // for a local cluster its namespace may use.
 func TestObserveOnlyVisibility(t *testing.T) {
 	cluster := func(ns, name, allowed string) client.Object {
-		es := linkrules.NewElasticsearch()
+		es := eckschema.NewElasticsearch()
 		es.SetNamespace(ns)
 		es.SetName(name)
 		if allowed != "" {
-			es.SetAnnotations(map[string]string{linkrules.AnnotationAllowedNamespaces: allowed})
+			es.SetAnnotations(map[string]string{grants.AnnotationAllowedNamespaces: allowed})
 		}
 		return es
 	}

@@ -27,7 +27,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/eslink/eslink/apis"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	providerconfig "github.com/eslink/eslink/provider/internal/controller/config"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
 	"github.com/eslink/eslink/test/controlplane"
@@ -182,7 +182,7 @@ func (c *cluster) create(t *testing.T, objs ...client.Object) {
 // eckCluster creates an ECK Elasticsearch object that ECK's CRD accepts.
 func (c *cluster) eckCluster(t *testing.T, ns, name string, annotations map[string]string) {
 	t.Helper()
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	es.SetNamespace(ns)
 	es.SetName(name)
 	es.SetAnnotations(annotations)

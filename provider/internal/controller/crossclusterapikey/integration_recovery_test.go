@@ -19,7 +19,8 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -184,7 +185,7 @@ func (c *cluster) eckRemote(t *testing.T, opts esfake.Options, allowed string) *
 	}
 	r := &eckRemote{srv: newFakeES(t, opts), ns: c.namespace(t, "platform"), name: "cluster2"}
 	r.configName = "eck-" + r.ns
-	c.eckCluster(t, r.ns, r.name, map[string]string{linkrules.AnnotationAllowedNamespaces: allowed})
+	c.eckCluster(t, r.ns, r.name, map[string]string{grants.AnnotationAllowedNamespaces: allowed})
 	c.create(t,
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.name + "-es-elastic-user"}, Data: map[string][]byte{"elastic": []byte(eckElasticPass)}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.name + "-es-http-certs-public"}, Data: map[string][]byte{"ca.crt": r.srv.CACertPEM}},
@@ -227,7 +228,7 @@ func TestIntegrationCleanup(t *testing.T) {
 		c.create(t, r.key(team, "orders"))
 		id := meta.GetExternalName(c.waitReady(t, team, "orders"))
 
-		es := linkrules.NewElasticsearch()
+		es := eckschema.NewElasticsearch()
 		if err := c.kube.Get(ctx, types.NamespacedName{Namespace: r.ns, Name: r.name}, es); err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +236,7 @@ func TestIntegrationCleanup(t *testing.T) {
 		// (eslink.io/key-namespaces) stays, as a team cannot write it.
 		if err := controlplane.Update(ctx, c.kube, es, func() error {
 			a := es.GetAnnotations()
-			a[linkrules.AnnotationAllowedNamespaces] = "someone-else"
+			a[grants.AnnotationAllowedNamespaces] = "someone-else"
 			es.SetAnnotations(a)
 			return nil
 		}); err != nil {
@@ -314,7 +315,7 @@ func TestIntegrationCleanup(t *testing.T) {
 		r := c.eckRemote(t, esfake.Options{}, team)
 		c.create(t, r.key(team, "orders"))
 		c.waitReady(t, team, "orders")
-		es := linkrules.NewElasticsearch()
+		es := eckschema.NewElasticsearch()
 		es.SetNamespace(r.ns)
 		es.SetName(r.name)
 		if err := c.kube.Delete(ctx, es); err != nil {

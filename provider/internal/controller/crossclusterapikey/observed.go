@@ -14,7 +14,8 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -167,7 +168,7 @@ func (e *external) visible(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKe
 	if lns == "" || lname == "" {
 		return false, nil
 	}
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	if err := e.kube.Get(ctx, types.NamespacedName{Namespace: lns, Name: lname}, es); err != nil {
 		if kerrors.IsNotFound(err) {
 			return false, nil
@@ -177,6 +178,6 @@ func (e *external) visible(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKe
 		e.log.Debug("Cannot read the local cluster an observed key was made for", "key", k.ID, "error", err)
 		return false, fmt.Errorf("cannot tell which keys namespace %s may see for %s: reading a local cluster failed, retrying", ns, ref(cr))
 	}
-	t := linkrules.Target{Namespace: lns, Name: lname, Annotations: es.GetAnnotations()}
-	return linkrules.AuthorizeNamespace(ns, t, linkrules.RoleLocal) == nil, nil
+	t := grants.Target{Namespace: lns, Name: lname, Annotations: es.GetAnnotations()}
+	return grants.AuthorizeNamespace(ns, t, grants.RoleLocal) == nil, nil
 }

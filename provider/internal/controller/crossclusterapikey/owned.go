@@ -14,7 +14,8 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/keylifetime"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/metrics"
 )
@@ -91,8 +92,8 @@ func (e *external) checkOwnedSpec(cr *esv1alpha1.CrossClusterAPIKey) error {
 	if p.RotateBefore != nil {
 		rb = *p.RotateBefore
 	}
-	fields := linkrules.KeyLifetimeFields{Expiration: "spec.forProvider.expiration", RotateBefore: "spec.forProvider.rotateBefore"}
-	return linkrules.CheckKeyLifetime(fields, exp, rb, e.minLifetime, "the provider's --min-key-lifetime")
+	fields := keylifetime.KeyLifetimeFields{Expiration: "spec.forProvider.expiration", RotateBefore: "spec.forProvider.rotateBefore"}
+	return keylifetime.CheckKeyLifetime(fields, exp, rb, e.minLifetime, "the provider's --min-key-lifetime")
 }
 
 func (e *external) observeOwned(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (managed.ExternalObservation, error) {
@@ -355,7 +356,7 @@ func (e *external) checkCertificateIdentity(ci *string) error {
 	if ci != nil && !elasticsearch.SupportsCertificateIdentity(e.version) {
 		return &elasticsearch.Error{Reason: elasticsearch.ReasonVersion, Message: fmt.Sprintf(
 			"spec.forProvider.certificateIdentity needs Elasticsearch %s or later, but %s runs %s: remove the field or upgrade",
-			linkrules.CertificateIdentityVersion, e.es.URL(), e.version)}
+			eckschema.CertificateIdentityVersion, e.es.URL(), e.version)}
 	}
 	return nil
 }
@@ -574,7 +575,7 @@ func controlledBy(p published, cr *esv1alpha1.CrossClusterAPIKey) bool {
 // recordNamespace records the resource's namespace on the Elasticsearch
 // object that holds its keys, before the namespace's first key there: the
 // proof that lets its deletion invalidate them after the grant was
-// revoked (see linkrules.AnnotationKeyNamespaces). A namespace already
+// revoked (see eckschema.AnnotationKeyNamespaces). A namespace already
 // recorded costs one read.
 func (e *external) recordNamespace(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) error {
 	if e.cluster == "" {
@@ -582,25 +583,25 @@ func (e *external) recordNamespace(ctx context.Context, cr *esv1alpha1.CrossClus
 	}
 	name := splitCluster(e.cluster)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		es := linkrules.NewElasticsearch()
+		es := eckschema.NewElasticsearch()
 		if err := e.kube.Get(ctx, name, es); err != nil {
 			return err
 		}
 		a := es.GetAnnotations()
-		if linkrules.KeyNamespaceRecorded(a, cr.GetNamespace()) {
+		if eckschema.KeyNamespaceRecorded(a, cr.GetNamespace()) {
 			return nil
 		}
 		orig := es.DeepCopy()
 		if a == nil {
 			a = map[string]string{}
 		}
-		a[linkrules.AnnotationKeyNamespaces] = linkrules.WithKeyNamespace(a[linkrules.AnnotationKeyNamespaces], cr.GetNamespace())
+		a[eckschema.AnnotationKeyNamespaces] = eckschema.WithKeyNamespace(a[eckschema.AnnotationKeyNamespaces], cr.GetNamespace())
 		es.SetAnnotations(a)
 		return e.kube.Patch(ctx, es, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
 	})
 	if err != nil {
 		return fmt.Errorf("cannot record namespace %s in annotation %s of Elasticsearch %s before creating a key for %s: %w",
-			cr.GetNamespace(), linkrules.AnnotationKeyNamespaces, e.cluster, ref(cr), err)
+			cr.GetNamespace(), eckschema.AnnotationKeyNamespaces, e.cluster, ref(cr), err)
 	}
 	return nil
 }

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/keylifetime"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -20,7 +20,7 @@ func nextRotation(cr *esv1alpha1.CrossClusterAPIKey, key *elasticsearch.APIKey, 
 	if rb == nil || key.Expiration == nil {
 		return nil, nil
 	}
-	before, err := linkrules.ParseDuration("spec.forProvider.rotateBefore", *rb)
+	before, err := keylifetime.ParseDuration("spec.forProvider.rotateBefore", *rb)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -99,10 +99,10 @@ func (s *keySnapshots) writer(es *elasticsearch.Client) keyWriter {
 // read of the keys is: otherwise a remote that is down when the provider
 // starts, or when the cached version expires, would cost a GET / per
 // resource and poll.
-func (s *keySnapshots) version(ctx context.Context, es *elasticsearch.Client) (linkrules.Version, error) {
+func (s *keySnapshots) version(ctx context.Context, es *elasticsearch.Client) (eckschema.Version, error) {
 	r := s.remote(es)
 	if err := r.versionFailure(s.clock(), s.ttl); err != nil {
-		return linkrules.Version{}, err
+		return eckschema.Version{}, err
 	}
 	at := s.clock()
 	v, err := es.Version(ctx)
@@ -114,7 +114,7 @@ func (s *keySnapshots) version(ctx context.Context, es *elasticsearch.Client) (l
 }
 
 // version reads es's version through the snapshots, if there are any.
-func (c *connector) version(ctx context.Context, es *elasticsearch.Client) (linkrules.Version, error) {
+func (c *connector) version(ctx context.Context, es *elasticsearch.Client) (eckschema.Version, error) {
 	if c.snapshots == nil {
 		return es.Version(ctx)
 	}

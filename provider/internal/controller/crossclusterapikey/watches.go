@@ -21,7 +21,7 @@ import (
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 )
 
@@ -50,7 +50,7 @@ func watch(mgr ctrl.Manager, b *builder.Builder, log logging.Logger) (*builder.B
 	d := &dependents{cache: mgr.GetCache(), log: log}
 	return b.
 		For(&esv1alpha1.CrossClusterAPIKey{}, builder.WithPredicates(resource.DesiredStateChanged())).
-		Watches(linkrules.NewElasticsearch(), handler.Funcs{
+		Watches(eckschema.NewElasticsearch(), handler.Funcs{
 			CreateFunc: func(ctx context.Context, e event.CreateEvent, q queue) { d.target(ctx, q, e.Object) },
 			UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) {
 				if grantsOrExistence(e.ObjectOld, e.ObjectNew) {
@@ -65,7 +65,7 @@ func watch(mgr ctrl.Manager, b *builder.Builder, log logging.Logger) (*builder.B
 			UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) { d.eckKeys(ctx, q, e.ObjectOld, e.ObjectNew) },
 			DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q queue) { d.eckKeys(ctx, q, e.Object, nil) },
 		}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
-			return o.GetLabels()[linkrules.LabelECKType] == linkrules.ECKTypeRemoteAPIKeys
+			return o.GetLabels()[eckschema.LabelECKType] == eckschema.ECKTypeRemoteAPIKeys
 		}))), nil
 }
 
@@ -178,11 +178,11 @@ func (d *dependents) target(ctx context.Context, q queue, es client.Object) {
 // record differs between two versions of a keystore Secret (nil when it did
 // not exist).
 func (d *dependents) eckKeys(ctx context.Context, q queue, old, cur client.Object) {
-	records := func(o client.Object) map[string]linkrules.ECKRemoteAPIKey {
+	records := func(o client.Object) map[string]eckschema.ECKRemoteAPIKey {
 		if o == nil {
 			return nil
 		}
-		r, err := linkrules.ECKRemoteAPIKeys(o.GetAnnotations())
+		r, err := eckschema.ECKRemoteAPIKeys(o.GetAnnotations())
 		if err != nil {
 			// Only ECK writes the record; the poll reports what it finds.
 			return nil
@@ -194,15 +194,15 @@ func (d *dependents) eckKeys(ctx context.Context, q queue, old, cur client.Objec
 	if secret == nil {
 		secret = old
 	}
-	cluster := secret.GetLabels()[linkrules.LabelECKClusterName]
+	cluster := secret.GetLabels()[eckschema.LabelECKClusterName]
 	for alias, r := range c {
 		if prev, ok := o[alias]; !ok || prev != r {
-			d.enqueue(ctx, q, indexName, linkrules.ECKKeyName(secret.GetNamespace(), cluster, alias))
+			d.enqueue(ctx, q, indexName, eckschema.ECKKeyName(secret.GetNamespace(), cluster, alias))
 		}
 	}
 	for alias := range o {
 		if _, ok := c[alias]; !ok {
-			d.enqueue(ctx, q, indexName, linkrules.ECKKeyName(secret.GetNamespace(), cluster, alias))
+			d.enqueue(ctx, q, indexName, eckschema.ECKKeyName(secret.GetNamespace(), cluster, alias))
 		}
 	}
 }

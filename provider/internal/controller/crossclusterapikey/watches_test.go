@@ -20,7 +20,7 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // TestWatchesMapChanges: a change reaches the keys it concerns through the
@@ -58,7 +58,7 @@ func TestWatchesMapChanges(t *testing.T) {
 	}{
 		"ElasticsearchObject": {
 			run: func(ctx context.Context, q queue) {
-				es := linkrules.NewElasticsearch()
+				es := eckschema.NewElasticsearch()
 				es.SetNamespace("ns2")
 				es.SetName("cluster2")
 				d.target(ctx, q, es)
@@ -106,8 +106,8 @@ func TestWatchesMapChanges(t *testing.T) {
 // sees it.
 func keystore(records string) client.Object {
 	return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
-		Namespace: "ns1", Name: "cluster1" + linkrules.ECKRemoteAPIKeysSecretSuffix,
-		Labels:      map[string]string{linkrules.LabelECKType: linkrules.ECKTypeRemoteAPIKeys, linkrules.LabelECKClusterName: "cluster1"},
-		Annotations: map[string]string{linkrules.AnnotationECKRemoteAPIKeys: records},
+		Namespace: "ns1", Name: "cluster1" + eckschema.ECKRemoteAPIKeysSecretSuffix,
+		Labels:      map[string]string{eckschema.LabelECKType: eckschema.ECKTypeRemoteAPIKeys, eckschema.LabelECKClusterName: "cluster1"},
+		Annotations: map[string]string{eckschema.AnnotationECKRemoteAPIKeys: records},
 	}}
 }

@@ -12,7 +12,7 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
 	"github.com/eslink/eslink/test/controlplane"
@@ -56,7 +56,7 @@ func TestConnectivity(t *testing.T) {
 	}
 
 	mg := &v1alpha1.RemoteClusterConnectivity{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "logs", Labels: map[string]string{linkrules.LabelComposite: "logs-link"}},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "logs", Labels: map[string]string{eckschema.LabelComposite: "logs-link"}},
 		Spec: v1alpha1.RemoteClusterConnectivitySpec{
 			ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: "ProviderConfig", Name: "eck"}},
 			ForProvider:         v1alpha1.RemoteClusterConnectivityParameters{ElasticsearchRef: commonv1alpha1.ElasticsearchReference{Name: "c1"}, Alias: "logs"},
@@ -84,7 +84,7 @@ func TestConnectivity(t *testing.T) {
 	}
 	es := h.GetES(t, ns, "c1")
 	if err := controlplane.Update(context.Background(), h.Kube, es, func() error {
-		es.SetAnnotations(map[string]string{linkrules.AnnotationAliasOwners: `{"logs":"` + ns + `/logs-link"}`})
+		es.SetAnnotations(map[string]string{eckschema.AnnotationAliasOwners: `{"logs":"` + ns + `/logs-link"}`})
 		return nil
 	}); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
@@ -106,7 +106,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterConnec
 		mg.Status.AtProvider = v1alpha1.RemoteClusterConnectivityObservation{}
 		setReady(mg, corev1.ConditionFalse, ReasonNotOwned, fmt.Sprintf(
 			"spec.forProvider.alias: alias %s is not configured on Elasticsearch %s/%s by this resource's link: a RemoteClusterConnectivity reports only an alias that a piece of its own link (same namespace and label %s) wired there; create the link, or wait for its pieces",
-			alias, local.GetNamespace(), local.GetName(), linkrules.LabelComposite))
+			alias, local.GetNamespace(), local.GetName(), eckschema.LabelComposite))
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
 	}
 	info, err := e.es.RemoteInfo(ctx)

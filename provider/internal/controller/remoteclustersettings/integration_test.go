@@ -13,7 +13,7 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
@@ -87,7 +87,7 @@ func TestOwnedSettings(t *testing.T) {
 	}
 	ecktest.WaitFor(t, "the alias set and owned", func() (bool, string) {
 		got := aliasSettings(srv)
-		owner := h.GetES(t, ns, "c1").GetAnnotations()[linkrules.AnnotationRemoteClusterSettingsOwners]
+		owner := h.GetES(t, ns, "c1").GetAnnotations()[eckschema.AnnotationRemoteClusterSettingsOwners]
 		return cmp.Equal(want, got) && ready(t, h, mg).Status == corev1.ConditionTrue && owner != "", fmt.Sprintf("%v, owners %s", got, owner)
 	})
 	drifted := "evil.example.com"
@@ -101,7 +101,7 @@ func TestOwnedSettings(t *testing.T) {
 	}
 	ecktest.WaitFor(t, "the alias nulled and released", func() (bool, string) {
 		got := aliasSettings(srv)
-		_, owned := h.GetES(t, ns, "c1").GetAnnotations()[linkrules.AnnotationRemoteClusterSettingsOwners]
+		_, owned := h.GetES(t, ns, "c1").GetAnnotations()[eckschema.AnnotationRemoteClusterSettingsOwners]
 		return len(got) == 0 && !owned, fmt.Sprintf("%v, owned %v", got, owned)
 	})
 }
@@ -118,7 +118,7 @@ func TestRefusedAliases(t *testing.T) {
 		reason      xpv2.ConditionReason
 	}{
 		"ByHand":           {before: map[string]*string{"cluster.remote.logs.seeds": &handSeeds}, reason: eck.ReasonEntryConflict},
-		"ByECK":            {annotations: map[string]string{linkrules.AnnotationECKManagedRemoteClusters: "other,logs"}, reason: eck.ReasonEntryConflict},
+		"ByECK":            {annotations: map[string]string{eckschema.AnnotationECKManagedRemoteClusters: "other,logs"}, reason: eck.ReasonEntryConflict},
 		"RemoteNotGranted": {remoteNS: true, reason: eck.ReasonNotAuthorized},
 	}
 	for name, tc := range cases {

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // A NewConnector returns the connector of a kind, given the manager's
@@ -68,7 +68,7 @@ func Setup[T resource.Managed](mgr ctrl.Manager, o controller.Options, gvk schem
 		if err != nil {
 			return err
 		}
-		b = b.Watches(linkrules.NewElasticsearch(), onElasticsearch)
+		b = b.Watches(eckschema.NewElasticsearch(), onElasticsearch)
 	}
 	return b.Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }

@@ -37,7 +37,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/eslink/eslink/apis"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/kube"
 	"github.com/eslink/eslink/test/controlplane"
 )
@@ -161,7 +161,7 @@ type countingClient struct {
 }
 
 func (c *countingClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if u, ok := obj.(*unstructured.Unstructured); ok && u.GroupVersionKind() == linkrules.ElasticsearchGVK {
+	if u, ok := obj.(*unstructured.Unstructured); ok && u.GroupVersionKind() == eckschema.ElasticsearchGVK {
 		c.log.ESReads.Add(1)
 	}
 	return c.Client.Get(ctx, key, obj, opts...)
@@ -327,7 +327,7 @@ func (h *Harness) Namespace(t *testing.T, prefix string) string {
 // accepts, with the given annotations and extra spec fields.
 func (h *Harness) Elasticsearch(t *testing.T, ns, name, version string, annotations map[string]string, spec map[string]any) *unstructured.Unstructured {
 	t.Helper()
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	es.SetNamespace(ns)
 	es.SetName(name)
 	es.SetAnnotations(annotations)
@@ -348,7 +348,7 @@ func (h *Harness) Elasticsearch(t *testing.T, ns, name, version string, annotati
 // GetES reads the ECK object ns/name.
 func (h *Harness) GetES(t *testing.T, ns, name string) *unstructured.Unstructured {
 	t.Helper()
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, es); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -92,7 +92,7 @@ func (h *Harness) GetSecret(t *testing.T, ns, name string) *corev1.Secret {
 func (h *Harness) TransportCA(t *testing.T, ns, name string) []byte {
 	t.Helper()
 	ca := NewCA(t, name+" transport CA")
-	h.Secret(t, ns, linkrules.TransportCAPublicSecret(name), map[string][]byte{linkrules.TransportCAKey: ca})
+	h.Secret(t, ns, eckschema.TransportCAPublicSecret(name), map[string][]byte{eckschema.TransportCAKey: ca})
 	return ca
 }
 

@@ -16,7 +16,8 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
 	"github.com/eslink/eslink/test/controlplane"
@@ -52,8 +53,8 @@ const link = "logs-link"
 // alias logs: credentials are delivered only then.
 func settingsOfLink(ns string, annotations map[string]string) map[string]string {
 	out := map[string]string{
-		linkrules.AnnotationAliasOwners:                 `{"logs":"` + ns + "/" + link + `"}`,
-		linkrules.AnnotationRemoteClusterSettingsOwners: `{"logs":"uid-of-the-settings"}`,
+		eckschema.AnnotationAliasOwners:                 `{"logs":"` + ns + "/" + link + `"}`,
+		eckschema.AnnotationRemoteClusterSettingsOwners: `{"logs":"uid-of-the-settings"}`,
 	}
 	for k, v := range annotations {
 		out[k] = v
@@ -63,7 +64,7 @@ func settingsOfLink(ns string, annotations map[string]string) map[string]string 
 
 func credentials(ns, local string) *v1alpha1.RemoteClusterCredentials {
 	return &v1alpha1.RemoteClusterCredentials{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "logs-credentials", Labels: map[string]string{linkrules.LabelComposite: link}},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "logs-credentials", Labels: map[string]string{eckschema.LabelComposite: link}},
 		Spec: v1alpha1.RemoteClusterCredentialsSpec{ForProvider: v1alpha1.RemoteClusterCredentialsParameters{
 			ElasticsearchRef: commonv1alpha1.ElasticsearchReference{Name: local},
 			Alias:            "logs",
@@ -164,7 +165,7 @@ func TestDeliverAndRotate(t *testing.T) {
 	ecktest.WaitFor(t, "the entry and the Secret removed", func() (bool, string) {
 		es := h.GetES(t, ns, "c1")
 		ss := secureSettings(t, h, ns, "c1")
-		_, owned := es.GetAnnotations()[linkrules.AnnotationSecureSettingsOwners]
+		_, owned := es.GetAnnotations()[eckschema.AnnotationSecureSettingsOwners]
 		return cmp.Equal([]any{handWritten}, ss) && !owned && h.GetSecret(t, ns, secret) == nil,
 			fmt.Sprintf("secureSettings %v, owners annotation %v, Secret %v", ss, owned, h.GetSecret(t, ns, secret) != nil)
 	})
@@ -192,7 +193,7 @@ func TestRefused(t *testing.T) {
 		// settings: the cluster would send the key wherever they point.
 		"SettingsNotOfTheLink": {reason: ReasonWaitingForSettings},
 		"AliasOfAnotherLink": {
-			annotations: map[string]string{linkrules.AnnotationAliasOwners: `{"logs":"elsewhere/other-link"}`, linkrules.AnnotationRemoteClusterSettingsOwners: `{"logs":"uid-other"}`},
+			annotations: map[string]string{eckschema.AnnotationAliasOwners: `{"logs":"elsewhere/other-link"}`, eckschema.AnnotationRemoteClusterSettingsOwners: `{"logs":"uid-other"}`},
 			reason:      eck.ReasonEntryConflict,
 		},
 	}
@@ -234,9 +235,9 @@ func TestRefused(t *testing.T) {
 func TestFileBased(t *testing.T) {
 	h := ecktest.Start(t, 2, Setup)
 	ns := h.Namespace(t, "filebased")
-	h.Elasticsearch(t, ns, "c1", "9.5.0", settingsOfLink(ns, map[string]string{linkrules.AnnotationFileBasedSecureSettings: "true"}), nil)
+	h.Elasticsearch(t, ns, "c1", "9.5.0", settingsOfLink(ns, map[string]string{eckschema.AnnotationFileBasedSecureSettings: "true"}), nil)
 	srv := h.LocalAPI(t, ns, "c1", esfake.Options{Version: "9.5.0"})
-	h.Secret(t, ns, linkrules.FileSettingsSecret("c1"), map[string][]byte{"settings.json": []byte(`{"metadata":{"version":"1000","compatibility":"8.6.1"},"state":{}}`)})
+	h.Secret(t, ns, eckschema.FileSettingsSecret("c1"), map[string][]byte{"settings.json": []byte(`{"metadata":{"version":"1000","compatibility":"8.6.1"},"state":{}}`)})
 	publishKey(t, h, ns, "KEY1aaaaaaaaaaaaaaaa")
 	mg := credentials(ns, "c1")
 	mg.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: "ProviderConfig", Name: "eck"}
@@ -277,7 +278,7 @@ func TestCleanupAfterRevokedGrant(t *testing.T) {
 	h := ecktest.Start(t, 1, Setup)
 	ns := h.Namespace(t, "team")
 	esNS := h.Namespace(t, "platform")
-	h.Elasticsearch(t, esNS, "c1", "9.3.2", settingsOfLink(ns, map[string]string{linkrules.AnnotationAllowedNamespaces: ns}), nil)
+	h.Elasticsearch(t, esNS, "c1", "9.3.2", settingsOfLink(ns, map[string]string{grants.AnnotationAllowedNamespaces: ns}), nil)
 	publishKey(t, h, ns, "KEY1aaaaaaaaaaaaaaaa")
 	mg := credentials(ns, "c1")
 	mg.Spec.ForProvider.ElasticsearchRef.Namespace = esNS
@@ -290,7 +291,7 @@ func TestCleanupAfterRevokedGrant(t *testing.T) {
 	es := h.GetES(t, esNS, "c1")
 	if err := controlplane.Update(context.Background(), h.Kube, es, func() error {
 		a := es.GetAnnotations()
-		delete(a, linkrules.AnnotationAllowedNamespaces)
+		delete(a, grants.AnnotationAllowedNamespaces)
 		es.SetAnnotations(a)
 		return nil
 	}); err != nil {

@@ -31,7 +31,7 @@ import (
 
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
@@ -157,7 +157,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 	at := &mg.Status.AtProvider
 	at.SecretName = name
 	at.Delivery, at.RestartsOnChange = v1alpha1.DeliveryKeystore, true
-	fileBased := linkrules.FileBasedSecureSettings(local)
+	fileBased := eckschema.FileBasedSecureSettings(local)
 	if fileBased {
 		at.Delivery, at.RestartsOnChange = v1alpha1.DeliveryFileBased, false
 	}
@@ -229,7 +229,7 @@ func (e *external) observeTakeUp(ctx context.Context, mg *v1alpha1.RemoteCluster
 	// The entry names the delivered key, so once ECK has reconciled this
 	// generation the keystore it built, or the file-based settings it
 	// wrote, hold it.
-	if ok, _ := linkrules.Reconciled(local); !ok {
+	if ok, _ := eckschema.Reconciled(local); !ok {
 		return nil
 	}
 	if fileBased {
@@ -253,7 +253,7 @@ func (e *external) fileSettingsApplied(ctx context.Context, mg *v1alpha1.RemoteC
 			local.GetNamespace(), local.GetName())})
 	}
 	s := &corev1.Secret{}
-	nn := types.NamespacedName{Namespace: local.GetNamespace(), Name: linkrules.FileSettingsSecret(local.GetName())}
+	nn := types.NamespacedName{Namespace: local.GetNamespace(), Name: eckschema.FileSettingsSecret(local.GetName())}
 	if err := e.kube.Get(ctx, nn, s); err != nil {
 		if kerrors.IsNotFound(err) {
 			return false, nil
@@ -327,7 +327,7 @@ func settingsOurs(local *unstructured.Unstructured, mg *v1alpha1.RemoteClusterCr
 	}
 	return &waitError{msg: fmt.Sprintf(
 		"%s: waiting for this link's RemoteClusterSettings (label %s=%s) to set the connection settings of alias %s on Elasticsearch %s/%s: credentials are delivered only to an alias whose settings the same link set",
-		fieldAlias, linkrules.LabelComposite, mg.GetLabels()[linkrules.LabelComposite], alias, local.GetNamespace(), local.GetName())}
+		fieldAlias, eckschema.LabelComposite, mg.GetLabels()[eckschema.LabelComposite], alias, local.GetNamespace(), local.GetName())}
 }
 
 // waitError says the key to deliver is not published yet.
@@ -457,7 +457,7 @@ func (e *external) writeSecret(ctx context.Context, mg *v1alpha1.RemoteClusterCr
 			},
 			// Deleted with the local cluster, like ECK's own Secrets.
 			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: linkrules.ElasticsearchGVK.GroupVersion().String(), Kind: linkrules.ElasticsearchGVK.Kind,
+				APIVersion: eckschema.ElasticsearchGVK.GroupVersion().String(), Kind: eckschema.ElasticsearchGVK.Kind,
 				Name: local.GetName(), UID: local.GetUID(), BlockOwnerDeletion: ptr.To(false),
 			}},
 		}, Type: corev1.SecretTypeOpaque, Data: data}

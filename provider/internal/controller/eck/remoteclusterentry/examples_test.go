@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/yaml"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclusterserver"
 	"github.com/eslink/eslink/test/controlplane"
 )
@@ -71,13 +71,13 @@ func TestExamples(t *testing.T) {
 	}
 	var aliases []string
 	for _, e := range h.remoteClusters(t, "ns1", "cluster1") {
-		aliases = append(aliases, linkrules.EntryName(e))
+		aliases = append(aliases, eckschema.EntryName(e))
 	}
 	slices.Sort(aliases)
 	if diff := cmp.Diff([]string{"archive", "legacy", "logs"}, aliases); diff != "" {
 		t.Errorf("cluster1 aliases: -want +got:\n%s", diff)
 	}
-	if !linkrules.RemoteClusterServerEnabled(h.GetES(t, "ns2", "cluster2")) {
+	if !eckschema.RemoteClusterServerEnabled(h.GetES(t, "ns2", "cluster2")) {
 		t.Error("cluster2's remote cluster server is not enabled")
 	}
 }

@@ -14,19 +14,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
 )
 
 // fakeES builds an Elasticsearch object for the fake client.
 func fakeES(ns, name, version string, annotations map[string]string, entries ...map[string]any) *unstructured.Unstructured {
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	es.SetNamespace(ns)
 	es.SetName(name)
 	es.SetAnnotations(annotations)
 	_ = unstructured.SetNestedField(es.Object, version, "spec", "version")
-	_ = linkrules.SetRemoteClusters(es, entries)
+	_ = eckschema.SetRemoteClusters(es, entries)
 	return es
 }
 
@@ -41,14 +42,14 @@ func unitEntry(deleting bool) *v1alpha1.RemoteClusterEntry {
 }
 
 var (
-	grantAll = map[string]string{linkrules.AnnotationAllowedNamespaces: "*"}
-	owned    = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationRemoteClusterOwners: `{"logs":"u1"}`,
-		linkrules.AnnotationAliasOwners: `{"logs":"team/uid:u1"}`}
+	grantAll = map[string]string{grants.AnnotationAllowedNamespaces: "*"}
+	owned    = map[string]string{grants.AnnotationAllowedNamespaces: "*", eckschema.AnnotationRemoteClusterOwners: `{"logs":"u1"}`,
+		eckschema.AnnotationAliasOwners: `{"logs":"team/uid:u1"}`}
 	// ownedUnclaimed is an entry written before aliases had one owner.
-	ownedUnclaimed = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationRemoteClusterOwners: `{"logs":"u1"}`}
+	ownedUnclaimed = map[string]string{grants.AnnotationAllowedNamespaces: "*", eckschema.AnnotationRemoteClusterOwners: `{"logs":"u1"}`}
 	// aliasElsewhere is an alias another namespace's link owns.
-	aliasElsewhere = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationAliasOwners: `{"logs":"team-b/their-link"}`}
-	ownedElse      = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationRemoteClusterOwners: `{"logs":"u2"}`}
+	aliasElsewhere = map[string]string{grants.AnnotationAllowedNamespaces: "*", eckschema.AnnotationAliasOwners: `{"logs":"team-b/their-link"}`}
+	ownedElse      = map[string]string{grants.AnnotationAllowedNamespaces: "*", eckschema.AnnotationRemoteClusterOwners: `{"logs":"u2"}`}
 )
 
 func desiredEntry(t *testing.T) map[string]any {
@@ -126,7 +127,7 @@ func TestObserve(t *testing.T) {
 		},
 		"DeletingOwned": {
 			// No grant needed to remove our own entry.
-			objs:     []client.Object{fakeES("ns1", "c1", "9.3.2", map[string]string{linkrules.AnnotationRemoteClusterOwners: `{"logs":"u1"}`}, want)},
+			objs:     []client.Object{fakeES("ns1", "c1", "9.3.2", map[string]string{eckschema.AnnotationRemoteClusterOwners: `{"logs":"u1"}`}, want)},
 			deleting: true,
 			want:     managed.ExternalObservation{ResourceExists: true},
 		},
@@ -147,7 +148,7 @@ func TestObserve(t *testing.T) {
 		},
 		"CertificateModelGranted": {
 			objs: []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll),
-				fakeES("ns2", "c2", "9.3.2", map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationAllowedAccess: "search,certificate"})},
+				fakeES("ns2", "c2", "9.3.2", map[string]string{grants.AnnotationAllowedNamespaces: "*", grants.AnnotationAllowedAccess: "search,certificate"})},
 			cert: true,
 			want: managed.ExternalObservation{},
 		},
@@ -206,9 +207,9 @@ func TestCreateAndDelete(t *testing.T) {
 	hand := map[string]any{"name": "by-hand", "elasticsearchRef": map[string]any{"name": "x", "namespace": "ns2"}}
 	other := map[string]any{"name": "other", "elasticsearchRef": map[string]any{"name": "c2", "namespace": "ns2"}}
 	ann := func(owners string) map[string]string {
-		m := map[string]string{linkrules.AnnotationAllowedNamespaces: "*"}
+		m := map[string]string{grants.AnnotationAllowedNamespaces: "*"}
 		if owners != "" {
-			m[linkrules.AnnotationRemoteClusterOwners] = owners
+			m[eckschema.AnnotationRemoteClusterOwners] = owners
 		}
 		return m
 	}
@@ -218,12 +219,12 @@ func TestCreateAndDelete(t *testing.T) {
 	).Build()
 	e := &external{es: eck.NewClient(kube, kube), record: &ecktest.Recorder{}}
 	state := func() ([]map[string]any, string) {
-		es := linkrules.NewElasticsearch()
+		es := eckschema.NewElasticsearch()
 		if err := kube.Get(context.Background(), types.NamespacedName{Namespace: "ns1", Name: "c1"}, es); err != nil {
 			t.Fatal(err)
 		}
-		entries, _ := linkrules.RemoteClusters(es)
-		return entries, es.GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]
+		entries, _ := eckschema.RemoteClusters(es)
+		return entries, es.GetAnnotations()[eckschema.AnnotationRemoteClusterOwners]
 	}
 
 	if _, err := e.Create(context.Background(), unitEntry(false)); err != nil {

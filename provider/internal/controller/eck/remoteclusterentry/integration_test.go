@@ -21,7 +21,8 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/test/controlplane"
 )
@@ -89,7 +90,7 @@ func (h *harness) waitGone(t *testing.T, ns, name string) {
 
 func (h *harness) remoteClusters(t *testing.T, ns, name string) []map[string]any {
 	t.Helper()
-	entries, err := linkrules.RemoteClusters(h.GetES(t, ns, name))
+	entries, err := eckschema.RemoteClusters(h.GetES(t, ns, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,61 +125,61 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}{
 		"SameNamespace": {sameNamespace: true, access: search("logs-*")},
 		"GrantedNamespace": {
-			localAnn:  ann(linkrules.AnnotationAllowedNamespaces, "team-x, {ns}"),
-			remoteAnn: ann(linkrules.AnnotationAllowedNamespaces, "{ns}"),
+			localAnn:  ann(grants.AnnotationAllowedNamespaces, "team-x, {ns}"),
+			remoteAnn: ann(grants.AnnotationAllowedNamespaces, "{ns}"),
 			access:    search("logs-*"),
 		},
 		"Wildcard": {
-			localAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*"),
-			remoteAnn: ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			localAnn:  ann(grants.AnnotationAllowedNamespaces, "*"),
+			remoteAnn: ann(grants.AnnotationAllowedNamespaces, "*"),
 			access:    both,
 		},
 		"LocalNotGranted": {
-			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "team-x"),
-			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			localAnn:   ann(grants.AnnotationAllowedNamespaces, "team-x"),
+			remoteAnn:  ann(grants.AnnotationAllowedNamespaces, "*"),
 			access:     search("logs-*"),
 			wantDenied: "as local cluster",
 		},
 		"RemoteNotGranted": {
-			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			localAnn:   ann(grants.AnnotationAllowedNamespaces, "*"),
 			access:     search("logs-*"),
 			wantDenied: "as remote cluster",
 		},
 		"IndexPatternOutsideGrant": {
-			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
-			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedIndexPatterns, "logs-*"),
+			localAnn:   ann(grants.AnnotationAllowedNamespaces, "*"),
+			remoteAnn:  ann(grants.AnnotationAllowedNamespaces, "*", grants.AnnotationAllowedIndexPatterns, "logs-*"),
 			access:     search("logs-app-*", "metrics-*"),
 			wantDenied: `spec.forProvider.apiKey.access.search.names[1]: index pattern "metrics-*" is outside what remote`,
 		},
 		"DisallowedAccessKind": {
-			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
-			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedAccess, "search"),
+			localAnn:   ann(grants.AnnotationAllowedNamespaces, "*"),
+			remoteAnn:  ann(grants.AnnotationAllowedNamespaces, "*", grants.AnnotationAllowedAccess, "search"),
 			access:     both,
 			wantDenied: "access kind replication is not allowed on remote",
 		},
 		"CertificateModelNamespaceNotGranted": {
-			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
-			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "team-x"),
+			localAnn:   ann(grants.AnnotationAllowedNamespaces, "*"),
+			remoteAnn:  ann(grants.AnnotationAllowedNamespaces, "team-x"),
 			wantDenied: "as remote cluster",
 		},
 		"CertificateModelNotGranted": {
-			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
-			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedIndexPatterns, "logs-*"),
+			localAnn:   ann(grants.AnnotationAllowedNamespaces, "*"),
+			remoteAnn:  ann(grants.AnnotationAllowedNamespaces, "*", grants.AnnotationAllowedIndexPatterns, "logs-*"),
 			wantDenied: "spec.forProvider.apiKey: the certificate security model is not allowed on remote",
 		},
 		"CertificateModelGranted": {
-			localAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*"),
-			remoteAnn: ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedAccess, "certificate"),
+			localAnn:  ann(grants.AnnotationAllowedNamespaces, "*"),
+			remoteAnn: ann(grants.AnnotationAllowedNamespaces, "*", grants.AnnotationAllowedAccess, "certificate"),
 		},
 		"RegexName": {
-			localAnn:   ann(linkrules.AnnotationAllowedNamespaces, "*"),
-			remoteAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*", linkrules.AnnotationAllowedIndexPatterns, "*logs*"),
+			localAnn:   ann(grants.AnnotationAllowedNamespaces, "*"),
+			remoteAnn:  ann(grants.AnnotationAllowedNamespaces, "*", grants.AnnotationAllowedIndexPatterns, "*logs*"),
 			access:     search("/.*logs.*|.*/"),
 			wantDenied: `index name "/.*logs.*|.*/" is a regular expression`,
 		},
 		"RestrictedIndices": {
-			localAnn:  ann(linkrules.AnnotationAllowedNamespaces, "*"),
-			remoteAnn: ann(linkrules.AnnotationAllowedNamespaces, "*"),
+			localAnn:  ann(grants.AnnotationAllowedNamespaces, "*"),
+			remoteAnn: ann(grants.AnnotationAllowedNamespaces, "*"),
 			access: &commonv1alpha1.LinkAccess{Search: &commonv1alpha1.SearchAccess{
 				Names: []string{".security*"}, AllowRestrictedIndices: ptr.To(true),
 			}},
@@ -265,8 +266,8 @@ func TestEntryLifecycle(t *testing.T) {
 		// The entry asks for restricted indices, and a later one for the
 		// certificate model, which only grants allow.
 		h.Elasticsearch(t, ns, "c2", "9.3.2", map[string]string{
-			linkrules.AnnotationAllowRestrictedIndices: "true",
-			linkrules.AnnotationAllowedAccess:          "search,replication,certificate",
+			grants.AnnotationAllowRestrictedIndices: "true",
+			grants.AnnotationAllowedAccess:          "search,replication,certificate",
 		}, nil)
 		h.waitReady(t, ns, "full", "")
 	})
@@ -298,7 +299,7 @@ func TestEntryLifecycle(t *testing.T) {
 		got := h.remoteClusters(t, ns, "c1")
 		names := make([]string, len(got))
 		for i, e := range got {
-			names[i] = linkrules.EntryName(e)
+			names[i] = eckschema.EntryName(e)
 		}
 		// Hand-written entries first, then owned ones by alias.
 		if diff := cmp.Diff([]string{"by-hand", "archive", "dls", "logs"}, names); diff != "" {
@@ -378,11 +379,11 @@ func TestEntryLifecycle(t *testing.T) {
 			h.waitGone(t, ns, name)
 		}
 		es := h.GetES(t, ns, "c1")
-		got, _ := linkrules.RemoteClusters(es)
+		got, _ := eckschema.RemoteClusters(es)
 		if diff := cmp.Diff([]map[string]any{handEntry(ns)}, got); diff != "" {
 			t.Errorf("spec.remoteClusters after deletes: -want +got:\n%s", diff)
 		}
-		if a, ok := es.GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]; ok {
+		if a, ok := es.GetAnnotations()[eckschema.AnnotationRemoteClusterOwners]; ok {
 			t.Errorf("ownership annotation left behind: %s", a)
 		}
 	})
@@ -465,7 +466,7 @@ func TestConcurrentEntries(t *testing.T) {
 			owners[alias(i)] = string(mg.UID)
 		}
 		es := h.GetES(t, ns, "c1")
-		got, _ := linkrules.RemoteClusters(es)
+		got, _ := eckschema.RemoteClusters(es)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("spec.remoteClusters: -want +got:\n%s", diff)
 		}
@@ -549,7 +550,7 @@ func TestConcurrentEntries(t *testing.T) {
 		}
 		run(ops)
 		checkEndState(t)
-		if a, ok := h.GetES(t, ns, "c1").GetAnnotations()[linkrules.AnnotationRemoteClusterOwners]; ok {
+		if a, ok := h.GetES(t, ns, "c1").GetAnnotations()[eckschema.AnnotationRemoteClusterOwners]; ok {
 			t.Errorf("ownership annotation left behind: %s", a)
 		}
 	})

@@ -18,7 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
 )
@@ -124,7 +125,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry)
 		upToDate = upToDate && claimed
 	}
 	mg.Status.AtProvider.Present = exists
-	if v, err := linkrules.RunningVersion(local); err == nil {
+	if v, err := eckschema.RunningVersion(local); err == nil {
 		mg.Status.AtProvider.Version = v.String()
 	}
 	if exists {
@@ -197,7 +198,7 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) err
 func (e *external) desired(ctx context.Context, mg *v1alpha1.RemoteClusterEntry, local *unstructured.Unstructured) (map[string]any, error) {
 	p := mg.Spec.ForProvider
 	ns := mg.GetNamespace()
-	if err := linkrules.AuthorizeNamespace(ns, eck.Target(local, fieldLocal), linkrules.RoleLocal); err != nil {
+	if err := grants.AuthorizeNamespace(ns, eck.Target(local, fieldLocal), grants.RoleLocal); err != nil {
 		return nil, err
 	}
 	if err := eck.CheckAlias(local, p.Alias, mg); err != nil {
@@ -211,9 +212,9 @@ func (e *external) desired(ctx context.Context, mg *v1alpha1.RemoteClusterEntry,
 	// must grant explicitly: it gives the local cluster's roles their full
 	// rights there, past any index restriction.
 	if p.APIKey == nil {
-		err = linkrules.AuthorizeCertificate(ns, eck.Target(remote, fieldRemote), fieldAPIKey)
+		err = grants.AuthorizeCertificate(ns, eck.Target(remote, fieldRemote), fieldAPIKey)
 	} else {
-		err = linkrules.AuthorizeAccess(ns, eck.Target(remote, fieldRemote), linkrules.AccessEntries(fieldAPIKey+".access", &p.APIKey.Access))
+		err = grants.AuthorizeAccess(ns, eck.Target(remote, fieldRemote), grants.AccessEntries(fieldAPIKey+".access", &p.APIKey.Access))
 	}
 	if err != nil {
 		return nil, err

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
 	"github.com/eslink/eslink/test/controlplane"
 )
@@ -24,12 +24,12 @@ func TestWatchRestoresEntry(t *testing.T) {
 
 	es := h.GetES(t, ns, "c1")
 	if err := controlplane.Update(context.Background(), h.Kube, es, func() error {
-		return linkrules.SetRemoteClusters(es, nil)
+		return eckschema.SetRemoteClusters(es, nil)
 	}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the entry put back", func() (bool, string) {
 		entries := h.remoteClusters(t, ns, "c1")
-		return len(entries) == 1 && linkrules.EntryName(entries[0]) == "logs", fmt.Sprintf("%v", entries)
+		return len(entries) == 1 && eckschema.EntryName(entries[0]) == "logs", fmt.Sprintf("%v", entries)
 	})
 }

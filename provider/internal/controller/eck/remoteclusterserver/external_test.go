@@ -13,13 +13,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
 )
 
 func fakeES(version string, enabled bool, annotations map[string]string) *unstructured.Unstructured {
-	es := linkrules.NewElasticsearch()
+	es := eckschema.NewElasticsearch()
 	es.SetNamespace("ns2")
 	es.SetName("c2")
 	es.SetAnnotations(annotations)
@@ -31,8 +32,8 @@ func fakeES(version string, enabled bool, annotations map[string]string) *unstru
 }
 
 func TestObserve(t *testing.T) {
-	grant := linkrules.AnnotationAllowedNamespaces
-	claim := linkrules.AnnotationRemoteClusterServerClaims
+	grant := grants.AnnotationAllowedNamespaces
+	claim := eckschema.AnnotationRemoteClusterServerClaims
 	cases := map[string]struct {
 		es          *unstructured.Unstructured
 		deleting    bool

@@ -17,7 +17,8 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 )
 
@@ -93,7 +94,7 @@ func TestServerClaims(t *testing.T) {
 	remoteNS := h.Namespace(t, "remote")
 	teamA, teamB := h.Namespace(t, "team-a"), h.Namespace(t, "team-b")
 	service := map[string]any{"spec": map[string]any{"type": "LoadBalancer"}}
-	h.Elasticsearch(t, remoteNS, "c2", "9.3.2", map[string]string{linkrules.AnnotationAllowedNamespaces: teamA + "," + teamB},
+	h.Elasticsearch(t, remoteNS, "c2", "9.3.2", map[string]string{grants.AnnotationAllowedNamespaces: teamA + "," + teamB},
 		map[string]any{"remoteClusterServer": map[string]any{"service": service}})
 
 	h.create(t, newServer(teamA, "srv", ref(remoteNS, "c2"), true))
@@ -115,7 +116,7 @@ func TestServerClaims(t *testing.T) {
 	// team-a asks for the server to be turned off, but team-b still needs it.
 	h.remove(t, teamA, "srv")
 	es = h.GetES(t, remoteNS, "c2")
-	if !linkrules.RemoteClusterServerEnabled(es) {
+	if !eckschema.RemoteClusterServerEnabled(es) {
 		t.Error("server turned off while another claim remains")
 	}
 	if diff := cmp.Diff(map[string]string{string(b.UID): teamB + "/srv"}, claims(t, es)); diff != "" {
@@ -125,10 +126,10 @@ func TestServerClaims(t *testing.T) {
 	// team-b did not ask: the server stays on, the claim goes.
 	h.remove(t, teamB, "srv")
 	es = h.GetES(t, remoteNS, "c2")
-	if !linkrules.RemoteClusterServerEnabled(es) {
+	if !eckschema.RemoteClusterServerEnabled(es) {
 		t.Error("server turned off though the last claim did not ask for it")
 	}
-	if _, ok := es.GetAnnotations()[linkrules.AnnotationRemoteClusterServerClaims]; ok {
+	if _, ok := es.GetAnnotations()[eckschema.AnnotationRemoteClusterServerClaims]; ok {
 		t.Errorf("claims annotation left behind: %v", es.GetAnnotations())
 	}
 
@@ -150,7 +151,7 @@ func TestServerRefusals(t *testing.T) {
 	remoteNS := h.Namespace(t, "remote")
 
 	t.Run("NotGranted", func(t *testing.T) {
-		es := h.Elasticsearch(t, remoteNS, "private", "9.3.2", map[string]string{linkrules.AnnotationAllowedNamespaces: "someone-else"}, nil)
+		es := h.Elasticsearch(t, remoteNS, "private", "9.3.2", map[string]string{grants.AnnotationAllowedNamespaces: "someone-else"}, nil)
 		h.create(t, newServer(team, "denied", ref(remoteNS, "private"), false))
 		mg := h.waitReady(t, team, "denied", eck.ReasonNotAuthorized)
 		want := fmt.Sprintf("namespace %s is not allowed to link %s/private as remote cluster", team, remoteNS)
@@ -191,7 +192,7 @@ func TestServerRefusals(t *testing.T) {
 		}
 		h.Elasticsearch(t, team, "later", "8.10.0", nil, nil)
 		h.waitReady(t, team, "later", "")
-		if !linkrules.RemoteClusterServerEnabled(h.GetES(t, team, "later")) {
+		if !eckschema.RemoteClusterServerEnabled(h.GetES(t, team, "later")) {
 			t.Error("server not enabled once the target appeared")
 		}
 	})

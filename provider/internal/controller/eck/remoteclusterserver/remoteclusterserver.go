@@ -18,7 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
 )
@@ -90,11 +91,11 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterServer
 		return managed.ExternalObservation{}, blocked(mg, err)
 	}
 
-	enabled := linkrules.RemoteClusterServerEnabled(es)
+	enabled := eckschema.RemoteClusterServerEnabled(es)
 	_, claimed := claims[uid]
 	mg.Status.AtProvider.Enabled = enabled
 	mg.Status.AtProvider.Claims = len(claims)
-	if v, err := linkrules.RunningVersion(es); err == nil {
+	if v, err := eckschema.RunningVersion(es); err == nil {
 		mg.Status.AtProvider.Version = v.String()
 	}
 	switch {
@@ -157,7 +158,7 @@ func (e *external) claim(ctx context.Context, mg *v1alpha1.RemoteClusterServer) 
 // check refuses a claim the namespace is not granted, or one ECK's webhook
 // would reject for the cluster's version.
 func check(mg *v1alpha1.RemoteClusterServer, es *unstructured.Unstructured) error {
-	if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(es, fieldTarget), linkrules.RoleRemote); err != nil {
+	if err := grants.AuthorizeNamespace(mg.GetNamespace(), eck.Target(es, fieldTarget), grants.RoleRemote); err != nil {
 		return err
 	}
 	_, err := eck.RequireAPIKeyVersion(es, "spec.remoteClusterServer")

@@ -12,7 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
 	"github.com/eslink/eslink/test/controlplane"
 )
@@ -37,7 +37,7 @@ func TestWatchRestoresClaim(t *testing.T) {
 	waitFor(t, "the claim restored", func() (bool, string) {
 		es := h.GetES(t, ns, "c2")
 		_, claimed := claims(t, es)[string(mg.UID)]
-		return claimed && linkrules.RemoteClusterServerEnabled(es), fmt.Sprintf("%v %v", es.GetAnnotations(), serverSpec(es))
+		return claimed && eckschema.RemoteClusterServerEnabled(es), fmt.Sprintf("%v %v", es.GetAnnotations(), serverSpec(es))
 	})
 }
 
@@ -69,7 +69,7 @@ func TestRepairReportedFromLaggingCache(t *testing.T) {
 		updates := h.Log.StatusUpdates(ns, "srv")[sent:]
 		repairing := slices.IndexFunc(updates, func(u ecktest.StatusUpdate) bool { return u.Applied && u.Ready == corev1.ConditionFalse })
 		return repairing >= 0 && slices.ContainsFunc(updates[repairing+1:], func(u ecktest.StatusUpdate) bool { return u.Ready == corev1.ConditionTrue }),
-			fmt.Sprintf("status updates since the server was disabled: %+v; server enabled: %v", updates, linkrules.RemoteClusterServerEnabled(h.GetES(t, ns, "c2")))
+			fmt.Sprintf("status updates since the server was disabled: %+v; server enabled: %v", updates, eckschema.RemoteClusterServerEnabled(h.GetES(t, ns, "c2")))
 	})
 	if c := condition(h.get(t, ns, "srv").Status.Conditions, xpv2.TypeReady); c.Status != corev1.ConditionFalse || !strings.Contains(c.Message, "eslink enables it again") {
 		t.Fatalf("Ready after the repair, before the cache caught up: %+v, want False saying eslink enables the server again", c)

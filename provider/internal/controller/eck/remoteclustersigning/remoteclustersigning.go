@@ -22,7 +22,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
 )
@@ -37,8 +38,8 @@ var Owners = eck.SigningOwners
 // (${POD_NAME}); the cluster settings API would give every node one path.
 func Settings(alias string) map[string]string {
 	return map[string]string{
-		"cluster.remote." + alias + ".signing.certificate": linkrules.TransportCertificatePath,
-		"cluster.remote." + alias + ".signing.key":         linkrules.TransportKeyPath,
+		"cluster.remote." + alias + ".signing.certificate": eckschema.TransportCertificatePath,
+		"cluster.remote." + alias + ".signing.key":         eckschema.TransportKeyPath,
 	}
 }
 
@@ -113,8 +114,8 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSignin
 	}
 	at := &mg.Status.AtProvider
 	at.Configured = owns && holds
-	at.SubjectPattern = linkrules.DefaultCertificateIdentity(local)
-	switch reconciled, _ := linkrules.Reconciled(local); {
+	at.SubjectPattern = eckschema.DefaultCertificateIdentity(local)
+	switch reconciled, _ := eckschema.Reconciled(local); {
 	case !at.Configured:
 		at.RolledOut = false
 	case reconciled:
@@ -136,19 +137,19 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSignin
 // or another resource owns, and needs Elasticsearch 9.3.
 func check(mg *v1alpha1.RemoteClusterSigning, local *unstructured.Unstructured) error {
 	p := mg.Spec.ForProvider
-	if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(local, fieldLocal), linkrules.RoleLocal); err != nil {
+	if err := grants.AuthorizeNamespace(mg.GetNamespace(), eck.Target(local, fieldLocal), grants.RoleLocal); err != nil {
 		return err
 	}
 	if err := eck.CheckAlias(local, p.Alias, mg); err != nil {
 		return err
 	}
-	v, err := linkrules.RunningVersion(local)
+	v, err := eckschema.RunningVersion(local)
 	if err != nil {
 		return err
 	}
-	if v.Less(linkrules.CertificateIdentityVersion) {
+	if v.Less(eckschema.CertificateIdentityVersion) {
 		return &eck.VersionError{Name: types.NamespacedName{Namespace: local.GetNamespace(), Name: local.GetName()}, Running: v,
-			Feature: "signed cross-cluster requests (certificate identity)", Minimum: &linkrules.CertificateIdentityVersion}
+			Feature: "signed cross-cluster requests (certificate identity)", Minimum: &eckschema.CertificateIdentityVersion}
 	}
 	owners, err := Owners.Owners(local)
 	if err != nil {

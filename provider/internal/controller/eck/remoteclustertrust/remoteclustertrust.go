@@ -26,7 +26,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
-	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/internal/eckschema"
+	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
 )
@@ -95,11 +96,11 @@ func purpose(mg *v1alpha1.RemoteClusterTrust) v1alpha1.TrustPurpose {
 // roles are the parts the trusting cluster and the CA's cluster play: a
 // local cluster trusts a remote's server; a remote trusts a local cluster's
 // signatures.
-func roles(mg *v1alpha1.RemoteClusterTrust) (target, source linkrules.Role) {
+func roles(mg *v1alpha1.RemoteClusterTrust) (target, source grants.Role) {
 	if purpose(mg) == v1alpha1.TrustCrossClusterSigning {
-		return linkrules.RoleRemote, linkrules.RoleLocal
+		return grants.RoleRemote, grants.RoleLocal
 	}
-	return linkrules.RoleLocal, linkrules.RoleRemote
+	return grants.RoleLocal, grants.RoleRemote
 }
 
 func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust) (managed.ExternalObservation, error) {
@@ -134,7 +135,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust)
 		// not be able to restart another team's cluster.
 		targetRole, _ := roles(mg)
 		unfinished := p.RemoveWiringOnDelete && len(eck.BundleEntries(bundle.Data)) == 0 &&
-			linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(target, fieldTarget), targetRole) == nil
+			grants.AuthorizeNamespace(mg.GetNamespace(), eck.Target(target, fieldTarget), targetRole) == nil
 		return managed.ExternalObservation{ResourceExists: bundle.Data[entryKey] != nil || unfinished}, nil
 	}
 	if err != nil {
@@ -157,7 +158,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust)
 	at.BundleSecretName = mount.SecretName
 	at.InBundle = bundle != nil && bytes.Equal(bundle.Data[entryKey], ca)
 	at.Mounted = mounted
-	switch reconciled, _ := linkrules.Reconciled(target); {
+	switch reconciled, _ := eckschema.Reconciled(target); {
 	case !mounted:
 		at.RolledOut = false
 	case reconciled:
@@ -205,7 +206,7 @@ func caSource(mg *v1alpha1.RemoteClusterTrust) string {
 func (e *external) certificates(ctx context.Context, mg *v1alpha1.RemoteClusterTrust, target *unstructured.Unstructured) (ca, own []byte, err error) {
 	p := mg.Spec.ForProvider
 	targetRole, sourceRole := roles(mg)
-	if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(target, fieldTarget), targetRole); err != nil {
+	if err := grants.AuthorizeNamespace(mg.GetNamespace(), eck.Target(target, fieldTarget), targetRole); err != nil {
 		return nil, nil, err
 	}
 	var raw []byte
@@ -216,10 +217,10 @@ func (e *external) certificates(ctx context.Context, mg *v1alpha1.RemoteClusterT
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(es, fieldSource), sourceRole); err != nil {
+		if err := grants.AuthorizeNamespace(mg.GetNamespace(), eck.Target(es, fieldSource), sourceRole); err != nil {
 			return nil, nil, err
 		}
-		if err := linkrules.AuthorizeTrustSource(mg.GetNamespace(), eck.Target(target, fieldTarget), es.GetNamespace(), es.GetName(), fieldSource); err != nil {
+		if err := grants.AuthorizeTrustSource(mg.GetNamespace(), eck.Target(target, fieldTarget), es.GetNamespace(), es.GetName(), fieldSource); err != nil {
 			return nil, nil, err
 		}
 		raw, source, err = e.transportCA(ctx, es)
@@ -229,7 +230,7 @@ func (e *external) certificates(ctx context.Context, mg *v1alpha1.RemoteClusterT
 	case src.SecretRef != nil && src.ElasticsearchRef == nil:
 		// A CA of the team's own is trusted for every connection of the
 		// cluster's purpose, not only this link's: it needs its own grant.
-		if err := linkrules.AuthorizeExternalCA(mg.GetNamespace(), eck.Target(target, fieldTarget), fieldSecret); err != nil {
+		if err := grants.AuthorizeExternalCA(mg.GetNamespace(), eck.Target(target, fieldTarget), fieldSecret); err != nil {
 			return nil, nil, err
 		}
 		key := src.SecretRef.Key
@@ -263,7 +264,7 @@ func (e *external) certificates(ctx context.Context, mg *v1alpha1.RemoteClusterT
 
 // transportCA reads the transport CA ECK publishes for es.
 func (e *external) transportCA(ctx context.Context, es *unstructured.Unstructured) ([]byte, string, error) {
-	nn := types.NamespacedName{Namespace: es.GetNamespace(), Name: linkrules.TransportCAPublicSecret(es.GetName())}
+	nn := types.NamespacedName{Namespace: es.GetNamespace(), Name: eckschema.TransportCAPublicSecret(es.GetName())}
 	s := &corev1.Secret{}
 	if err := e.kube.Get(ctx, nn, s); err != nil {
 		if kerrors.IsNotFound(err) {
@@ -271,7 +272,7 @@ func (e *external) transportCA(ctx context.Context, es *unstructured.Unstructure
 		}
 		return nil, "", fmt.Errorf("cannot read Secret %s: %w", nn, err)
 	}
-	return s.Data[linkrules.TransportCAKey], fmt.Sprintf("key %s of ECK's Secret %s", linkrules.TransportCAKey, nn), nil
+	return s.Data[eckschema.TransportCAKey], fmt.Sprintf("key %s of ECK's Secret %s", eckschema.TransportCAKey, nn), nil
 }
 
 // bundle returns the target's CA bundle Secret, nil when missing. A Secret
@@ -319,7 +320,7 @@ func (e *external) trust(ctx context.Context, mg *v1alpha1.RemoteClusterTrust) e
 	}
 	targetRole, _ := roles(mg)
 	_, err = e.eck.Mutate(ctx, name, fieldTarget, func(es *unstructured.Unstructured) (bool, error) {
-		if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(es, fieldTarget), targetRole); err != nil {
+		if err := grants.AuthorizeNamespace(mg.GetNamespace(), eck.Target(es, fieldTarget), targetRole); err != nil {
 			return false, err
 		}
 		return mount.Wire(es)
@@ -349,7 +350,7 @@ func (e *external) updateBundle(ctx context.Context, target *unstructured.Unstru
 				Labels: map[string]string{LabelManagedBy: "eslink"},
 				// Deleted with the cluster, like ECK's own Secrets.
 				OwnerReferences: []metav1.OwnerReference{{
-					APIVersion: linkrules.ElasticsearchGVK.GroupVersion().String(), Kind: linkrules.ElasticsearchGVK.Kind,
+					APIVersion: eckschema.ElasticsearchGVK.GroupVersion().String(), Kind: eckschema.ElasticsearchGVK.Kind,
 					Name: target.GetName(), UID: target.GetUID(), BlockOwnerDeletion: ptr.To(false),
 				}},
 			}, Type: corev1.SecretTypeOpaque, Data: eck.BundleData(own, entries)}

@@ -1,4 +1,4 @@
-package linkrules
+package eckschema
 
 import (
 	"fmt"

@@ -13,4 +13,4 @@
 // The function checks these rules to explain a denial on the link; the
 // provider enforces them, because its managed resources can be written
 // without the function.
-package linkrules
+package eckschema

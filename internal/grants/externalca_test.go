@@ -1,4 +1,4 @@
-package linkrules
+package grants
 
 import (
 	"strings"

@@ -1,4 +1,4 @@
-package linkrules
+package grants
 
 import (
 	"math/rand/v2"

@@ -1,4 +1,6 @@
-package linkrules
+package grants
+
+import "github.com/eslink/eslink/internal/eckschema"
 
 // AnnotationAllowedExternalCANamespaces lists, comma separated, the
 // namespaces ("*" for all) whose links may add a CA of their own (a remote
@@ -12,7 +14,7 @@ const AnnotationAllowedExternalCANamespaces = "eslink.io/allowed-external-ca-nam
 // request names its CA) when links in namespace ns may not add their own CA
 // to target's remote cluster trust.
 func AuthorizeExternalCA(ns string, target Target, field string) error {
-	if ns == target.Namespace || NamespaceListed(SplitList(target.Annotations[AnnotationAllowedExternalCANamespaces]), ns) {
+	if ns == target.Namespace || NamespaceListed(eckschema.SplitList(target.Annotations[AnnotationAllowedExternalCANamespaces]), ns) {
 		return nil
 	}
 	return denied(field,

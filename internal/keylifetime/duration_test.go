@@ -1,4 +1,4 @@
-package linkrules
+package keylifetime
 
 import (
 	"strings"

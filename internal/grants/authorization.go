@@ -1,4 +1,4 @@
-package linkrules
+package grants
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // Annotations on an ECK Elasticsearch object that grant access to links from
@@ -142,7 +143,7 @@ func AuthorizeNamespace(ns string, target Target, role Role) error {
 	if ns == target.Namespace {
 		return nil
 	}
-	if NamespaceListed(SplitList(target.Annotations[AnnotationAllowedNamespaces]), ns) {
+	if NamespaceListed(eckschema.SplitList(target.Annotations[AnnotationAllowedNamespaces]), ns) {
 		return nil
 	}
 	field := target.Field
@@ -209,7 +210,7 @@ func allowedAccess(target Target) []string {
 	if !ok {
 		return defaultAccess
 	}
-	return SplitList(raw)
+	return eckschema.SplitList(raw)
 }
 
 // grants are a remote's restrictions, read from its annotations.
@@ -235,7 +236,7 @@ func readGrants(target Target) (*grants, error) {
 	}
 	if raw, ok := a[AnnotationAllowedIndexPatterns]; ok {
 		g.restrictsPatterns = true
-		g.patterns = SplitList(raw)
+		g.patterns = eckschema.SplitList(raw)
 	}
 	if raw, ok := a[AnnotationAllowedIndexRegexes]; ok && strings.TrimSpace(raw) != "" {
 		if err := json.Unmarshal([]byte(raw), &g.regexes); err != nil {
