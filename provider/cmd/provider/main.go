@@ -37,7 +37,7 @@ import (
 	"github.com/eslink/eslink/internal/keylifetime"
 	"github.com/eslink/eslink/provider/internal/clients/kube"
 	providercontroller "github.com/eslink/eslink/provider/internal/controller"
-	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
+	"github.com/eslink/eslink/provider/internal/controller/elasticsearch/crossclusterapikey"
 )
 
 type options struct {

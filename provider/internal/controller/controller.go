@@ -16,14 +16,14 @@ import (
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/controller/config"
-	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustercredentials"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclusterentry"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclusterserver"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustersigning"
 	"github.com/eslink/eslink/provider/internal/controller/eck/remoteclustertrust"
-	"github.com/eslink/eslink/provider/internal/controller/remoteclusterconnectivity"
-	"github.com/eslink/eslink/provider/internal/controller/remoteclustersettings"
+	"github.com/eslink/eslink/provider/internal/controller/elasticsearch/crossclusterapikey"
+	"github.com/eslink/eslink/provider/internal/controller/elasticsearch/remoteclusterconnectivity"
+	"github.com/eslink/eslink/provider/internal/controller/elasticsearch/remoteclustersettings"
 )
 
 // Setup adds the provider's controllers to mgr. keys are the provider's

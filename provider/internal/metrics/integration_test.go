@@ -31,13 +31,13 @@ import (
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
-	"github.com/eslink/eslink/provider/internal/controller/crossclusterapikey"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
-	"github.com/eslink/eslink/provider/internal/controller/remoteclusterconnectivity"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
+	"github.com/eslink/eslink/provider/internal/controller/elasticsearch/crossclusterapikey"
+	"github.com/eslink/eslink/provider/internal/controller/elasticsearch/remoteclusterconnectivity"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
-func TestMain(m *testing.M) { ecktest.Main(m) }
+func TestMain(m *testing.M) { controllertest.Main(m) }
 
 // scrape reads the provider's metrics as its endpoint serves them:
 // controller-runtime's metrics server serves this registry with promhttp.
@@ -127,7 +127,7 @@ func value(m *dto.Metric) float64 {
 func TestMetricsOfAFlow3Link(t *testing.T) {
 	var skew atomic.Int64 // How far the provider's rotation clock is ahead.
 	keys := crossclusterapikey.Options{MinKeyLifetime: time.Minute, Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }}
-	h := ecktest.Start(t, 2,
+	h := controllertest.Start(t, 2,
 		func(mgr ctrl.Manager, o controller.Options) error { return crossclusterapikey.Setup(mgr, o, keys) },
 		remoteclusterconnectivity.Setup)
 	endpoint := httptest.NewServer(promhttp.HandlerFor(ctrlmetrics.Registry, promhttp.HandlerOpts{}))
@@ -170,9 +170,9 @@ func TestMetricsOfAFlow3Link(t *testing.T) {
 		}
 		return out
 	}
-	ecktest.WaitFor(t, "the key Ready", func() (bool, string) {
+	controllertest.WaitFor(t, "the key Ready", func() (bool, string) {
 		k := getKey()
-		c := ecktest.Condition(k.Status.Conditions, xpv2.TypeReady)
+		c := controllertest.Condition(k.Status.Conditions, xpv2.TypeReady)
 		return c.Status == "True" && meta.GetExternalName(k) != "", fmt.Sprintf("%+v", c)
 	})
 	firstID := meta.GetExternalName(getKey())
@@ -190,7 +190,7 @@ func TestMetricsOfAFlow3Link(t *testing.T) {
 	cluster := remoteNS + "/cluster2"
 	keyLabels := map[string]string{"namespace": remoteNS, "name": "orders", "cluster": cluster}
 	wantExp := float64(*first.Expiration / 1000)
-	ecktest.WaitFor(t, "the key's series", func() (bool, string) {
+	controllertest.WaitFor(t, "the key's series", func() (bool, string) {
 		f := scrape(t, endpoint.URL)
 		got := value(series(f, "eslink_crossclusterapikey_expiration_timestamp_seconds", keyLabels))
 		return got == wantExp, fmt.Sprintf("expiration %v, want %v (the key's)", got, wantExp)
@@ -273,7 +273,7 @@ func TestMetricsOfAFlow3Link(t *testing.T) {
 			return got == want, fmt.Sprintf("eslink_remoteclusterconnectivity_connected%v = %v", linkLabels, got)
 		}
 	}
-	ecktest.WaitFor(t, "connected 0", connected(0))
+	controllertest.WaitFor(t, "connected 0", connected(0))
 	local.WriteFile("remote-certs/ca.crt", remote.TransportCACertPEM())
 	local.SetNodeConfig(esfake.NodeConfig{Settings: map[string]any{
 		"xpack.security.remote_cluster_client.ssl.certificate_authorities": []any{"remote-certs/ca.crt"},
@@ -281,13 +281,13 @@ func TestMetricsOfAFlow3Link(t *testing.T) {
 	if err := local.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "connected 1", connected(1))
+	controllertest.WaitFor(t, "connected 1", connected(1))
 
 	// The rotation falls due: the key is replaced, the first stays valid
 	// for handover, and the next rotation, due at once on this clock,
 	// waits for it.
 	skew.Store(int64(61 * time.Minute))
-	ecktest.WaitFor(t, "a rotation finished and waiting for handover", func() (bool, string) {
+	controllertest.WaitFor(t, "a rotation finished and waiting for handover", func() (bool, string) {
 		f := scrape(t, endpoint.URL)
 		started := value(series(f, "eslink_crossclusterapikey_rotations_started_total", keyLabels))
 		finished := value(series(f, "eslink_crossclusterapikey_rotations_finished_total", keyLabels))
@@ -320,7 +320,7 @@ func TestMetricsOfAFlow3Link(t *testing.T) {
 	if err := h.Kube.Delete(ctx, link); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the resources' series gone", func() (bool, string) {
+	controllertest.WaitFor(t, "the resources' series gone", func() (bool, string) {
 		f := scrape(t, endpoint.URL)
 		var left []string
 		for name, fam := range f {

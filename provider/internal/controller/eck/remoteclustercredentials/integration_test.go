@@ -19,18 +19,18 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
-func TestMain(m *testing.M) { ecktest.Main(m) }
+func TestMain(m *testing.M) { controllertest.Main(m) }
 
 func encoded(id string) string {
 	return base64.StdEncoding.EncodeToString([]byte(id + ":secret-of-" + id))
 }
 
-func publishKey(t *testing.T, h *ecktest.Harness, ns, id string) {
+func publishKey(t *testing.T, h *controllertest.Harness, ns, id string) {
 	t.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "link-api-key"}}
 	err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: s.Name}, s)
@@ -73,7 +73,7 @@ func credentials(ns, local string) *v1alpha1.RemoteClusterCredentials {
 	}
 }
 
-func get(t *testing.T, h *ecktest.Harness, mg *v1alpha1.RemoteClusterCredentials) *v1alpha1.RemoteClusterCredentials {
+func get(t *testing.T, h *controllertest.Harness, mg *v1alpha1.RemoteClusterCredentials) *v1alpha1.RemoteClusterCredentials {
 	t.Helper()
 	out := &v1alpha1.RemoteClusterCredentials{}
 	if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: mg.Namespace, Name: mg.Name}, out); err != nil {
@@ -82,7 +82,7 @@ func get(t *testing.T, h *ecktest.Harness, mg *v1alpha1.RemoteClusterCredentials
 	return out
 }
 
-func secureSettings(t *testing.T, h *ecktest.Harness, ns, name string) []any {
+func secureSettings(t *testing.T, h *controllertest.Harness, ns, name string) []any {
 	t.Helper()
 	l, _, _ := unstructured.NestedSlice(h.GetES(t, ns, name).Object, "spec", "secureSettings")
 	return l
@@ -114,7 +114,7 @@ func dataKeys(s *corev1.Secret) string {
 // reports on), the loaded key stays in the Secret until the new one is
 // taken up, and deleting the resource removes the entry and the Secret.
 func TestDeliverAndRotate(t *testing.T) {
-	h := ecktest.Start(t, 2, Setup)
+	h := controllertest.Start(t, 2, Setup)
 	ns := h.Namespace(t, "creds")
 	h.Elasticsearch(t, ns, "c1", "9.3.2", settingsOfLink(ns, nil), map[string]any{"secureSettings": []any{map[string]any{"secretName": "hand-written"}}})
 	publishKey(t, h, ns, "KEY1aaaaaaaaaaaaaaaa")
@@ -134,25 +134,25 @@ func TestDeliverAndRotate(t *testing.T) {
 			return ok, fmt.Sprintf("secureSettings %v, Secret keys %s, atProvider %+v", ss, data, got.Status.AtProvider)
 		}
 	}
-	ecktest.WaitFor(t, "the first key delivered, not taken up before ECK rolled it out", state("KEY1aaaaaaaaaaaaaaaa", "KEY1aaaaaaaaaaaaaaaa", ""))
-	ecktest.WaitFor(t, "Ready=False while ECK rolls the key out", func() (bool, string) {
-		c := ecktest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeReady)
+	controllertest.WaitFor(t, "the first key delivered, not taken up before ECK rolled it out", state("KEY1aaaaaaaaaaaaaaaa", "KEY1aaaaaaaaaaaaaaaa", ""))
+	controllertest.WaitFor(t, "Ready=False while ECK rolls the key out", func() (bool, string) {
+		c := controllertest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeReady)
 		return c.Status == corev1.ConditionFalse && c.Reason == ReasonRollingOut, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
 	})
 	h.Reconciled(t, ns, "c1")
-	ecktest.WaitFor(t, "the first key taken up", state("KEY1aaaaaaaaaaaaaaaa", "KEY1aaaaaaaaaaaaaaaa", "KEY1aaaaaaaaaaaaaaaa"))
+	controllertest.WaitFor(t, "the first key taken up", state("KEY1aaaaaaaaaaaaaaaa", "KEY1aaaaaaaaaaaaaaaa", "KEY1aaaaaaaaaaaaaaaa"))
 
 	generation := h.GetES(t, ns, "c1").GetGeneration()
 	publishKey(t, h, ns, "KEY2bbbbbbbbbbbbbbbb")
-	ecktest.WaitFor(t, "the second key delivered next to the first, which stays in use", state("KEY2bbbbbbbbbbbbbbbb", "KEY1aaaaaaaaaaaaaaaa,KEY2bbbbbbbbbbbbbbbb", "KEY1aaaaaaaaaaaaaaaa"))
+	controllertest.WaitFor(t, "the second key delivered next to the first, which stays in use", state("KEY2bbbbbbbbbbbbbbbb", "KEY1aaaaaaaaaaaaaaaa,KEY2bbbbbbbbbbbbbbbb", "KEY1aaaaaaaaaaaaaaaa"))
 	if g := h.GetES(t, ns, "c1").GetGeneration(); g == generation {
 		t.Errorf("delivering a new key left the generation at %d: ECK's status could not tell when it is rolled out", g)
 	}
-	if c := ecktest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeReady); c.Status != corev1.ConditionTrue {
+	if c := controllertest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeReady); c.Status != corev1.ConditionTrue {
 		t.Errorf("Ready during the rollout = %s, want True: the loaded key still works", c.Status)
 	}
 	h.Reconciled(t, ns, "c1")
-	ecktest.WaitFor(t, "the second key taken up and the first dropped", state("KEY2bbbbbbbbbbbbbbbb", "KEY2bbbbbbbbbbbbbbbb", "KEY2bbbbbbbbbbbbbbbb"))
+	controllertest.WaitFor(t, "the second key taken up and the first dropped", state("KEY2bbbbbbbbbbbbbbbb", "KEY2bbbbbbbbbbbbbbbb", "KEY2bbbbbbbbbbbbbbbb"))
 
 	for _, c := range get(t, h, mg).Status.Conditions {
 		if strings.Contains(c.Message, encoded("KEY2bbbbbbbbbbbbbbbb")) {
@@ -162,7 +162,7 @@ func TestDeliverAndRotate(t *testing.T) {
 	if err := h.Kube.Delete(context.Background(), mg); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the entry and the Secret removed", func() (bool, string) {
+	controllertest.WaitFor(t, "the entry and the Secret removed", func() (bool, string) {
 		es := h.GetES(t, ns, "c1")
 		ss := secureSettings(t, h, ns, "c1")
 		_, owned := es.GetAnnotations()[eckschema.AnnotationSecureSettingsOwners]
@@ -175,7 +175,7 @@ func TestDeliverAndRotate(t *testing.T) {
 // cluster does not grant, an alias ECK configures, or a Secret that does
 // not hold a key.
 func TestRefused(t *testing.T) {
-	h := ecktest.Start(t, 2, Setup)
+	h := controllertest.Start(t, 2, Setup)
 	cases := map[string]struct {
 		annotations map[string]string
 		spec        map[string]any
@@ -218,8 +218,8 @@ func TestRefused(t *testing.T) {
 			if err := h.Kube.Create(context.Background(), mg); err != nil {
 				t.Fatal(err)
 			}
-			ecktest.WaitFor(t, "the refusal", func() (bool, string) {
-				c := ecktest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeReady)
+			controllertest.WaitFor(t, "the refusal", func() (bool, string) {
+				c := controllertest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeReady)
 				return c.Reason == tc.reason && c.Status == corev1.ConditionFalse, fmt.Sprintf("Ready %s/%s: %s", c.Status, c.Reason, c.Message)
 			})
 			if ss := secureSettings(t, h, esNS, "c1"); ss != nil || h.GetSecret(t, esNS, eck.CredentialsSecretName("logs")) != nil {
@@ -233,7 +233,7 @@ func TestRefused(t *testing.T) {
 // applied the file-based settings ECK wrote, and says that no restart is
 // needed.
 func TestFileBased(t *testing.T) {
-	h := ecktest.Start(t, 2, Setup)
+	h := controllertest.Start(t, 2, Setup)
 	ns := h.Namespace(t, "filebased")
 	h.Elasticsearch(t, ns, "c1", "9.5.0", settingsOfLink(ns, map[string]string{eckschema.AnnotationFileBasedSecureSettings: "true"}), nil)
 	srv := h.LocalAPI(t, ns, "c1", esfake.Options{Version: "9.5.0"})
@@ -244,7 +244,7 @@ func TestFileBased(t *testing.T) {
 	if err := h.Kube.Create(context.Background(), mg); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the key delivered", func() (bool, string) {
+	controllertest.WaitFor(t, "the key delivered", func() (bool, string) {
 		at := get(t, h, mg).Status.AtProvider
 		return at.DeliveredKeyID == "KEY1aaaaaaaaaaaaaaaa", fmt.Sprintf("%+v", at)
 	})
@@ -253,7 +253,7 @@ func TestFileBased(t *testing.T) {
 		t.Fatal(err)
 	}
 	reads := h.Log.ESReads.Load()
-	ecktest.WaitFor(t, "two polls with ECK done but the file not applied", func() (bool, string) {
+	controllertest.WaitFor(t, "two polls with ECK done but the file not applied", func() (bool, string) {
 		n := h.Log.ESReads.Load()
 		return n >= reads+2, fmt.Sprintf("%d reads of the local cluster since", n-reads)
 	})
@@ -263,7 +263,7 @@ func TestFileBased(t *testing.T) {
 	if err := srv.ApplyFileSettings(1000, nil); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the key taken up", func() (bool, string) {
+	controllertest.WaitFor(t, "the key taken up", func() (bool, string) {
 		at := get(t, h, mg).Status.AtProvider
 		return at.TakenUpKeyID == "KEY1aaaaaaaaaaaaaaaa", fmt.Sprintf("%+v", at)
 	})
@@ -275,7 +275,7 @@ func TestFileBased(t *testing.T) {
 // TestCleanupAfterRevokedGrant removes the entry and the Secret of a link
 // whose namespace the local cluster no longer grants.
 func TestCleanupAfterRevokedGrant(t *testing.T) {
-	h := ecktest.Start(t, 1, Setup)
+	h := controllertest.Start(t, 1, Setup)
 	ns := h.Namespace(t, "team")
 	esNS := h.Namespace(t, "platform")
 	h.Elasticsearch(t, esNS, "c1", "9.3.2", settingsOfLink(ns, map[string]string{grants.AnnotationAllowedNamespaces: ns}), nil)
@@ -285,7 +285,7 @@ func TestCleanupAfterRevokedGrant(t *testing.T) {
 	if err := h.Kube.Create(context.Background(), mg); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the key delivered", func() (bool, string) {
+	controllertest.WaitFor(t, "the key delivered", func() (bool, string) {
 		return len(secureSettings(t, h, esNS, "c1")) == 1, fmt.Sprint(secureSettings(t, h, esNS, "c1"))
 	})
 	es := h.GetES(t, esNS, "c1")
@@ -300,7 +300,7 @@ func TestCleanupAfterRevokedGrant(t *testing.T) {
 	if err := h.Kube.Delete(context.Background(), mg); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the entry and the Secret removed despite the revoked grant", func() (bool, string) {
+	controllertest.WaitFor(t, "the entry and the Secret removed despite the revoked grant", func() (bool, string) {
 		ss := secureSettings(t, h, esNS, "c1")
 		s := h.GetSecret(t, esNS, eck.CredentialsSecretName("logs"))
 		return ss == nil && s == nil, fmt.Sprintf("secureSettings %v, Secret %v", ss, s != nil)

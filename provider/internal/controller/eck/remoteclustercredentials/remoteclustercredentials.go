@@ -35,7 +35,7 @@ import (
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
 const (
@@ -68,7 +68,7 @@ var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Setup adds a controller that reconciles RemoteClusterCredentials.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterCredentialsGroupVersionKind, &v1alpha1.RemoteClusterCredentials{},
+	return setup.Setup(mgr, o, v1alpha1.RemoteClusterCredentialsGroupVersionKind, &v1alpha1.RemoteClusterCredentials{},
 		func(kube client.Client, live client.Reader, record event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterCredentials] {
 			return &connector{kube: kube, live: live, record: record, resolver: connection.NewResolver(kube), usage: connection.NewUsageTracker(kube)}
 		}, nil)

@@ -17,7 +17,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 )
 
 // fakeES builds an Elasticsearch object for the fake client.
@@ -160,7 +160,7 @@ func TestObserve(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rec := &ecktest.Recorder{}
+			rec := &controllertest.Recorder{}
 			kube := fake.NewClientBuilder().WithObjects(tc.objs...).Build()
 			e := &external{es: eck.NewClient(kube, kube), record: rec}
 			mg := unitEntry(tc.deleting)
@@ -217,7 +217,7 @@ func TestCreateAndDelete(t *testing.T) {
 		fakeES("ns1", "c1", "9.3.2", ann(`{"other":"u2"}`), hand, other),
 		fakeES("ns2", "c2", "9.3.2", grantAll),
 	).Build()
-	e := &external{es: eck.NewClient(kube, kube), record: &ecktest.Recorder{}}
+	e := &external{es: eck.NewClient(kube, kube), record: &controllertest.Recorder{}}
 	state := func() ([]map[string]any, string) {
 		es := eckschema.NewElasticsearch()
 		if err := kube.Get(context.Background(), types.NamespacedName{Namespace: "ns1", Name: "c1"}, es); err != nil {

@@ -21,7 +21,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
 // Fields of a RemoteClusterEntry that name Elasticsearch objects, used in
@@ -36,7 +36,7 @@ const (
 // Setup adds a controller that reconciles RemoteClusterEntry managed
 // resources.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterEntryGroupVersionKind, &v1alpha1.RemoteClusterEntry{},
+	return setup.Setup(mgr, o, v1alpha1.RemoteClusterEntryGroupVersionKind, &v1alpha1.RemoteClusterEntry{},
 		func(kube client.Client, live client.Reader, record event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterEntry] {
 			return &connector{kube: kube, live: live, record: record}
 		}, dependencies)
@@ -44,10 +44,10 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 
 // dependencies are the local cluster, the entry it owns there, and the
 // remote cluster, whose grants it checks.
-func dependencies(mg *v1alpha1.RemoteClusterEntry) []ecksetup.Dependency {
+func dependencies(mg *v1alpha1.RemoteClusterEntry) []setup.Dependency {
 	p := mg.Spec.ForProvider
 	local := eck.Ref(p.ElasticsearchRef, mg.GetNamespace())
-	return []ecksetup.Dependency{
+	return []setup.Dependency{
 		{Name: local},
 		{Name: local, Part: eck.RemoteClusterPart(p.Alias)},
 		{Name: eck.RemoteRef(p, mg.GetNamespace())},

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/eslink/eslink/internal/eckschema"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 )
 
@@ -15,7 +15,7 @@ import (
 // on the local Elasticsearch object can notice that its entry was removed
 // by hand, and put it back.
 func TestWatchRestoresEntry(t *testing.T) {
-	h := &harness{ecktest.StartPolling(t, 2, time.Hour, Setup)}
+	h := &harness{controllertest.StartPolling(t, 2, time.Hour, Setup)}
 	ns := h.Namespace(t, "watch")
 	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, nil)
 	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)

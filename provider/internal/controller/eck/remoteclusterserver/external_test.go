@@ -16,7 +16,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 )
 
 func fakeES(version string, enabled bool, annotations map[string]string) *unstructured.Unstructured {
@@ -92,7 +92,7 @@ func TestObserve(t *testing.T) {
 			if tc.es != nil {
 				b = b.WithObjects([]client.Object{tc.es}...)
 			}
-			rec := &ecktest.Recorder{}
+			rec := &controllertest.Recorder{}
 			kube := b.Build()
 			e := &external{es: eck.NewClient(kube, kube), record: rec}
 			mg := newServer("team", "srv", ref("ns2", "c2"), false)

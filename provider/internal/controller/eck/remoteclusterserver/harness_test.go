@@ -6,29 +6,29 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 )
 
-func TestMain(m *testing.M) { ecktest.Main(m) }
+func TestMain(m *testing.M) { controllertest.Main(m) }
 
 const (
-	pollInterval  = ecktest.PollInterval
-	settleTimeout = ecktest.SettleTimeout
+	pollInterval  = controllertest.PollInterval
+	settleTimeout = controllertest.SettleTimeout
 )
 
 var (
-	waitFor     = ecktest.WaitFor
-	condition   = ecktest.Condition
-	containsAny = ecktest.ContainsAny
+	waitFor     = controllertest.WaitFor
+	condition   = controllertest.Condition
+	containsAny = controllertest.ContainsAny
 )
 
 // harness is the shared harness running this package's Setup, so that the
 // tests can add helpers for this kind.
 type harness struct {
-	*ecktest.Harness
+	*controllertest.Harness
 }
 
 func start(t *testing.T, workers int, others ...func(ctrl.Manager, controller.Options) error) *harness {
 	t.Helper()
-	return &harness{ecktest.Start(t, workers, append([]func(ctrl.Manager, controller.Options) error{Setup}, others...)...)}
+	return &harness{controllertest.Start(t, workers, append([]func(ctrl.Manager, controller.Options) error{Setup}, others...)...)}
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
 const fieldTarget = "spec.forProvider.elasticsearchRef"
@@ -29,16 +29,16 @@ const fieldTarget = "spec.forProvider.elasticsearchRef"
 // Setup adds a controller that reconciles RemoteClusterServer managed
 // resources.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterServerGroupVersionKind, &v1alpha1.RemoteClusterServer{},
+	return setup.Setup(mgr, o, v1alpha1.RemoteClusterServerGroupVersionKind, &v1alpha1.RemoteClusterServer{},
 		func(kube client.Client, live client.Reader, record event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterServer] {
 			return &connector{kube: kube, live: live, record: record}
 		}, dependencies)
 }
 
 // dependencies are the target cluster and this resource's claim on it.
-func dependencies(mg *v1alpha1.RemoteClusterServer) []ecksetup.Dependency {
+func dependencies(mg *v1alpha1.RemoteClusterServer) []setup.Dependency {
 	target := eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace())
-	return []ecksetup.Dependency{{Name: target}, {Name: target, Part: eck.ServerClaimPart(string(mg.GetUID()))}}
+	return []setup.Dependency{{Name: target}, {Name: target, Part: eck.ServerClaimPart(string(mg.GetUID()))}}
 }
 
 type connector struct {

@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/eslink/eslink/internal/eckschema"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 )
 
@@ -21,7 +21,7 @@ import (
 // on the Elasticsearch object can notice that the server was turned off and
 // the claim removed by hand, and restore both.
 func TestWatchRestoresClaim(t *testing.T) {
-	h := &harness{ecktest.StartPolling(t, 2, time.Hour, Setup)}
+	h := &harness{controllertest.StartPolling(t, 2, time.Hour, Setup)}
 	ns := h.Namespace(t, "watch")
 	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
 	h.create(t, newServer(ns, "srv", ref(ns, "c2"), false))
@@ -50,7 +50,7 @@ func TestWatchRestoresClaim(t *testing.T) {
 // one poll. The poll here is longer than the test, so only the reconcile
 // the repair triggers can do it.
 func TestRepairReportedFromLaggingCache(t *testing.T) {
-	h := &harness{ecktest.StartPolling(t, 1, time.Hour, Setup)}
+	h := &harness{controllertest.StartPolling(t, 1, time.Hour, Setup)}
 	ns := h.Namespace(t, "lag")
 	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
 	h.create(t, newServer(ns, "srv", ref(ns, "c2"), false))
@@ -67,8 +67,8 @@ func TestRepairReportedFromLaggingCache(t *testing.T) {
 	}
 	waitFor(t, "the repair reported and then reconciled from the lagging copy", func() (bool, string) {
 		updates := h.Log.StatusUpdates(ns, "srv")[sent:]
-		repairing := slices.IndexFunc(updates, func(u ecktest.StatusUpdate) bool { return u.Applied && u.Ready == corev1.ConditionFalse })
-		return repairing >= 0 && slices.ContainsFunc(updates[repairing+1:], func(u ecktest.StatusUpdate) bool { return u.Ready == corev1.ConditionTrue }),
+		repairing := slices.IndexFunc(updates, func(u controllertest.StatusUpdate) bool { return u.Applied && u.Ready == corev1.ConditionFalse })
+		return repairing >= 0 && slices.ContainsFunc(updates[repairing+1:], func(u controllertest.StatusUpdate) bool { return u.Ready == corev1.ConditionTrue }),
 			fmt.Sprintf("status updates since the server was disabled: %+v; server enabled: %v", updates, eckschema.RemoteClusterServerEnabled(h.GetES(t, ns, "c2")))
 	})
 	if c := condition(h.get(t, ns, "srv").Status.Conditions, xpv2.TypeReady); c.Status != corev1.ConditionFalse || !strings.Contains(c.Message, "eslink enables it again") {

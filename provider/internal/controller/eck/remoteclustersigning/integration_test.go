@@ -14,10 +14,10 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 )
 
-func TestMain(m *testing.M) { ecktest.Main(m) }
+func TestMain(m *testing.M) { controllertest.Main(m) }
 
 func signing(ns, local string) *v1alpha1.RemoteClusterSigning {
 	return &v1alpha1.RemoteClusterSigning{
@@ -28,17 +28,17 @@ func signing(ns, local string) *v1alpha1.RemoteClusterSigning {
 	}
 }
 
-func ready(t *testing.T, h *ecktest.Harness, mg *v1alpha1.RemoteClusterSigning) (xpv2.Condition, v1alpha1.RemoteClusterSigningObservation) {
+func ready(t *testing.T, h *controllertest.Harness, mg *v1alpha1.RemoteClusterSigning) (xpv2.Condition, v1alpha1.RemoteClusterSigningObservation) {
 	t.Helper()
 	out := &v1alpha1.RemoteClusterSigning{}
 	if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: mg.Namespace, Name: mg.Name}, out); err != nil {
 		t.Fatal(err)
 	}
-	return ecktest.Condition(out.Status.Conditions, xpv2.TypeReady), out.Status.AtProvider
+	return controllertest.Condition(out.Status.Conditions, xpv2.TypeReady), out.Status.AtProvider
 }
 
 func TestSigning(t *testing.T) {
-	h := ecktest.Start(t, 2, Setup)
+	h := controllertest.Start(t, 2, Setup)
 	cases := map[string]struct {
 		version string
 		config  map[string]any
@@ -61,7 +61,7 @@ func TestSigning(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.reason != "" {
-				ecktest.WaitFor(t, "the refusal", func() (bool, string) {
+				controllertest.WaitFor(t, "the refusal", func() (bool, string) {
 					c, _ := ready(t, h, mg)
 					return c.Reason == tc.reason, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
 				})
@@ -70,19 +70,19 @@ func TestSigning(t *testing.T) {
 				}
 				return
 			}
-			ecktest.WaitFor(t, "the settings in the nodeSets, waiting for the rollout", func() (bool, string) {
+			controllertest.WaitFor(t, "the settings in the nodeSets, waiting for the rollout", func() (bool, string) {
 				c, at := ready(t, h, mg)
 				return at.Configured && c.Reason == ReasonRollingOut, fmt.Sprintf("%+v, %s", at, c.Message)
 			})
 			h.Reconciled(t, ns, "c1")
-			ecktest.WaitFor(t, "Ready", func() (bool, string) {
+			controllertest.WaitFor(t, "Ready", func() (bool, string) {
 				c, at := ready(t, h, mg)
 				return c.Status == corev1.ConditionTrue && at.SubjectPattern != "", fmt.Sprintf("%+v, %s", at, c.Message)
 			})
 			if err := h.Kube.Delete(context.Background(), mg); err != nil {
 				t.Fatal(err)
 			}
-			ecktest.WaitFor(t, "the settings removed", func() (bool, string) {
+			controllertest.WaitFor(t, "the settings removed", func() (bool, string) {
 				es := h.GetES(t, ns, "c1")
 				sets, _, _ := unstructured.NestedSlice(es.Object, "spec", "nodeSets")
 				return fmt.Sprint(sets) == "[map[count:1 name:default]]" && len(es.GetAnnotations()) == 0, fmt.Sprint(sets, es.GetAnnotations())

@@ -25,7 +25,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
 const fieldLocal = "spec.forProvider.elasticsearchRef"
@@ -52,7 +52,7 @@ const ReasonRollingOut xpv2.ConditionReason = "RollingOut"
 
 // Setup adds a controller that reconciles RemoteClusterSigning.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterSigningGroupVersionKind, &v1alpha1.RemoteClusterSigning{},
+	return setup.Setup(mgr, o, v1alpha1.RemoteClusterSigningGroupVersionKind, &v1alpha1.RemoteClusterSigning{},
 		func(kube client.Client, live client.Reader, record event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterSigning] {
 			return &connector{kube: kube, live: live, record: record}
 		}, nil)

@@ -19,11 +19,11 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 )
 
-func TestMain(m *testing.M) { ecktest.Main(m) }
+func TestMain(m *testing.M) { controllertest.Main(m) }
 
 func trust(ns, name string, src v1alpha1.CertificateAuthoritySource) *v1alpha1.RemoteClusterTrust {
 	return &v1alpha1.RemoteClusterTrust{
@@ -35,7 +35,7 @@ func trust(ns, name string, src v1alpha1.CertificateAuthoritySource) *v1alpha1.R
 	}
 }
 
-func get(t *testing.T, h *ecktest.Harness, mg *v1alpha1.RemoteClusterTrust) *v1alpha1.RemoteClusterTrust {
+func get(t *testing.T, h *controllertest.Harness, mg *v1alpha1.RemoteClusterTrust) *v1alpha1.RemoteClusterTrust {
 	t.Helper()
 	out := &v1alpha1.RemoteClusterTrust{}
 	if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: mg.Namespace, Name: mg.Name}, out); err != nil {
@@ -44,8 +44,8 @@ func get(t *testing.T, h *ecktest.Harness, mg *v1alpha1.RemoteClusterTrust) *v1a
 	return out
 }
 
-func ready(t *testing.T, h *ecktest.Harness, mg *v1alpha1.RemoteClusterTrust) xpv2.Condition {
-	return ecktest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeReady)
+func ready(t *testing.T, h *controllertest.Harness, mg *v1alpha1.RemoteClusterTrust) xpv2.Condition {
+	return controllertest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeReady)
 }
 
 // TestOneRestartPerCluster mounts the bundle with the first CA (a spec
@@ -53,7 +53,7 @@ func ready(t *testing.T, h *ecktest.Harness, mg *v1alpha1.RemoteClusterTrust) xp
 // spec again, never touches the transport layer's trust, and removes each
 // CA with its resource; the last one, asked to, unmounts the bundle.
 func TestOneRestartPerCluster(t *testing.T) {
-	h := ecktest.Start(t, 2, Setup)
+	h := controllertest.Start(t, 2, Setup)
 	ns := h.Namespace(t, "trust")
 	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, map[string]any{
 		"nodeSets": []any{map[string]any{"name": "hot", "count": int64(1)}, map[string]any{"name": "warm", "count": int64(1)}},
@@ -61,7 +61,7 @@ func TestOneRestartPerCluster(t *testing.T) {
 	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
 	own := h.TransportCA(t, ns, "c1")
 	remoteCA := h.TransportCA(t, ns, "c2")
-	externalCA := ecktest.NewCA(t, "external remote CA")
+	externalCA := controllertest.NewCA(t, "external remote CA")
 	h.Secret(t, ns, "external-ca", map[string][]byte{"ca.crt": externalCA})
 	mount := eck.BundleMount("c1", v1alpha1.TrustRemoteClusterClient)
 
@@ -69,13 +69,13 @@ func TestOneRestartPerCluster(t *testing.T) {
 	if err := h.Kube.Create(context.Background(), first); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the bundle mounted into every nodeSet, waiting for the rollout", func() (bool, string) {
+	controllertest.WaitFor(t, "the bundle mounted into every nodeSet, waiting for the rollout", func() (bool, string) {
 		wired, _ := mount.Wired(h.GetES(t, ns, "c1"))
 		c := ready(t, h, first)
 		return wired && c.Reason == ReasonRollingOut, fmt.Sprintf("wired %v, Ready %s/%s %s", wired, c.Status, c.Reason, c.Message)
 	})
 	h.Reconciled(t, ns, "c1")
-	ecktest.WaitFor(t, "the first CA ready", func() (bool, string) {
+	controllertest.WaitFor(t, "the first CA ready", func() (bool, string) {
 		c := ready(t, h, first)
 		return c.Status == corev1.ConditionTrue, c.Message
 	})
@@ -86,7 +86,7 @@ func TestOneRestartPerCluster(t *testing.T) {
 	if err := h.Kube.Create(context.Background(), second); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the second CA ready", func() (bool, string) {
+	controllertest.WaitFor(t, "the second CA ready", func() (bool, string) {
 		c := ready(t, h, second)
 		return c.Status == corev1.ConditionTrue, c.Message
 	})
@@ -113,7 +113,7 @@ func TestOneRestartPerCluster(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the scrubbed CA restored", func() (bool, string) {
+	controllertest.WaitFor(t, "the scrubbed CA restored", func() (bool, string) {
 		c := ready(t, h, first)
 		b := h.GetSecret(t, ns, mount.SecretName)
 		back := b != nil && bytes.Contains(b.Data[eck.BundleFile], bytes.TrimSpace(remoteCA))
@@ -123,7 +123,7 @@ func TestOneRestartPerCluster(t *testing.T) {
 	if err := h.Kube.Delete(context.Background(), first); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the first CA removed, the mount kept", func() (bool, string) {
+	controllertest.WaitFor(t, "the first CA removed, the mount kept", func() (bool, string) {
 		b := h.GetSecret(t, ns, mount.SecretName)
 		wired, _ := mount.Wired(h.GetES(t, ns, "c1"))
 		gone := b != nil && !bytes.Contains(b.Data[eck.BundleFile], bytes.TrimSpace(remoteCA))
@@ -132,7 +132,7 @@ func TestOneRestartPerCluster(t *testing.T) {
 	if err := h.Kube.Delete(context.Background(), second); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the last CA removed with the mount", func() (bool, string) {
+	controllertest.WaitFor(t, "the last CA removed with the mount", func() (bool, string) {
 		wired, _ := mount.Wired(h.GetES(t, ns, "c1"))
 		sets, _, _ := unstructured.NestedSlice(h.GetES(t, ns, "c1").Object, "spec", "nodeSets")
 		bare := fmt.Sprint(sets) == "[map[count:1 name:hot] map[count:1 name:warm]]"
@@ -144,7 +144,7 @@ func TestOneRestartPerCluster(t *testing.T) {
 // never adds a team's own CA to a cluster that granted it only as local:
 // nothing is written.
 func TestRefused(t *testing.T) {
-	h := ecktest.Start(t, 1, Setup)
+	h := controllertest.Start(t, 1, Setup)
 	cases := map[string]struct {
 		ca        []byte
 		otherTeam bool
@@ -154,7 +154,7 @@ func TestRefused(t *testing.T) {
 			ca:     []byte("-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEA\n-----END PRIVATE KEY-----\n"),
 			reason: eck.ReasonInvalidSpec,
 		},
-		"CAOfAnotherTeam": {ca: ecktest.NewCA(t, "team CA"), otherTeam: true, reason: eck.ReasonNotAuthorized},
+		"CAOfAnotherTeam": {ca: controllertest.NewCA(t, "team CA"), otherTeam: true, reason: eck.ReasonNotAuthorized},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestRefused(t *testing.T) {
 			if err := h.Kube.Create(context.Background(), mg); err != nil {
 				t.Fatal(err)
 			}
-			ecktest.WaitFor(t, "the refusal", func() (bool, string) {
+			controllertest.WaitFor(t, "the refusal", func() (bool, string) {
 				c := ready(t, h, mg)
 				return c.Reason == tc.reason, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
 			})
@@ -191,7 +191,7 @@ func TestRefused(t *testing.T) {
 
 // mountRemoteCA creates clusters c1 and c2 in ns and a trust of c2's CA on
 // c1, and waits until c1 mounts its bundle.
-func mountRemoteCA(t *testing.T, h *ecktest.Harness, ns string, removeWiringOnDelete bool) (*v1alpha1.RemoteClusterTrust, eck.Mount) {
+func mountRemoteCA(t *testing.T, h *controllertest.Harness, ns string, removeWiringOnDelete bool) (*v1alpha1.RemoteClusterTrust, eck.Mount) {
 	t.Helper()
 	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, nil)
 	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
@@ -203,7 +203,7 @@ func mountRemoteCA(t *testing.T, h *ecktest.Harness, ns string, removeWiringOnDe
 	if err := h.Kube.Create(context.Background(), mg); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the bundle mounted", func() (bool, string) {
+	controllertest.WaitFor(t, "the bundle mounted", func() (bool, string) {
 		wired, _ := mount.Wired(h.GetES(t, ns, "c1"))
 		c := ready(t, h, mg)
 		return wired, fmt.Sprintf("wired %v, Ready %s/%s %s", wired, c.Status, c.Reason, c.Message)
@@ -215,11 +215,11 @@ func mountRemoteCA(t *testing.T, h *ecktest.Harness, ns string, removeWiringOnDe
 // unmounting it fails (here an admission policy refuses the change), the
 // deletion waits and retries; it never lets go with the mount left behind.
 func TestUnmountSurvivesAFailure(t *testing.T) {
-	h := ecktest.Start(t, 2, Setup)
+	h := controllertest.Start(t, 2, Setup)
 	ns := h.Namespace(t, "unmount")
 	mg, mount := mountRemoteCA(t, h, ns, true)
 	h.Reconciled(t, ns, "c1")
-	ecktest.WaitFor(t, "the CA ready", func() (bool, string) {
+	controllertest.WaitFor(t, "the CA ready", func() (bool, string) {
 		c := ready(t, h, mg)
 		return c.Status == corev1.ConditionTrue, c.Message
 	})
@@ -228,22 +228,22 @@ func TestUnmountSurvivesAFailure(t *testing.T) {
 	if err := h.Kube.Delete(context.Background(), mg); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the CA removed and the refused unmount reported", func() (bool, string) {
+	controllertest.WaitFor(t, "the CA removed and the refused unmount reported", func() (bool, string) {
 		b := h.GetSecret(t, ns, mount.SecretName)
 		emptied := b != nil && len(eck.BundleEntries(b.Data)) == 0
-		synced := ecktest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeSynced)
+		synced := controllertest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeSynced)
 		return emptied && strings.Contains(synced.Message, "cannot unmount CA bundle"), fmt.Sprintf("bundle emptied %v, Synced %s", emptied, synced.Message)
 	})
 	// Retries see a bundle without CAs: the deletion must hold until the
 	// mount is gone too.
-	time.Sleep(4 * ecktest.PollInterval)
+	time.Sleep(4 * controllertest.PollInterval)
 	if wired, _ := mount.Wired(h.GetES(t, ns, "c1")); !wired {
 		t.Fatal("the mount went while the cluster refused every change")
 	}
 	get(t, h, mg)
 
 	thaw()
-	ecktest.WaitFor(t, "the mount and the bundle removed, then the resource", func() (bool, string) {
+	controllertest.WaitFor(t, "the mount and the bundle removed, then the resource", func() (bool, string) {
 		wired, _ := mount.Wired(h.GetES(t, ns, "c1"))
 		bundle := h.GetSecret(t, ns, mount.SecretName) != nil
 		err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: mg.Name}, &v1alpha1.RemoteClusterTrust{})
@@ -257,20 +257,20 @@ func TestUnmountSurvivesAFailure(t *testing.T) {
 // removeWiringOnDelete written by hand, must not unmount it when deleted:
 // unmounting restarts the cluster.
 func TestUnmountNeedsAGrant(t *testing.T) {
-	h := ecktest.Start(t, 2, Setup)
+	h := controllertest.Start(t, 2, Setup)
 	ns := h.Namespace(t, "owner")
 	own, mount := mountRemoteCA(t, h, ns, false)
 	if err := h.Kube.Delete(context.Background(), own); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the team's CA removed, the mount kept", func() (bool, string) {
+	controllertest.WaitFor(t, "the team's CA removed, the mount kept", func() (bool, string) {
 		b := h.GetSecret(t, ns, mount.SecretName)
 		return b != nil && len(eck.BundleEntries(b.Data)) == 0, fmt.Sprintf("bundle %v", b != nil)
 	})
 	generation := h.GetES(t, ns, "c1").GetGeneration()
 
 	other := h.Namespace(t, "other")
-	h.Secret(t, other, "ca", map[string][]byte{"ca.crt": ecktest.NewCA(t, "other team's CA")})
+	h.Secret(t, other, "ca", map[string][]byte{"ca.crt": controllertest.NewCA(t, "other team's CA")})
 	attack := trust(other, "unmount", v1alpha1.CertificateAuthoritySource{SecretRef: &v1alpha1.LocalSecretKeySelector{Name: "ca"}})
 	attack.Spec.ForProvider.ElasticsearchRef.Namespace = ns
 	attack.Spec.ForProvider.RemoveWiringOnDelete = true
@@ -278,14 +278,14 @@ func TestUnmountNeedsAGrant(t *testing.T) {
 	if err := h.Kube.Create(context.Background(), attack); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the refusal", func() (bool, string) {
+	controllertest.WaitFor(t, "the refusal", func() (bool, string) {
 		c := ready(t, h, attack)
 		return c.Reason == eck.ReasonNotAuthorized, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
 	})
 	if err := h.Kube.Delete(context.Background(), attack); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the refused resource gone", func() (bool, string) {
+	controllertest.WaitFor(t, "the refused resource gone", func() (bool, string) {
 		err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: other, Name: attack.Name}, &v1alpha1.RemoteClusterTrust{})
 		return kerrors.IsNotFound(err), fmt.Sprint(err)
 	})

@@ -29,7 +29,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
 const (
@@ -52,7 +52,7 @@ const (
 
 // Setup adds a controller that reconciles RemoteClusterTrust.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterTrustGroupVersionKind, &v1alpha1.RemoteClusterTrust{},
+	return setup.Setup(mgr, o, v1alpha1.RemoteClusterTrustGroupVersionKind, &v1alpha1.RemoteClusterTrust{},
 		func(kube client.Client, live client.Reader, record event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterTrust] {
 			return &connector{kube: kube, live: live, record: record}
 		}, nil)

@@ -25,7 +25,7 @@ import (
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
 const (
@@ -49,7 +49,7 @@ var ownedKeys = []string{keyMode, keyProxyAddress, keyServerName, keySkipUnavail
 
 // Setup adds a controller that reconciles RemoteClusterSettings.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterSettingsGroupVersionKind, &v1alpha1.RemoteClusterSettings{},
+	return setup.Setup(mgr, o, v1alpha1.RemoteClusterSettingsGroupVersionKind, &v1alpha1.RemoteClusterSettings{},
 		func(kube client.Client, live client.Reader, record event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterSettings] {
 			return &connector{kube: kube, live: live, record: record, resolver: connection.NewResolver(kube), usage: connection.NewUsageTracker(kube)}
 		}, nil)

@@ -24,7 +24,7 @@ import (
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+	"github.com/eslink/eslink/provider/internal/controller/setup"
 	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
@@ -41,7 +41,7 @@ const (
 // Setup adds a controller that reconciles RemoteClusterConnectivity.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
 	metrics.WatchConnectivity(mgr.GetCache())
-	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterConnectivityGroupVersionKind, &v1alpha1.RemoteClusterConnectivity{},
+	return setup.Setup(mgr, o, v1alpha1.RemoteClusterConnectivityGroupVersionKind, &v1alpha1.RemoteClusterConnectivity{},
 		func(kube client.Client, live client.Reader, _ event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterConnectivity] {
 			return &connector{eck: eck.NewClient(kube, live), resolver: connection.NewResolver(kube), usage: connection.NewUsageTracker(kube)}
 		}, nil)

@@ -29,7 +29,7 @@ import (
 	"github.com/eslink/eslink/apis"
 	"github.com/eslink/eslink/internal/eckschema"
 	providerconfig "github.com/eslink/eslink/provider/internal/controller/config"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 )
 
@@ -87,7 +87,7 @@ func (s *syncBuffer) String() string {
 // cluster is the provider manager running in-process on the control plane.
 type cluster struct {
 	kube   client.Client
-	writes *ecktest.WriteLog
+	writes *controllertest.WriteLog
 	logs   *syncBuffer
 }
 
@@ -107,7 +107,7 @@ func startProviderPolling(t *testing.T, poll time.Duration, ko ...Options) *clus
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{kube: kube, writes: &ecktest.WriteLog{}, logs: &syncBuffer{}}
+	c := &cluster{kube: kube, writes: &controllertest.WriteLog{}, logs: &syncBuffer{}}
 	skip := true
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme:     e.Scheme,
@@ -119,7 +119,7 @@ func startProviderPolling(t *testing.T, poll time.Duration, ko ...Options) *clus
 			if err != nil {
 				return nil, err
 			}
-			return ecktest.Counting(cl, c.writes), nil
+			return controllertest.Counting(cl, c.writes), nil
 		},
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package ecksetup
+package setup
 
 import (
 	"context"

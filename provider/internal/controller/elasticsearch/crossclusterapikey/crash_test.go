@@ -16,7 +16,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/provider/internal/faultpoint"
 	e2eharness "github.com/eslink/eslink/test/e2e/harness"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -38,7 +38,7 @@ func TestCrashRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{kube: kube, writes: &ecktest.WriteLog{}, logs: &syncBuffer{}}
+	c := &cluster{kube: kube, writes: &controllertest.WriteLog{}, logs: &syncBuffer{}}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "provider")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

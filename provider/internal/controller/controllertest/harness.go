@@ -1,8 +1,8 @@
-// Package ecktest runs controllers in-process against a shared test control
+// Package controllertest runs controllers in-process against a shared test control
 // plane with ECK's real CRD and the provider's CRDs, counting every write the
 // API server applies, for the integration tests of the kinds that own parts
 // of ECK objects (eck.m.eslink.io) or of a local cluster's settings.
-package ecktest
+package controllertest
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package ecktest
+package controllertest
 
 import (
 	"context"

@@ -1,9 +1,9 @@
-// Package ecksetup registers a controller for a managed kind that owns one
+// Package setup registers a controller for a managed kind that owns one
 // entry of an ECK Elasticsearch object, or one alias's part of a local
 // cluster (its settings, its connectivity). These kinds reconcile the same
 // way: keyed by their owner's uid, observed consistently; only their
 // external client differs.
-package ecksetup
+package setup
 
 import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"

@@ -14,18 +14,18 @@ import (
 	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
-func TestMain(m *testing.M) { ecktest.Main(m) }
+func TestMain(m *testing.M) { controllertest.Main(m) }
 
 // TestConnectivity reports the alias as GET /_remote/info shows it: not
 // configured, configured but not connected while the local cluster does not
 // trust the remote's server, then connected; and never writes.
 func TestConnectivity(t *testing.T) {
-	h := ecktest.Start(t, 1, Setup)
+	h := controllertest.Start(t, 1, Setup)
 	ns := h.Namespace(t, "connectivity")
 	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, nil)
 	srv := h.LocalAPI(t, ns, "c1", esfake.Options{ClusterName: "c1"})
@@ -71,12 +71,12 @@ func TestConnectivity(t *testing.T) {
 			if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "logs"}, out); err != nil {
 				t.Fatal(err)
 			}
-			c := ecktest.Condition(out.Status.Conditions, xpv2.TypeReady)
+			c := controllertest.Condition(out.Status.Conditions, xpv2.TypeReady)
 			return c.Reason == reason, fmt.Sprintf("%s/%s %s, %+v", c.Status, c.Reason, c.Message, out.Status.AtProvider)
 		}
 	}
 	// Until a piece of its link owns the alias, nothing about it is read.
-	ecktest.WaitFor(t, "the alias not owned", observed(ReasonNotOwned))
+	controllertest.WaitFor(t, "the alias not owned", observed(ReasonNotOwned))
 	for _, r := range srv.Requests() {
 		if r.Endpoint == "GET /_remote/info" {
 			t.Errorf("the resource read %s for an alias its link does not own", r.Path)
@@ -89,7 +89,7 @@ func TestConnectivity(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the alias not configured", observed(ReasonNotConfigured))
+	controllertest.WaitFor(t, "the alias not configured", observed(ReasonNotConfigured))
 
 	c, err := elasticsearch.New(elasticsearch.Config{URL: srv.URL, Username: "elastic", Password: "changeme", CACert: srv.CACertPEM})
 	if err != nil {
@@ -101,7 +101,7 @@ func TestConnectivity(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the alias configured but not connected", observed(ReasonNotConnected))
+	controllertest.WaitFor(t, "the alias configured but not connected", observed(ReasonNotConnected))
 
 	// The remote cluster client trusts the remote's transport CA, a static
 	// setting the node reads when it starts.
@@ -112,7 +112,7 @@ func TestConnectivity(t *testing.T) {
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the alias connected", observed(ReasonConnected))
+	controllertest.WaitFor(t, "the alias connected", observed(ReasonConnected))
 	for _, r := range srv.Requests() {
 		if r.Method != http.MethodGet && r.Path != "/_cluster/settings" {
 			t.Errorf("the resource sent %s %s: it must only read", r.Method, r.Path)

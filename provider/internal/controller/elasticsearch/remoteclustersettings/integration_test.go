@@ -16,11 +16,11 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
-	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
-func TestMain(m *testing.M) { ecktest.Main(m) }
+func TestMain(m *testing.M) { controllertest.Main(m) }
 
 func settings(ns string) *v1alpha1.RemoteClusterSettings {
 	return &v1alpha1.RemoteClusterSettings{
@@ -37,13 +37,13 @@ func settings(ns string) *v1alpha1.RemoteClusterSettings {
 	}
 }
 
-func ready(t *testing.T, h *ecktest.Harness, mg *v1alpha1.RemoteClusterSettings) xpv2.Condition {
+func ready(t *testing.T, h *controllertest.Harness, mg *v1alpha1.RemoteClusterSettings) xpv2.Condition {
 	t.Helper()
 	out := &v1alpha1.RemoteClusterSettings{}
 	if err := h.Kube.Get(context.Background(), types.NamespacedName{Namespace: mg.Namespace, Name: mg.Name}, out); err != nil {
 		t.Fatal(err)
 	}
-	return ecktest.Condition(out.Status.Conditions, xpv2.TypeReady)
+	return controllertest.Condition(out.Status.Conditions, xpv2.TypeReady)
 }
 
 func aliasSettings(srv *esfake.Server) map[string]any {
@@ -77,7 +77,7 @@ var want = map[string]any{
 // TestOwnedSettings sets the alias, records its owner on the ECK object,
 // corrects a person's change, and nulls the alias when deleted.
 func TestOwnedSettings(t *testing.T) {
-	h := ecktest.Start(t, 2, Setup)
+	h := controllertest.Start(t, 2, Setup)
 	ns := h.Namespace(t, "settings")
 	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, nil)
 	srv := h.LocalAPI(t, ns, "c1", esfake.Options{})
@@ -85,21 +85,21 @@ func TestOwnedSettings(t *testing.T) {
 	if err := h.Kube.Create(context.Background(), mg); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the alias set and owned", func() (bool, string) {
+	controllertest.WaitFor(t, "the alias set and owned", func() (bool, string) {
 		got := aliasSettings(srv)
 		owner := h.GetES(t, ns, "c1").GetAnnotations()[eckschema.AnnotationRemoteClusterSettingsOwners]
 		return cmp.Equal(want, got) && ready(t, h, mg).Status == corev1.ConditionTrue && owner != "", fmt.Sprintf("%v, owners %s", got, owner)
 	})
 	drifted := "evil.example.com"
 	put(t, srv, map[string]*string{"cluster.remote.logs.server_name": &drifted})
-	ecktest.WaitFor(t, "the drift corrected", func() (bool, string) {
+	controllertest.WaitFor(t, "the drift corrected", func() (bool, string) {
 		got := aliasSettings(srv)
 		return cmp.Equal(want, got), fmt.Sprint(got)
 	})
 	if err := h.Kube.Delete(context.Background(), mg); err != nil {
 		t.Fatal(err)
 	}
-	ecktest.WaitFor(t, "the alias nulled and released", func() (bool, string) {
+	controllertest.WaitFor(t, "the alias nulled and released", func() (bool, string) {
 		got := aliasSettings(srv)
 		_, owned := h.GetES(t, ns, "c1").GetAnnotations()[eckschema.AnnotationRemoteClusterSettingsOwners]
 		return len(got) == 0 && !owned, fmt.Sprintf("%v, owned %v", got, owned)
@@ -109,7 +109,7 @@ func TestOwnedSettings(t *testing.T) {
 // TestRefusedAliases never overwrites an alias a person or ECK configured,
 // nor sets one for a namespace the remote does not grant.
 func TestRefusedAliases(t *testing.T) {
-	h := ecktest.Start(t, 2, Setup)
+	h := controllertest.Start(t, 2, Setup)
 	handSeeds := "10.1.1.1:9300"
 	cases := map[string]struct {
 		annotations map[string]string
@@ -139,7 +139,7 @@ func TestRefusedAliases(t *testing.T) {
 			if err := h.Kube.Create(context.Background(), mg); err != nil {
 				t.Fatal(err)
 			}
-			ecktest.WaitFor(t, "the refusal", func() (bool, string) {
+			controllertest.WaitFor(t, "the refusal", func() (bool, string) {
 				c := ready(t, h, mg)
 				return c.Reason == tc.reason, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
 			})
