@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
@@ -37,8 +36,8 @@ const (
 	indexName = "eslink.io/key-name"
 )
 
-// watch makes b reconcile CrossClusterAPIKeys, and also when something they
-// wait for changes, instead of at the next poll or after an error's backoff:
+// watch makes b reconcile CrossClusterAPIKeys when something they wait for
+// changes, instead of at the next poll or after an error's backoff:
 // the Elasticsearch object a key lives on appears, goes or changes its
 // grants; or ECK records a new key id for an alias in its keystore Secret,
 // which is when the key an observing resource looks for exists. Only the
@@ -49,7 +48,6 @@ func watch(mgr ctrl.Manager, b *builder.Builder, log logging.Logger) (*builder.B
 	}
 	d := &dependents{cache: mgr.GetCache(), log: log}
 	return b.
-		For(&esv1alpha1.CrossClusterAPIKey{}, builder.WithPredicates(resource.DesiredStateChanged())).
 		Watches(eckschema.NewElasticsearch(), handler.Funcs{
 			CreateFunc: func(ctx context.Context, e event.CreateEvent, q queue) { d.target(ctx, q, e.Object) },
 			UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) {
