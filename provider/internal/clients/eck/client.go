@@ -39,6 +39,12 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("Elasticsearch %s (%s) not found: create it or fix the reference; eslink never creates Elasticsearch objects", e.Name, e.Field)
 }
 
+// An InvalidSpecError says the managed resource's spec cannot be turned into
+// a valid change; it names the field and the fix.
+type InvalidSpecError struct{ Msg string }
+
+func (e *InvalidSpecError) Error() string { return e.Msg }
+
 // A VersionError says the cluster runs a version ECK would reject the change
 // for.
 type VersionError struct {

@@ -3,10 +3,8 @@ package eck
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"github.com/google/go-cmp/cmp"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -18,8 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/eslink/eslink/internal/eckschema"
-
-	"github.com/eslink/eslink/internal/grants"
 )
 
 func TestMutate(t *testing.T) {
@@ -139,36 +135,6 @@ func TestRequireAPIKeyVersion(t *testing.T) {
 			}
 			if gotErr != tc.wantErr {
 				t.Errorf("RequireAPIKeyVersion: err = %q, want %q", gotErr, tc.wantErr)
-			}
-		})
-	}
-}
-
-func TestBlockedCondition(t *testing.T) {
-	cases := map[string]struct {
-		err        error
-		wantReason xpv2.ConditionReason
-		wantOK     bool
-	}{
-		"NotFound":  {err: &NotFoundError{Name: types.NamespacedName{Namespace: "a", Name: "b"}}, wantReason: ReasonTargetNotFound, wantOK: true},
-		"Denied":    {err: &grants.DeniedError{Reason: "no"}, wantReason: ReasonNotAuthorized, wantOK: true},
-		"Version":   {err: &VersionError{}, wantReason: ReasonVersionUnsupported, wantOK: true},
-		"Conflict":  {err: &ConflictError{}, wantReason: ReasonEntryConflict, wantOK: true},
-		"Invalid":   {err: &InvalidSpecError{Msg: "x"}, wantReason: ReasonInvalidSpec, wantOK: true},
-		"Wrapped":   {err: fmt.Errorf("cannot write: %w", &grants.DeniedError{Reason: "no"}), wantReason: ReasonNotAuthorized, wantOK: true},
-		"Transient": {err: errors.New("connection refused")},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			c, ok := BlockedCondition(tc.err)
-			if ok != tc.wantOK {
-				t.Fatalf("BlockedCondition ok = %v, want %v", ok, tc.wantOK)
-			}
-			if !ok {
-				return
-			}
-			if c.Type != xpv2.TypeReady || c.Status != "False" || c.Reason != tc.wantReason || c.Message != tc.err.Error() {
-				t.Errorf("BlockedCondition = %+v, want Ready=False %s with the error message", c, tc.wantReason)
 			}
 		})
 	}

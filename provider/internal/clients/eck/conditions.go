@@ -69,9 +69,3 @@ func TargetGoneEvent(nf *NotFoundError, what string) event.Event {
 	return event.Warning(ReasonTargetGone, fmt.Errorf(
 		"the Elasticsearch object %s (%s) is gone, and its %s with it: nothing left to remove, so the resource lets go", nf.Name, nf.Field, what))
 }
-
-// An InvalidSpecError says the managed resource's spec cannot be turned into
-// a valid change; it names the field and the fix.
-type InvalidSpecError struct{ Msg string }
-
-func (e *InvalidSpecError) Error() string { return e.Msg }
