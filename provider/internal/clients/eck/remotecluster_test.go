@@ -1,6 +1,7 @@
 package eck
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -123,8 +124,10 @@ func TestRenderRemoteCluster(t *testing.T) {
 				if strings.Contains(err.Error(), "secret-value") {
 					t.Errorf("RenderRemoteCluster: error quotes the query: %v", err)
 				}
-				if _, ok := BlockedCondition(err); !ok {
-					t.Errorf("RenderRemoteCluster: error %T gives no blocked condition", err)
+				// An InvalidSpecError blocks the resource with reason
+				// InvalidSpec (controller/conditions.BlockedCondition).
+				if ise := (*InvalidSpecError)(nil); !errors.As(err, &ise) {
+					t.Errorf("RenderRemoteCluster: error %T is no InvalidSpecError, so it gives no blocked condition", err)
 				}
 				return
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -183,18 +184,18 @@ func TestRefused(t *testing.T) {
 		encoded     string
 		reason      xpv2.ConditionReason
 	}{
-		"NotGranted": {otherNS: true, reason: eck.ReasonNotAuthorized},
+		"NotGranted": {otherNS: true, reason: conditions.ReasonNotAuthorized},
 		"AliasOfECK": {
 			spec:   map[string]any{"remoteClusters": []any{map[string]any{"name": "logs", "elasticsearchRef": map[string]any{"name": "c2"}}}},
-			reason: eck.ReasonEntryConflict,
+			reason: conditions.ReasonEntryConflict,
 		},
-		"NotAKey": {encoded: base64.StdEncoding.EncodeToString([]byte("another-id:x")), reason: eck.ReasonInvalidSpec},
+		"NotAKey": {encoded: base64.StdEncoding.EncodeToString([]byte("another-id:x")), reason: conditions.ReasonInvalidSpec},
 		// Nobody, a person or another link set the alias's connection
 		// settings: the cluster would send the key wherever they point.
 		"SettingsNotOfTheLink": {reason: ReasonWaitingForSettings},
 		"AliasOfAnotherLink": {
 			annotations: map[string]string{eckschema.AnnotationAliasOwners: `{"logs":"elsewhere/other-link"}`, eckschema.AnnotationRemoteClusterSettingsOwners: `{"logs":"uid-other"}`},
-			reason:      eck.ReasonEntryConflict,
+			reason:      conditions.ReasonEntryConflict,
 		},
 	}
 	for name, tc := range cases {

@@ -35,6 +35,7 @@ import (
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
@@ -123,7 +124,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 		// owned by the local cluster's object and goes with it.
 		var nf *eck.NotFoundError
 		if errors.As(err, &nf) {
-			e.record.Event(mg, eck.TargetGoneEvent(nf, fmt.Sprintf("credentials of alias %s", p.Alias)))
+			e.record.Event(mg, conditions.TargetGoneEvent(nf, fmt.Sprintf("credentials of alias %s", p.Alias)))
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
 		if err != nil {
@@ -526,14 +527,14 @@ func setReady(mg *v1alpha1.RemoteClusterCredentials, ready bool, reason xpv2.Con
 // blocked marks Ready=False with the reason a change is refused, and passes
 // err on for the Synced condition and a Warning event.
 func blocked(mg *v1alpha1.RemoteClusterCredentials, err error) error {
-	if c, ok := eck.BlockedCondition(err); ok {
+	if c, ok := conditions.BlockedCondition(err); ok {
 		mg.SetConditions(c)
 		return err
 	}
 	reason := xpv2.ConditionReason("ReconcileError")
 	switch r := elasticsearch.ReasonOf(err); {
 	case connection.IsDenied(err):
-		reason = eck.ReasonNotAuthorized
+		reason = conditions.ReasonNotAuthorized
 	case r != "":
 		reason = xpv2.ConditionReason(r)
 	}

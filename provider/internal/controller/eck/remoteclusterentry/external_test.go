@@ -17,6 +17,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 )
 
@@ -87,7 +88,7 @@ func TestObserve(t *testing.T) {
 		},
 		"AliasOfAnotherNamespacesLink": {
 			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", aliasElsewhere), remote},
-			wantReason: eck.ReasonEntryConflict,
+			wantReason: conditions.ReasonEntryConflict,
 		},
 		"Outdated": {
 			objs: []client.Object{fakeES("ns1", "c1", "9.3.2", owned, stale), remote},
@@ -99,31 +100,31 @@ func TestObserve(t *testing.T) {
 		},
 		"LocalMissing": {
 			objs:       []client.Object{remote},
-			wantReason: eck.ReasonTargetNotFound,
+			wantReason: conditions.ReasonTargetNotFound,
 		},
 		"RemoteMissing": {
 			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll)},
-			wantReason: eck.ReasonTargetNotFound,
+			wantReason: conditions.ReasonTargetNotFound,
 		},
 		"LocalNotGranted": {
 			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", nil), remote},
-			wantReason: eck.ReasonNotAuthorized,
+			wantReason: conditions.ReasonNotAuthorized,
 		},
 		"RemoteNotGranted": {
 			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll), fakeES("ns2", "c2", "9.3.2", nil)},
-			wantReason: eck.ReasonNotAuthorized,
+			wantReason: conditions.ReasonNotAuthorized,
 		},
 		"HandWrittenAlias": {
 			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll, want), remote},
-			wantReason: eck.ReasonEntryConflict,
+			wantReason: conditions.ReasonEntryConflict,
 		},
 		"AliasOwnedByAnother": {
 			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", ownedElse, want), remote},
-			wantReason: eck.ReasonEntryConflict,
+			wantReason: conditions.ReasonEntryConflict,
 		},
 		"TooOld": {
 			objs:       []client.Object{fakeES("ns1", "c1", "8.9.0", grantAll), remote},
-			wantReason: eck.ReasonVersionUnsupported,
+			wantReason: conditions.ReasonVersionUnsupported,
 		},
 		"DeletingOwned": {
 			// No grant needed to remove our own entry.
@@ -144,7 +145,7 @@ func TestObserve(t *testing.T) {
 		"CertificateModelNotGranted": {
 			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll), remote},
 			cert:       true,
-			wantReason: eck.ReasonNotAuthorized,
+			wantReason: conditions.ReasonNotAuthorized,
 		},
 		"CertificateModelGranted": {
 			objs: []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll),
@@ -155,7 +156,7 @@ func TestObserve(t *testing.T) {
 		"RegexNameOnUnrestrictedRemote": {
 			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", grantAll), remote},
 			names:      []string{"/.*/"},
-			wantReason: eck.ReasonNotAuthorized,
+			wantReason: conditions.ReasonNotAuthorized,
 		},
 	}
 	for name, tc := range cases {

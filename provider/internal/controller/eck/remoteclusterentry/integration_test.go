@@ -24,6 +24,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/test/controlplane"
 )
 
@@ -219,7 +220,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				return
 			}
 
-			got := h.waitReady(t, ns, "link", eck.ReasonNotAuthorized)
+			got := h.waitReady(t, ns, "link", conditions.ReasonNotAuthorized)
 			ready := condition(got.Status.Conditions, xpv2.TypeReady)
 			if !strings.Contains(ready.Message, tc.wantDenied) {
 				t.Errorf("Ready message %q does not contain %q", ready.Message, tc.wantDenied)
@@ -254,14 +255,14 @@ func TestEntryLifecycle(t *testing.T) {
 
 	t.Run("MissingLocalIsRetried", func(t *testing.T) {
 		h.create(t, newEntry(ns, "full", "logs", ref(ns, "c1"), ref(ns, "c2"), full))
-		mg := h.waitReady(t, ns, "full", eck.ReasonTargetNotFound)
+		mg := h.waitReady(t, ns, "full", conditions.ReasonTargetNotFound)
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, "spec.forProvider.elasticsearchRef") {
 			t.Errorf("Ready message %q does not name the reference", msg)
 		}
 		h.Elasticsearch(t, ns, "c1", "9.3.2", nil, map[string]any{"remoteClusters": []any{handEntry(ns)}})
 		waitFor(t, "the missing remote to be reported", func() (bool, string) {
 			c := condition(h.get(t, ns, "full").Status.Conditions, xpv2.TypeReady)
-			return c.Reason == eck.ReasonTargetNotFound && strings.Contains(c.Message, "spec.forProvider.remoteElasticsearchRef"), c.Message
+			return c.Reason == conditions.ReasonTargetNotFound && strings.Contains(c.Message, "spec.forProvider.remoteElasticsearchRef"), c.Message
 		})
 		// The entry asks for restricted indices, and a later one for the
 		// certificate model, which only grants allow.
@@ -337,7 +338,7 @@ func TestEntryLifecycle(t *testing.T) {
 	t.Run("AliasOwnedByHandIsAConflict", func(t *testing.T) {
 		before := h.GetES(t, ns, "c1").GetResourceVersion()
 		h.create(t, newEntry(ns, "clash", "by-hand", ref(ns, "c1"), ref(ns, "c2"), search("logs-*")))
-		mg := h.waitReady(t, ns, "clash", eck.ReasonEntryConflict)
+		mg := h.waitReady(t, ns, "clash", conditions.ReasonEntryConflict)
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, `remote cluster alias "by-hand" already exists`) {
 			t.Errorf("Ready message %q does not explain the conflict", msg)
 		}
@@ -357,7 +358,7 @@ func TestEntryLifecycle(t *testing.T) {
 	t.Run("OldVersion", func(t *testing.T) {
 		h.Elasticsearch(t, ns, "old", "8.9.0", nil, nil)
 		h.create(t, newEntry(ns, "old", "logs", ref(ns, "old"), ref(ns, "c2"), search("logs-*")))
-		mg := h.waitReady(t, ns, "old", eck.ReasonVersionUnsupported)
+		mg := h.waitReady(t, ns, "old", conditions.ReasonVersionUnsupported)
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, "runs 8.9.0, below 8.10.0") || !strings.Contains(msg, "8.14.0") {
 			t.Errorf("Ready message %q does not name the versions", msg)
 		}
@@ -573,7 +574,7 @@ func TestSteadyState(t *testing.T) {
 	for i := range 3 {
 		versions[fmt.Sprintf("link-%d", i)] = h.waitReady(t, ns, fmt.Sprintf("link-%d", i), "").ResourceVersion
 	}
-	versions["clash"] = h.waitReady(t, ns, "clash", eck.ReasonEntryConflict).ResourceVersion
+	versions["clash"] = h.waitReady(t, ns, "clash", conditions.ReasonEntryConflict).ResourceVersion
 
 	// Let the last status updates and the blocked resource's backoff pass
 	// their first steps, then take the baseline.

@@ -21,6 +21,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
@@ -82,7 +83,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry)
 		// it behind after a grant was revoked would leak the link.
 		var nf *eck.NotFoundError
 		if errors.As(err, &nf) {
-			e.record.Event(mg, eck.TargetGoneEvent(nf, fmt.Sprintf("remote cluster alias %s", p.Alias)))
+			e.record.Event(mg, conditions.TargetGoneEvent(nf, fmt.Sprintf("remote cluster alias %s", p.Alias)))
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
 		if err != nil {
@@ -237,7 +238,7 @@ func (e *external) desired(ctx context.Context, mg *v1alpha1.RemoteClusterEntry,
 // blocked marks Ready=False with the reason a change is refused, and passes
 // err on for the managed reconciler's Synced condition and Warning event.
 func blocked(mg *v1alpha1.RemoteClusterEntry, err error) error {
-	if c, ok := eck.BlockedCondition(err); ok {
+	if c, ok := conditions.BlockedCondition(err); ok {
 		mg.SetConditions(c)
 	}
 	return err

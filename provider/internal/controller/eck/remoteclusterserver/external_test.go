@@ -16,6 +16,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 )
 
@@ -61,17 +62,17 @@ func TestObserve(t *testing.T) {
 			wantReady: "the remote cluster server of ns2/c2 is disabled (spec.remoteClusterServer.enabled is not true): eslink enables it again, which restarts that cluster",
 		},
 		"Missing": {
-			wantReason:  eck.ReasonTargetNotFound,
+			wantReason:  conditions.ReasonTargetNotFound,
 			wantMessage: "Elasticsearch ns2/c2 (spec.forProvider.elasticsearchRef) not found: create it or fix the reference; eslink never creates Elasticsearch objects",
 		},
 		"NotGranted": {
 			es:          fakeES("9.3.2", false, map[string]string{grant: "other"}),
-			wantReason:  eck.ReasonNotAuthorized,
+			wantReason:  conditions.ReasonNotAuthorized,
 			wantMessage: "spec.forProvider.elasticsearchRef: namespace team is not allowed to link ns2/c2 as remote cluster: the platform team must add team to annotation eslink.io/allowed-namespaces on Elasticsearch ns2/c2",
 		},
 		"TooOld": {
 			es:          fakeES("8.9.1", false, map[string]string{grant: "*"}),
-			wantReason:  eck.ReasonVersionUnsupported,
+			wantReason:  conditions.ReasonVersionUnsupported,
 			wantMessage: "Elasticsearch ns2/c2 runs 8.9.1, below 8.10.0, the minimum ECK's webhook accepts for spec.remoteClusterServer (Elastic's documentation states 8.14.0); upgrade the cluster first",
 		},
 		"DeletingClaimedWithoutGrant": {

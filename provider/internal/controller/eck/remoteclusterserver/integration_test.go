@@ -20,6 +20,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 )
 
 func newServer(ns, name string, target commonv1alpha1.ElasticsearchReference, disableOnDelete bool) *v1alpha1.RemoteClusterServer {
@@ -153,7 +154,7 @@ func TestServerRefusals(t *testing.T) {
 	t.Run("NotGranted", func(t *testing.T) {
 		es := h.Elasticsearch(t, remoteNS, "private", "9.3.2", map[string]string{grants.AnnotationAllowedNamespaces: "someone-else"}, nil)
 		h.create(t, newServer(team, "denied", ref(remoteNS, "private"), false))
-		mg := h.waitReady(t, team, "denied", eck.ReasonNotAuthorized)
+		mg := h.waitReady(t, team, "denied", conditions.ReasonNotAuthorized)
 		want := fmt.Sprintf("namespace %s is not allowed to link %s/private as remote cluster", team, remoteNS)
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
@@ -175,7 +176,7 @@ func TestServerRefusals(t *testing.T) {
 	t.Run("OldVersion", func(t *testing.T) {
 		es := h.Elasticsearch(t, team, "old", "8.9.0", nil, nil)
 		h.create(t, newServer(team, "old", ref("", "old"), false))
-		mg := h.waitReady(t, team, "old", eck.ReasonVersionUnsupported)
+		mg := h.waitReady(t, team, "old", conditions.ReasonVersionUnsupported)
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, "runs 8.9.0, below 8.10.0") {
 			t.Errorf("Ready message %q does not name the versions", msg)
 		}
@@ -186,7 +187,7 @@ func TestServerRefusals(t *testing.T) {
 
 	t.Run("MissingTargetIsRetried", func(t *testing.T) {
 		h.create(t, newServer(team, "later", ref("", "later"), false))
-		mg := h.waitReady(t, team, "later", eck.ReasonTargetNotFound)
+		mg := h.waitReady(t, team, "later", conditions.ReasonTargetNotFound)
 		if msg := condition(mg.Status.Conditions, xpv2.TypeReady).Message; !strings.Contains(msg, "spec.forProvider.elasticsearchRef") {
 			t.Errorf("Ready message %q does not name the reference", msg)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
@@ -67,7 +68,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterServer
 		// its uid, and a claim left behind would keep the server on.
 		var nf *eck.NotFoundError
 		if errors.As(err, &nf) {
-			e.record.Event(mg, eck.TargetGoneEvent(nf, "remote cluster server claim"))
+			e.record.Event(mg, conditions.TargetGoneEvent(nf, "remote cluster server claim"))
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
 		if err != nil {
@@ -168,7 +169,7 @@ func check(mg *v1alpha1.RemoteClusterServer, es *unstructured.Unstructured) erro
 // blocked marks Ready=False with the reason a change is refused, and passes
 // err on for the managed reconciler's Synced condition and Warning event.
 func blocked(mg *v1alpha1.RemoteClusterServer, err error) error {
-	if c, ok := eck.BlockedCondition(err); ok {
+	if c, ok := conditions.BlockedCondition(err); ok {
 		mg.SetConditions(c)
 	}
 	return err

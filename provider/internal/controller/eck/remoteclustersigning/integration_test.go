@@ -14,6 +14,7 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 )
 
@@ -45,8 +46,8 @@ func TestSigning(t *testing.T) {
 		reason  xpv2.ConditionReason
 	}{
 		"Configured":  {version: "9.3.2"},
-		"Below9.3":    {version: "9.2.4", reason: eck.ReasonVersionUnsupported},
-		"HandWritten": {version: "9.3.2", config: map[string]any{"cluster.remote.logs.signing.key": "mine.key"}, reason: eck.ReasonEntryConflict},
+		"Below9.3":    {version: "9.2.4", reason: conditions.ReasonVersionUnsupported},
+		"HandWritten": {version: "9.3.2", config: map[string]any{"cluster.remote.logs.signing.key": "mine.key"}, reason: conditions.ReasonEntryConflict},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

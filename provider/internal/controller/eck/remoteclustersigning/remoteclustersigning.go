@@ -25,6 +25,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
@@ -89,7 +90,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSignin
 		// Removing our own settings needs no grant.
 		var nf *eck.NotFoundError
 		if errors.As(err, &nf) {
-			e.record.Event(mg, eck.TargetGoneEvent(nf, fmt.Sprintf("signing settings of alias %s", p.Alias)))
+			e.record.Event(mg, conditions.TargetGoneEvent(nf, fmt.Sprintf("signing settings of alias %s", p.Alias)))
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
 		if err != nil {
@@ -232,7 +233,7 @@ func (e *external) Disconnect(context.Context) error { return nil }
 // blocked marks Ready=False with the reason a change is refused, and passes
 // err on for the Synced condition and a Warning event.
 func blocked(mg *v1alpha1.RemoteClusterSigning, err error) error {
-	if c, ok := eck.BlockedCondition(err); ok {
+	if c, ok := conditions.BlockedCondition(err); ok {
 		mg.SetConditions(c)
 	}
 	return err

@@ -19,6 +19,7 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/eck/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 )
@@ -152,9 +153,9 @@ func TestRefused(t *testing.T) {
 	}{
 		"NotACA": {
 			ca:     []byte("-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEA\n-----END PRIVATE KEY-----\n"),
-			reason: eck.ReasonInvalidSpec,
+			reason: conditions.ReasonInvalidSpec,
 		},
-		"CAOfAnotherTeam": {ca: controllertest.NewCA(t, "team CA"), otherTeam: true, reason: eck.ReasonNotAuthorized},
+		"CAOfAnotherTeam": {ca: controllertest.NewCA(t, "team CA"), otherTeam: true, reason: conditions.ReasonNotAuthorized},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -280,7 +281,7 @@ func TestUnmountNeedsAGrant(t *testing.T) {
 	}
 	controllertest.WaitFor(t, "the refusal", func() (bool, string) {
 		c := ready(t, h, attack)
-		return c.Reason == eck.ReasonNotAuthorized, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
+		return c.Reason == conditions.ReasonNotAuthorized, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
 	})
 	if err := h.Kube.Delete(context.Background(), attack); err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
@@ -114,7 +115,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust)
 		// trusting cluster's object and goes with it.
 		var nf *eck.NotFoundError
 		if errors.As(err, &nf) {
-			e.record.Event(mg, eck.TargetGoneEvent(nf, "CA in the eslink CA bundle"))
+			e.record.Event(mg, conditions.TargetGoneEvent(nf, "CA in the eslink CA bundle"))
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
 		if err != nil {
@@ -422,7 +423,7 @@ func condition(reason xpv2.ConditionReason, msg string) xpv2.Condition {
 // blocked marks Ready=False with the reason a change is refused, and passes
 // err on for the Synced condition and a Warning event.
 func blocked(mg *v1alpha1.RemoteClusterTrust, err error) error {
-	if c, ok := eck.BlockedCondition(err); ok {
+	if c, ok := conditions.BlockedCondition(err); ok {
 		mg.SetConditions(c)
 		return err
 	}

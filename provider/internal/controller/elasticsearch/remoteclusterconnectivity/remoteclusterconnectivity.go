@@ -24,6 +24,7 @@ import (
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
 	"github.com/eslink/eslink/provider/internal/metrics"
 )
@@ -62,7 +63,7 @@ func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RemoteClusterConne
 	if err != nil {
 		reason := xpv2.ConditionReason("ProviderConfigError")
 		if connection.IsDenied(err) {
-			reason = eck.ReasonNotAuthorized
+			reason = conditions.ReasonNotAuthorized
 		}
 		return nil, notReady(mg, reason, fmt.Errorf("cannot connect to the local cluster's Elasticsearch API for %s: %w", ref(mg), err))
 	}
@@ -96,7 +97,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterConnec
 	// person or nobody configured it.
 	local, err := e.eck.Get(ctx, eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace()), eck.FieldLocal)
 	if err != nil {
-		return managed.ExternalObservation{}, notReady(mg, eck.ReasonTargetNotFound, err)
+		return managed.ExternalObservation{}, notReady(mg, conditions.ReasonTargetNotFound, err)
 	}
 	owns, err := eck.OwnsAlias(local, alias, mg)
 	if err != nil {

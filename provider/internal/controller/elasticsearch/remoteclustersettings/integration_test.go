@@ -14,8 +14,8 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/internal/eckschema"
-	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -117,9 +117,9 @@ func TestRefusedAliases(t *testing.T) {
 		remoteNS    bool
 		reason      xpv2.ConditionReason
 	}{
-		"ByHand":           {before: map[string]*string{"cluster.remote.logs.seeds": &handSeeds}, reason: eck.ReasonEntryConflict},
-		"ByECK":            {annotations: map[string]string{eckschema.AnnotationECKManagedRemoteClusters: "other,logs"}, reason: eck.ReasonEntryConflict},
-		"RemoteNotGranted": {remoteNS: true, reason: eck.ReasonNotAuthorized},
+		"ByHand":           {before: map[string]*string{"cluster.remote.logs.seeds": &handSeeds}, reason: conditions.ReasonEntryConflict},
+		"ByECK":            {annotations: map[string]string{eckschema.AnnotationECKManagedRemoteClusters: "other,logs"}, reason: conditions.ReasonEntryConflict},
+		"RemoteNotGranted": {remoteNS: true, reason: conditions.ReasonNotAuthorized},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

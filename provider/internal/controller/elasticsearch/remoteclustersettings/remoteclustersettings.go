@@ -25,6 +25,7 @@ import (
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
 
@@ -69,7 +70,7 @@ func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RemoteClusterSetti
 	if err != nil && meta.WasDeleted(mg) && connection.IsTargetGone(err) {
 		// The settings lived in the local cluster, which is gone: nothing
 		// is left to remove, and waiting would hold the deletion forever.
-		c.record.Event(mg, event.Warning(eck.ReasonTargetGone, fmt.Errorf(
+		c.record.Event(mg, event.Warning(conditions.ReasonTargetGone, fmt.Errorf(
 			"%s lets go of the settings of alias %s: the local cluster that held them is gone (%w)", ref(mg), mg.Spec.ForProvider.Alias, err)))
 		return &external{eck: ecks}, nil
 	}
@@ -268,14 +269,14 @@ func (e *external) Disconnect(context.Context) error { return nil }
 // blocked marks Ready=False with the reason a change is refused or failed,
 // and passes err on for the Synced condition and a Warning event.
 func blocked(mg *v1alpha1.RemoteClusterSettings, err error) error {
-	if c, ok := eck.BlockedCondition(err); ok {
+	if c, ok := conditions.BlockedCondition(err); ok {
 		mg.SetConditions(c)
 		return err
 	}
 	reason := xpv2.ConditionReason("ElasticsearchError")
 	switch r := elasticsearch.ReasonOf(err); {
 	case connection.IsDenied(err):
-		reason = eck.ReasonNotAuthorized
+		reason = conditions.ReasonNotAuthorized
 	case r != "":
 		reason = xpv2.ConditionReason(r)
 	}

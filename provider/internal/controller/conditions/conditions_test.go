@@ -1,4 +1,4 @@
-package eck
+package conditions
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/eslink/eslink/internal/grants"
+	"github.com/eslink/eslink/provider/internal/clients/eck"
 )
 
 func TestBlockedCondition(t *testing.T) {
@@ -17,11 +18,11 @@ func TestBlockedCondition(t *testing.T) {
 		wantReason xpv2.ConditionReason
 		wantOK     bool
 	}{
-		"NotFound":  {err: &NotFoundError{Name: types.NamespacedName{Namespace: "a", Name: "b"}}, wantReason: ReasonTargetNotFound, wantOK: true},
+		"NotFound":  {err: &eck.NotFoundError{Name: types.NamespacedName{Namespace: "a", Name: "b"}}, wantReason: ReasonTargetNotFound, wantOK: true},
 		"Denied":    {err: &grants.DeniedError{Reason: "no"}, wantReason: ReasonNotAuthorized, wantOK: true},
-		"Version":   {err: &VersionError{}, wantReason: ReasonVersionUnsupported, wantOK: true},
-		"Conflict":  {err: &ConflictError{}, wantReason: ReasonEntryConflict, wantOK: true},
-		"Invalid":   {err: &InvalidSpecError{Msg: "x"}, wantReason: ReasonInvalidSpec, wantOK: true},
+		"Version":   {err: &eck.VersionError{}, wantReason: ReasonVersionUnsupported, wantOK: true},
+		"Conflict":  {err: &eck.ConflictError{}, wantReason: ReasonEntryConflict, wantOK: true},
+		"Invalid":   {err: &eck.InvalidSpecError{Msg: "x"}, wantReason: ReasonInvalidSpec, wantOK: true},
 		"Wrapped":   {err: fmt.Errorf("cannot write: %w", &grants.DeniedError{Reason: "no"}), wantReason: ReasonNotAuthorized, wantOK: true},
 		"Transient": {err: errors.New("connection refused")},
 	}

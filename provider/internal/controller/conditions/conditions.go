@@ -1,4 +1,4 @@
-package eck
+package conditions
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/eslink/eslink/internal/grants"
+	"github.com/eslink/eslink/provider/internal/clients/eck"
 )
 
 // Reasons of the Ready condition when a change is blocked. The Synced
@@ -29,11 +30,11 @@ const (
 func BlockedCondition(err error) (xpv2.Condition, bool) {
 	var reason xpv2.ConditionReason
 	var (
-		nf *NotFoundError
-		ve *VersionError
-		ce *ConflictError
+		nf *eck.NotFoundError
+		ve *eck.VersionError
+		ce *eck.ConflictError
 		de *grants.DeniedError
-		ie *InvalidSpecError
+		ie *eck.InvalidSpecError
 	)
 	switch {
 	case errors.As(err, &nf):
@@ -65,7 +66,7 @@ const ReasonTargetGone event.Reason = "TargetGone"
 // TargetGoneEvent says that a resource being deleted lets go of what (its
 // entry or claim), because the Elasticsearch object that held it is gone:
 // nothing is left to remove, and waiting would hold the deletion forever.
-func TargetGoneEvent(nf *NotFoundError, what string) event.Event {
+func TargetGoneEvent(nf *eck.NotFoundError, what string) event.Event {
 	return event.Warning(ReasonTargetGone, fmt.Errorf(
 		"the Elasticsearch object %s (%s) is gone, and its %s with it: nothing left to remove, so the resource lets go", nf.Name, nf.Field, what))
 }
