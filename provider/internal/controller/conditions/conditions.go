@@ -1,3 +1,7 @@
+// Package conditions is the one vocabulary of the reasons eslink's
+// controllers give their conditions and events, and the one path from a
+// refusal (a missing target, a denial, a version, a conflict, an invalid
+// spec) to the Ready condition that explains it.
 package conditions
 
 import (

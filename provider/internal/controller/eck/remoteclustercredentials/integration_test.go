@@ -138,7 +138,7 @@ func TestDeliverAndRotate(t *testing.T) {
 	controllertest.WaitFor(t, "the first key delivered, not taken up before ECK rolled it out", state("KEY1aaaaaaaaaaaaaaaa", "KEY1aaaaaaaaaaaaaaaa", ""))
 	controllertest.WaitFor(t, "Ready=False while ECK rolls the key out", func() (bool, string) {
 		c := controllertest.Condition(get(t, h, mg).Status.Conditions, xpv2.TypeReady)
-		return c.Status == corev1.ConditionFalse && c.Reason == ReasonRollingOut, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
+		return c.Status == corev1.ConditionFalse && c.Reason == conditions.ReasonRollingOut, fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
 	})
 	h.Reconciled(t, ns, "c1")
 	controllertest.WaitFor(t, "the first key taken up", state("KEY1aaaaaaaaaaaaaaaa", "KEY1aaaaaaaaaaaaaaaa", "KEY1aaaaaaaaaaaaaaaa"))
@@ -192,7 +192,7 @@ func TestRefused(t *testing.T) {
 		"NotAKey": {encoded: base64.StdEncoding.EncodeToString([]byte("another-id:x")), reason: conditions.ReasonInvalidSpec},
 		// Nobody, a person or another link set the alias's connection
 		// settings: the cluster would send the key wherever they point.
-		"SettingsNotOfTheLink": {reason: ReasonWaitingForSettings},
+		"SettingsNotOfTheLink": {reason: conditions.ReasonWaitingForSettings},
 		"AliasOfAnotherLink": {
 			annotations: map[string]string{eckschema.AnnotationAliasOwners: `{"logs":"elsewhere/other-link"}`, eckschema.AnnotationRemoteClusterSettingsOwners: `{"logs":"uid-other"}`},
 			reason:      conditions.ReasonEntryConflict,

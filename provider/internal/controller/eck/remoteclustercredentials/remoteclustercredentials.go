@@ -52,17 +52,6 @@ const (
 	AnnotationOwnerName = "eslink.io/owner"
 )
 
-// Reasons of the Ready condition.
-const (
-	ReasonWaitingForKey xpv2.ConditionReason = "WaitingForKey"
-	ReasonRollingOut    xpv2.ConditionReason = "RollingOut"
-	ReasonKeyInvalid    xpv2.ConditionReason = "APIKeySecretInvalid"
-	ReasonReloadFailed  xpv2.ConditionReason = "FileSettingsFailed"
-	// ReasonWaitingForSettings: the alias's connection settings are not
-	// this link's (yet), so the key is not delivered.
-	ReasonWaitingForSettings xpv2.ConditionReason = "WaitingForSettings"
-)
-
 // keyIDPattern is the form of a cross-cluster API key id; it is also a
 // valid Secret data key.
 var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -177,7 +166,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 		// is published.
 		var w *waitError
 		if errors.As(err, &w) {
-			setReady(mg, exists && at.TakenUpKeyID != "", ReasonWaitingForKey, err.Error())
+			setReady(mg, exists && at.TakenUpKeyID != "", conditions.ReasonWaitingForKey, err.Error())
 			return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: true}, nil
 		}
 		return managed.ExternalObservation{}, blocked(mg, err)
@@ -188,7 +177,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 		// link did not set. Reported as existing and up to date, so the
 		// reconciler neither calls Create (which would show Creating
 		// instead of this reason) nor Update.
-		setReady(mg, false, ReasonWaitingForSettings, err.Error())
+		setReady(mg, false, conditions.ReasonWaitingForSettings, err.Error())
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
 	}
 	holds, err := eck.SecureSettings.Holds(local, name, uid, eck.RenderSecureSettingsEntry(name, key.id, p.Alias))
@@ -200,11 +189,11 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 
 	switch {
 	case at.TakenUpKeyID == "":
-		setReady(mg, false, ReasonRollingOut, rollingOut(local, fileBased, key.id))
+		setReady(mg, false, conditions.ReasonRollingOut, rollingOut(local, fileBased, key.id))
 	case at.TakenUpKeyID != key.id:
 		// Still connected with the key it loaded: the link keeps working
 		// while the new one rolls out.
-		setReady(mg, true, ReasonRollingOut, rollingOut(local, fileBased, key.id)+"; it still uses key "+at.TakenUpKeyID)
+		setReady(mg, true, conditions.ReasonRollingOut, rollingOut(local, fileBased, key.id)+"; it still uses key "+at.TakenUpKeyID)
 	default:
 		setReady(mg, true, xpv2.ReasonAvailable, "")
 	}
@@ -294,7 +283,7 @@ func (e *external) fileSettingsApplied(ctx context.Context, mg *v1alpha1.RemoteC
 		// The errors may name settings; they never hold their values, but
 		// only the kind is repeated here.
 		err := fmt.Errorf("file-based settings version %d failed to apply on Elasticsearch %s/%s (%s): see its logs", state.Errors.Version, local.GetNamespace(), local.GetName(), state.Errors.ErrorKind)
-		mg.SetConditions(condition(false, ReasonReloadFailed, err.Error()))
+		mg.SetConditions(condition(false, conditions.ReasonFileSettingsFailed, err.Error()))
 		return false, err
 	}
 	return state.Version >= want, nil
@@ -531,7 +520,7 @@ func blocked(mg *v1alpha1.RemoteClusterCredentials, err error) error {
 		mg.SetConditions(c)
 		return err
 	}
-	reason := xpv2.ConditionReason("ReconcileError")
+	reason := xpv2.ReasonReconcileError
 	switch r := elasticsearch.ReasonOf(err); {
 	case connection.IsDenied(err):
 		reason = conditions.ReasonNotAuthorized

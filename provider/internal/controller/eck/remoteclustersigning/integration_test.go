@@ -73,7 +73,7 @@ func TestSigning(t *testing.T) {
 			}
 			controllertest.WaitFor(t, "the settings in the nodeSets, waiting for the rollout", func() (bool, string) {
 				c, at := ready(t, h, mg)
-				return at.Configured && c.Reason == ReasonRollingOut, fmt.Sprintf("%+v, %s", at, c.Message)
+				return at.Configured && c.Reason == conditions.ReasonRollingOut, fmt.Sprintf("%+v, %s", at, c.Message)
 			})
 			h.Reconciled(t, ns, "c1")
 			controllertest.WaitFor(t, "Ready", func() (bool, string) {

@@ -48,9 +48,6 @@ func keys(alias string) []string {
 	return []string{"cluster.remote." + alias + ".signing.certificate", "cluster.remote." + alias + ".signing.key"}
 }
 
-// ReasonRollingOut says the settings wait for ECK to restart the nodes.
-const ReasonRollingOut xpv2.ConditionReason = "RollingOut"
-
 // Setup adds a controller that reconciles RemoteClusterSigning.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
 	return setup.Setup(mgr, o, v1alpha1.RemoteClusterSigningGroupVersionKind, &v1alpha1.RemoteClusterSigning{},
@@ -126,7 +123,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSignin
 	case at.Configured && at.RolledOut:
 		mg.SetConditions(xpv2.Available())
 	case at.Configured:
-		mg.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.Now(), Reason: ReasonRollingOut,
+		mg.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.Now(), Reason: conditions.ReasonRollingOut,
 			Message: fmt.Sprintf("waiting for ECK to roll the signing settings of alias %s out to %s/%s (a rolling restart)", p.Alias, local.GetNamespace(), local.GetName())})
 	default:
 		mg.SetConditions(xpv2.Unavailable())

@@ -73,7 +73,7 @@ func TestOneRestartPerCluster(t *testing.T) {
 	controllertest.WaitFor(t, "the bundle mounted into every nodeSet, waiting for the rollout", func() (bool, string) {
 		wired, _ := mount.Wired(h.GetES(t, ns, "c1"))
 		c := ready(t, h, first)
-		return wired && c.Reason == ReasonRollingOut, fmt.Sprintf("wired %v, Ready %s/%s %s", wired, c.Status, c.Reason, c.Message)
+		return wired && c.Reason == conditions.ReasonRollingOut, fmt.Sprintf("wired %v, Ready %s/%s %s", wired, c.Status, c.Reason, c.Message)
 	})
 	h.Reconciled(t, ns, "c1")
 	controllertest.WaitFor(t, "the first CA ready", func() (bool, string) {

@@ -41,16 +41,6 @@ const (
 	LabelManagedBy = "eslink.io/managed-by"
 )
 
-// Reasons of the Ready condition.
-const (
-	// ReasonRollingOut says the mount waits for ECK to restart the nodes.
-	ReasonRollingOut xpv2.ConditionReason = "RollingOut"
-	// ReasonNotInBundle says the bundle lacks this resource's CA.
-	ReasonNotInBundle xpv2.ConditionReason = "CANotInBundle"
-	// ReasonNotMounted says the nodes do not mount the bundle.
-	ReasonNotMounted xpv2.ConditionReason = "BundleNotMounted"
-)
-
 // Setup adds a controller that reconciles RemoteClusterTrust.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
 	return setup.Setup(mgr, o, v1alpha1.RemoteClusterTrustGroupVersionKind, &v1alpha1.RemoteClusterTrust{},
@@ -177,13 +167,13 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust)
 	case at.InBundle && mounted && at.RolledOut:
 		mg.SetConditions(xpv2.Available())
 	case at.InBundle && mounted:
-		mg.SetConditions(condition(ReasonRollingOut, fmt.Sprintf(
+		mg.SetConditions(condition(conditions.ReasonRollingOut, fmt.Sprintf(
 			"waiting for ECK to mount CA bundle %s into the nodes of %s/%s (a rolling restart, once per cluster)", mount.SecretName, target.GetNamespace(), target.GetName())))
 	case !at.InBundle:
-		mg.SetConditions(condition(ReasonNotInBundle, fmt.Sprintf(
+		mg.SetConditions(condition(conditions.ReasonCANotInBundle, fmt.Sprintf(
 			"CA bundle %s/%s does not hold the CA of %s: eslink adds it", target.GetNamespace(), mount.SecretName, caSource(mg))))
 	default:
-		mg.SetConditions(condition(ReasonNotMounted, fmt.Sprintf(
+		mg.SetConditions(condition(conditions.ReasonBundleNotMounted, fmt.Sprintf(
 			"the nodes of %s/%s do not mount CA bundle %s (%s): eslink mounts it, a rolling restart", target.GetNamespace(), target.GetName(), mount.SecretName, mount.Setting)))
 	}
 	return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: upToDate}, nil

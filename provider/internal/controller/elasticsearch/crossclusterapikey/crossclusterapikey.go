@@ -39,33 +39,23 @@ import (
 	"github.com/eslink/eslink/internal/keylifetime"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
 	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
-// Condition reasons a person can act on.
+// Reasons of the events a key records (its conditions' reasons are in
+// controller/conditions).
 const (
-	ReasonNotAuthorized      xpv2.ConditionReason = "NotAuthorized"
-	ReasonClusterChanged     xpv2.ConditionReason = "ClusterChanged"
-	ReasonConnectionError    xpv2.ConditionReason = "ProviderConfigError"
-	ReasonKeyNotFound        xpv2.ConditionReason = "KeyNotFound"
-	ReasonAmbiguousKey       xpv2.ConditionReason = "AmbiguousKey"
-	ReasonKeyInvalid         xpv2.ConditionReason = "KeyInvalidated"
-	ReasonAccessMismatch     xpv2.ConditionReason = "AccessMismatch"
-	ReasonKeyNotOwned        xpv2.ConditionReason = "KeyNotOwned"
-	ReasonPoliciesRefused    xpv2.ConditionReason = "ManagementPoliciesRefused"
-	ReasonInvalidSpec        xpv2.ConditionReason = "InvalidSpec"
-	ReasonSecretInvalid      xpv2.ConditionReason = "ConnectionSecretInvalid"
-	reasonInvalidatedStray   event.Reason         = "InvalidatedStrayKey"
-	reasonRotated            event.Reason         = "RotatedKey"
-	reasonReplaced           event.Reason         = "ReplacedKey"
-	reasonHandoverDone       event.Reason         = "HandoverComplete"
-	reasonHandoverWait       event.Reason         = "RotationWaitsForHandover"
-	reasonTargetGone         event.Reason         = "TargetGone"
-	reasonNeverAllowed       event.Reason         = "NeverAllowed"
-	reasonExpirationApplied  event.Reason         = "ExpirationApplied"
-	reasonReplacementWaits   event.Reason         = "ReplacementWaitsForMinKeyLifetime"
-	errNotCrossClusterAPIKey                      = "managed resource is not a CrossClusterAPIKey"
+	reasonInvalidatedStray   event.Reason = "InvalidatedStrayKey"
+	reasonRotated            event.Reason = "RotatedKey"
+	reasonReplaced           event.Reason = "ReplacedKey"
+	reasonHandoverDone       event.Reason = "HandoverComplete"
+	reasonHandoverWait       event.Reason = "RotationWaitsForHandover"
+	reasonNeverAllowed       event.Reason = "NeverAllowed"
+	reasonExpirationApplied  event.Reason = "ExpirationApplied"
+	reasonReplacementWaits   event.Reason = "ReplacementWaitsForMinKeyLifetime"
+	errNotCrossClusterAPIKey              = "managed resource is not a CrossClusterAPIKey"
 )
 
 // Options are the provider's rules for the keys it owns.
@@ -163,7 +153,7 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		// gone must not let the deletion skip the keys on the one that
 		// still holds them.
 		if merr := c.movedFromStaying(ctx, cr); merr != nil {
-			setBlocked(cr, ReasonClusterChanged, merr)
+			setBlocked(cr, conditions.ReasonClusterChanged, merr)
 			return nil, merr
 		}
 	}
@@ -171,7 +161,7 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 	case err != nil && deleting && connection.IsTargetGone(err):
 		// Nothing is left to hold the key: say so, and let go rather than
 		// keep the finalizer forever.
-		c.record.Event(cr, event.Warning(reasonTargetGone, fmt.Errorf(
+		c.record.Event(cr, event.Warning(conditions.ReasonTargetGone, fmt.Errorf(
 			"%s is deleted without invalidating its key: the cluster that held it is gone (%w)", ref(cr), err)))
 		return gone{}, nil
 	case err != nil && deleting && connection.IsDenied(err):
@@ -185,7 +175,7 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		case gerr != nil:
 			err = gerr
 		case held != "" && !exists:
-			c.record.Event(cr, event.Warning(reasonTargetGone, fmt.Errorf(
+			c.record.Event(cr, event.Warning(conditions.ReasonTargetGone, fmt.Errorf(
 				"%s is deleted without invalidating its keys: Elasticsearch %s, which held them, is gone", ref(cr), held)))
 			return gone{}, nil
 		case !recorded:
@@ -209,12 +199,12 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 	// Tracked only once the config allowed the namespace: a usage holds
 	// the config, so a denied namespace must not be able to pin it.
 	if err := c.usage.Track(ctx, cr); err != nil {
-		setBlocked(cr, ReasonConnectionError, err)
+		setBlocked(cr, conditions.ReasonProviderConfigError, err)
 		return nil, fmt.Errorf("cannot track provider config usage of %s: %w", ref(cr), err)
 	}
 	connection.SetTransportCondition(cr, es)
 	if err := c.moved(ctx, cr, es); err != nil {
-		setBlocked(cr, ReasonClusterChanged, err)
+		setBlocked(cr, conditions.ReasonClusterChanged, err)
 		return nil, err
 	}
 	if !deleting && es.Cluster() != "" {
@@ -521,10 +511,10 @@ func available(cr *esv1alpha1.CrossClusterAPIKey) {
 
 // markBlocked sets Ready=False with a reason that names what to fix.
 func markBlocked(cr *esv1alpha1.CrossClusterAPIKey, err error) {
-	reason := ReasonConnectionError
+	reason := conditions.ReasonProviderConfigError
 	switch r := elasticsearch.ReasonOf(err); {
 	case connection.IsDenied(err):
-		reason = ReasonNotAuthorized
+		reason = conditions.ReasonNotAuthorized
 	case r != "":
 		reason = xpv2.ConditionReason(r)
 	}

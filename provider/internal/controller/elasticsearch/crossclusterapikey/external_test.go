@@ -33,6 +33,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -498,8 +499,8 @@ func TestSecretLossIsNotReady(t *testing.T) {
 	if err != nil || !obs.ResourceExists || obs.ResourceUpToDate || len(obs.ConnectionDetails) != 0 {
 		t.Fatalf("Observe() with the Secret gone = %+v, %v, want an existing key that is out of date, with nothing to publish", obs, err)
 	}
-	if c := readyCondition(cr); c.Status != corev1.ConditionFalse || c.Reason != ReasonSecretInvalid || !strings.Contains(c.Message, "does not exist") {
-		t.Errorf("Ready = %+v, want False with reason %s", c, ReasonSecretInvalid)
+	if c := readyCondition(cr); c.Status != corev1.ConditionFalse || c.Reason != conditions.ReasonConnectionSecretBad || !strings.Contains(c.Message, "does not exist") {
+		t.Errorf("Ready = %+v, want False with reason %s", c, conditions.ReasonConnectionSecretBad)
 	}
 	h.srv.ResetRequests()
 	h.reconcile(cr)
@@ -788,8 +789,8 @@ func TestOwnershipRefused(t *testing.T) {
 		t.Fatal("Observe() adopted another resource's key")
 	}
 	c := readyCondition(cr)
-	if c.Reason != ReasonKeyNotOwned || !strings.Contains(c.Message, "crossplane.io/external-name") || !strings.Contains(c.Message, victimKey.ID) {
-		t.Errorf("Ready = %+v, want reason %s naming the annotation and the key", c, ReasonKeyNotOwned)
+	if c.Reason != conditions.ReasonKeyNotOwned || !strings.Contains(c.Message, "crossplane.io/external-name") || !strings.Contains(c.Message, victimKey.ID) {
+		t.Errorf("Ready = %+v, want reason %s naming the annotation and the key", c, conditions.ReasonKeyNotOwned)
 	}
 	if cr.Status.AtProvider.ID != "" || cr.Status.AtProvider.Access != nil {
 		t.Errorf("atProvider reports the other key: %+v", cr.Status.AtProvider)
@@ -826,8 +827,8 @@ func TestPoliciesRefused(t *testing.T) {
 			cr.Spec.ForProvider.Name = other.Spec.ForProvider.Name
 			_, err := h.ext.Observe(ctx, cr)
 			c := readyCondition(cr)
-			if err == nil || c.Reason != ReasonPoliciesRefused || !strings.Contains(c.Message, "spec.managementPolicies") {
-				t.Errorf("Observe() = %v, Ready = %+v, want reason %s naming spec.managementPolicies", err, c, ReasonPoliciesRefused)
+			if err == nil || c.Reason != conditions.ReasonPoliciesRefused || !strings.Contains(c.Message, "spec.managementPolicies") {
+				t.Errorf("Observe() = %v, Ready = %+v, want reason %s naming spec.managementPolicies", err, c, conditions.ReasonPoliciesRefused)
 			}
 			now := metav1.Now()
 			cr.SetDeletionTimestamp(&now)
@@ -887,8 +888,8 @@ func TestInvalidSpec(t *testing.T) {
 			h.srv.ResetRequests()
 			_, err := h.ext.Observe(context.Background(), cr)
 			c := readyCondition(cr)
-			if err == nil || c.Reason != ReasonInvalidSpec || !strings.Contains(c.Message, tc.want) {
-				t.Errorf("Observe() = %v, Ready = %+v, want reason %s with %q", err, c, ReasonInvalidSpec, tc.want)
+			if err == nil || c.Reason != conditions.ReasonInvalidSpec || !strings.Contains(c.Message, tc.want) {
+				t.Errorf("Observe() = %v, Ready = %+v, want reason %s with %q", err, c, conditions.ReasonInvalidSpec, tc.want)
 			}
 			if n := len(h.srv.Requests()); n != 0 {
 				t.Errorf("%d requests to Elasticsearch for an invalid spec, want none", n)
@@ -911,8 +912,8 @@ func TestObserveOnly(t *testing.T) {
 	if err != nil || obs.ResourceExists {
 		t.Fatalf("Observe() with no key = %+v, %v, want not existing", obs, err)
 	}
-	if c := readyCondition(cr); c.Reason != ReasonKeyNotFound || !strings.Contains(c.Message, "key not found in observe mode") || !strings.Contains(c.Message, "eck-team-a-cluster1-logs") {
-		t.Errorf("Ready = %+v, want reason %s naming the key", c, ReasonKeyNotFound)
+	if c := readyCondition(cr); c.Reason != conditions.ReasonKeyNotFound || !strings.Contains(c.Message, "key not found in observe mode") || !strings.Contains(c.Message, "eck-team-a-cluster1-logs") {
+		t.Errorf("Ready = %+v, want reason %s naming the key", c, conditions.ReasonKeyNotFound)
 	}
 
 	access, _ := desiredAccess(cr.Spec.ForProvider.Access)
@@ -944,8 +945,8 @@ func TestObserveOnly(t *testing.T) {
 	if obs, err = h.ext.Observe(ctx, cr); err != nil || !obs.ResourceUpToDate {
 		t.Fatalf("Observe() with other access = %+v, %v", obs, err)
 	}
-	if c := readyCondition(cr); c.Reason != ReasonAccessMismatch || cr.Status.AtProvider.AccessMatches {
-		t.Errorf("Ready = %+v, accessMatches %v, want reason %s", c, cr.Status.AtProvider.AccessMatches, ReasonAccessMismatch)
+	if c := readyCondition(cr); c.Reason != conditions.ReasonAccessMismatch || cr.Status.AtProvider.AccessMatches {
+		t.Errorf("Ready = %+v, accessMatches %v, want reason %s", c, cr.Status.AtProvider.AccessMatches, conditions.ReasonAccessMismatch)
 	}
 
 	k2, err := h.es.CreateCrossClusterAPIKey(ctx, elasticsearch.CreateRequest{Name: cr.Spec.ForProvider.Name, Access: access, Metadata: eckMD})
@@ -956,8 +957,8 @@ func TestObserveOnly(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), k1.ID) || !strings.Contains(err.Error(), k2.ID) {
 		t.Fatalf("Observe() with two keys error = %v, want one listing %s and %s", err, k1.ID, k2.ID)
 	}
-	if c := readyCondition(cr); c.Reason != ReasonAmbiguousKey {
-		t.Errorf("Ready = %+v, want reason %s", c, ReasonAmbiguousKey)
+	if c := readyCondition(cr); c.Reason != conditions.ReasonAmbiguousKey {
+		t.Errorf("Ready = %+v, want reason %s", c, conditions.ReasonAmbiguousKey)
 	}
 
 	// Pinned by id and invalidated outside: reported, not recreated.
@@ -968,8 +969,8 @@ func TestObserveOnly(t *testing.T) {
 	if obs, err = h.ext.Observe(ctx, cr); err != nil || obs.ResourceExists {
 		t.Fatalf("Observe() of invalidated pinned key = %+v, %v, want not existing", obs, err)
 	}
-	if c := readyCondition(cr); c.Reason != ReasonKeyInvalid || !strings.Contains(c.Message, k1.ID) {
-		t.Errorf("Ready = %+v, want reason %s naming %s", c, ReasonKeyInvalid, k1.ID)
+	if c := readyCondition(cr); c.Reason != conditions.ReasonKeyInvalidated || !strings.Contains(c.Message, k1.ID) {
+		t.Errorf("Ready = %+v, want reason %s naming %s", c, conditions.ReasonKeyInvalidated, k1.ID)
 	}
 	// Observing never wrote to Elasticsearch beyond the test's own calls.
 	for _, r := range h.srv.Requests() {
@@ -1079,7 +1080,7 @@ func TestObserveOnlyVisibility(t *testing.T) {
 			want := strings.ReplaceAll(readyCondition(missing).Message, `"no-such-key"`, fmt.Sprintf("%q", cr.Spec.ForProvider.Name))
 			obs, err := h.ext.Observe(ctx, cr)
 			c = readyCondition(cr)
-			if obs.ResourceExists != wantObs.ResourceExists || (err == nil) != (wantErr == nil) || c.Reason != ReasonKeyNotFound || c.Message != want {
+			if obs.ResourceExists != wantObs.ResourceExists || (err == nil) != (wantErr == nil) || c.Reason != conditions.ReasonKeyNotFound || c.Message != want {
 				t.Errorf("Observe() = %+v, %v, Ready = %+v; want what a missing key gets: %+v, %v, %q", obs, err, c, wantObs, wantErr, want)
 			}
 			if ap := cr.Status.AtProvider; ap.ID != "" || ap.Access != nil || strings.Contains(c.Message, k.ID) {
@@ -1093,7 +1094,7 @@ func TestObserveOnlyVisibility(t *testing.T) {
 			want = strings.ReplaceAll(want, `"no-such-key"`, fmt.Sprintf("%q", cr.Spec.ForProvider.Name))
 			meta.SetExternalName(cr, k.ID)
 			obs, err = h.ext.Observe(ctx, cr)
-			if obs.ResourceExists != wantObs.ResourceExists || (err == nil) != (wantErr == nil) || readyCondition(cr).Reason != ReasonKeyNotFound || readyCondition(cr).Message != want || cr.Status.AtProvider.ID != "" {
+			if obs.ResourceExists != wantObs.ResourceExists || (err == nil) != (wantErr == nil) || readyCondition(cr).Reason != conditions.ReasonKeyNotFound || readyCondition(cr).Message != want || cr.Status.AtProvider.ID != "" {
 				t.Errorf("pinned by id: Observe() = %+v, %v, Ready = %+v, atProvider %+v; want %+v, %v, %q", obs, err, readyCondition(cr), cr.Status.AtProvider, wantObs, wantErr, want)
 			}
 		})

@@ -20,6 +20,7 @@ import (
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -97,7 +98,7 @@ func TestIntegrationOwnershipAttacks(t *testing.T) {
 				meta.SetExternalName(cr, victim)
 				return cr
 			},
-			reason: ReasonKeyNotOwned, want: []string{"crossplane.io/external-name", victim, "eslink.io/uid"},
+			reason: conditions.ReasonKeyNotOwned, want: []string{"crossplane.io/external-name", victim, "eslink.io/uid"},
 		},
 		"ObserveAndDeleteAnotherTeamsKey": {
 			key: func() *esv1alpha1.CrossClusterAPIKey {
@@ -107,7 +108,7 @@ func TestIntegrationOwnershipAttacks(t *testing.T) {
 				cr.Spec.WriteConnectionSecretToReference = nil
 				return cr
 			},
-			reason: ReasonPoliciesRefused, want: []string{"spec.managementPolicies", "[Observe Delete]"},
+			reason: conditions.ReasonPoliciesRefused, want: []string{"spec.managementPolicies", "[Observe Delete]"},
 		},
 		"ObserveAnotherTeamsOwnedKey": {
 			key: func() *esv1alpha1.CrossClusterAPIKey {
@@ -117,7 +118,7 @@ func TestIntegrationOwnershipAttacks(t *testing.T) {
 				cr.Spec.WriteConnectionSecretToReference = nil
 				return cr
 			},
-			reason: ReasonKeyNotFound, want: []string{"key not found in observe mode", "that namespace " + teamB + " may see"},
+			reason: conditions.ReasonKeyNotFound, want: []string{"key not found in observe mode", "that namespace " + teamB + " may see"},
 		},
 		"ObserveECKKeyOfAnotherTeamsCluster": {
 			key: func() *esv1alpha1.CrossClusterAPIKey {
@@ -127,7 +128,7 @@ func TestIntegrationOwnershipAttacks(t *testing.T) {
 				cr.Spec.WriteConnectionSecretToReference = nil
 				return cr
 			},
-			reason: ReasonKeyNotFound, want: []string{"key not found in observe mode", "that namespace " + teamB + " may see"},
+			reason: conditions.ReasonKeyNotFound, want: []string{"key not found in observe mode", "that namespace " + teamB + " may see"},
 		},
 	}
 	for name, a := range attacks {

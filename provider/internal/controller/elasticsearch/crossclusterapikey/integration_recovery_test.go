@@ -21,6 +21,7 @@ import (
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -244,7 +245,7 @@ func TestIntegrationCleanup(t *testing.T) {
 		}
 		waitFor(t, "the revoked grant to show", func() (bool, string) {
 			r := conditionOf(c.get(t, team, "orders").Status.Conditions, xpv2.TypeReady)
-			return r.Reason == ReasonNotAuthorized, fmt.Sprintf("%+v", r)
+			return r.Reason == conditions.ReasonNotAuthorized, fmt.Sprintf("%+v", r)
 		})
 		if err := c.kube.Delete(ctx, c.get(t, team, "orders")); err != nil {
 			t.Fatal(err)
@@ -285,7 +286,7 @@ func TestIntegrationCleanup(t *testing.T) {
 			t.Helper()
 			waitFor(t, what, func() (bool, string) {
 				r := conditionOf(c.get(t, team, "orders").Status.Conditions, xpv2.TypeReady)
-				return r.Reason == ReasonClusterChanged && strings.Contains(r.Message, "are on Elasticsearch "+held) &&
+				return r.Reason == conditions.ReasonClusterChanged && strings.Contains(r.Message, "are on Elasticsearch "+held) &&
 					strings.Contains(r.Message, "set spec.providerConfigRef back to a config that reaches "+held), fmt.Sprintf("%+v", r)
 			})
 		}
@@ -330,7 +331,7 @@ func TestIntegrationCleanup(t *testing.T) {
 		waitFor(t, "a Warning event saying the cluster is gone", func() (bool, string) {
 			ev := c.events(t, team)
 			for _, e := range ev {
-				if strings.HasPrefix(e, string(reasonTargetGone)) && strings.Contains(e, "the cluster that held it is gone") {
+				if strings.HasPrefix(e, string(conditions.ReasonTargetGone)) && strings.Contains(e, "the cluster that held it is gone") {
 					return true, ""
 				}
 			}

@@ -22,6 +22,7 @@ import (
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -250,7 +251,7 @@ func TestIntegrationObserveOnly(t *testing.T) {
 
 	waitFor(t, "a KeyNotFound condition", func() (bool, string) {
 		r := conditionOf(c.get(t, ns, keyName).Status.Conditions, xpv2.TypeReady)
-		return r.Reason == ReasonKeyNotFound && strings.Contains(r.Message, "key not found in observe mode"), fmt.Sprintf("%+v", r)
+		return r.Reason == conditions.ReasonKeyNotFound && strings.Contains(r.Message, "key not found in observe mode"), fmt.Sprintf("%+v", r)
 	})
 
 	// ECK creates its key.
@@ -296,7 +297,7 @@ func TestIntegrationObserveOnly(t *testing.T) {
 		c.create(t, denied)
 		waitFor(t, "a NotAuthorized condition", func() (bool, string) {
 			r := conditionOf(c.get(t, other, keyName).Status.Conditions, xpv2.TypeReady)
-			return r.Reason == ReasonNotAuthorized && strings.Contains(r.Message, "eslink.io/allowed-namespaces"), fmt.Sprintf("%+v", r)
+			return r.Reason == conditions.ReasonNotAuthorized && strings.Contains(r.Message, "eslink.io/allowed-namespaces"), fmt.Sprintf("%+v", r)
 		})
 		// The denied resource never reached the cluster: nothing observed,
 		// and nothing but the other resource's reads was sent.

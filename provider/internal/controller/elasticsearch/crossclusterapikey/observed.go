@@ -17,6 +17,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 )
 
 // Metadata ECK writes on the keys it creates: the local cluster the key
@@ -37,7 +38,7 @@ func (e *external) observeFound(ctx context.Context, cr *esv1alpha1.CrossCluster
 	}
 	if err := refusedPolicies(cr); err != nil {
 		cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
-		return managed.ExternalObservation{}, blocked(cr, ReasonPoliciesRefused, err)
+		return managed.ExternalObservation{}, blocked(cr, conditions.ReasonPoliciesRefused, err)
 	}
 	key, err := e.findVisible(ctx, cr)
 	if err != nil {
@@ -59,7 +60,7 @@ func (e *external) observeFound(ctx context.Context, cr *esv1alpha1.CrossCluster
 		if !key.Invalidated {
 			state = "expired"
 		}
-		setBlocked(cr, ReasonKeyInvalid, fmt.Errorf(
+		setBlocked(cr, conditions.ReasonKeyInvalidated, fmt.Errorf(
 			"cross-cluster API key %s (%q) was %s outside the provider; the resource only observes it, so whoever owns the key (ECK) must replace it", key.ID, key.Name, state))
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
@@ -78,7 +79,7 @@ func (e *external) observeFound(ctx context.Context, cr *esv1alpha1.CrossCluster
 	if cr.Status.AtProvider.AccessMatches {
 		available(cr)
 	} else {
-		setBlocked(cr, ReasonAccessMismatch, fmt.Errorf(
+		setBlocked(cr, conditions.ReasonAccessMismatch, fmt.Errorf(
 			"cross-cluster API key %s (%q) does not grant spec.forProvider.access; status.atProvider.access shows what it grants, and its owner (ECK) must update it", key.ID, key.Name))
 	}
 	return obs, nil
@@ -103,7 +104,7 @@ func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterA
 			}
 		}
 		if !ok {
-			setBlocked(cr, ReasonKeyNotFound, notFound(cr, fmt.Sprintf("with id %s (crossplane.io/external-name)", id), e.es.URL(),
+			setBlocked(cr, conditions.ReasonKeyNotFound, notFound(cr, fmt.Sprintf("with id %s (crossplane.io/external-name)", id), e.es.URL(),
 				fmt.Sprintf("remove the annotation to find the key by name %q", name)))
 			return nil, nil
 		}
@@ -125,7 +126,7 @@ func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterA
 	}
 	switch len(keys) {
 	case 0:
-		setBlocked(cr, ReasonKeyNotFound, notFound(cr, fmt.Sprintf("named %q", name), e.es.URL(),
+		setBlocked(cr, conditions.ReasonKeyNotFound, notFound(cr, fmt.Sprintf("named %q", name), e.es.URL(),
 			"ECK creates it once the remote cluster entry with an apiKey exists on the local cluster, so check that entry if this persists"))
 		return nil, nil
 	case 1:
@@ -135,7 +136,7 @@ func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterA
 	for _, k := range keys {
 		ids = append(ids, k.ID)
 	}
-	return nil, blocked(cr, ReasonAmbiguousKey, fmt.Errorf(
+	return nil, blocked(cr, conditions.ReasonAmbiguousKey, fmt.Errorf(
 		"%d active cross-cluster API keys are named %q on Elasticsearch at %s (ids %s); the provider does not guess: set crossplane.io/external-name to the id to observe, or invalidate the others",
 		len(keys), name, e.es.URL(), strings.Join(ids, ", ")))
 }

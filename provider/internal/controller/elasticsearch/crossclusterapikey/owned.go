@@ -17,6 +17,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/keylifetime"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
@@ -101,7 +102,7 @@ func (e *external) observeOwned(ctx context.Context, cr *esv1alpha1.CrossCluster
 	deleting := meta.WasDeleted(cr)
 	if !deleting {
 		if err := e.checkOwnedSpec(cr); err != nil {
-			return managed.ExternalObservation{}, blocked(cr, ReasonInvalidSpec, err)
+			return managed.ExternalObservation{}, blocked(cr, conditions.ReasonInvalidSpec, err)
 		}
 	}
 	uid := string(cr.GetUID())
@@ -128,7 +129,7 @@ func (e *external) observeOwned(ctx context.Context, cr *esv1alpha1.CrossCluster
 		}
 		if k != nil && k.MetadataString(metadataUID) != uid && !deleting {
 			cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
-			return managed.ExternalObservation{}, blocked(cr, ReasonKeyNotOwned, fmt.Errorf(
+			return managed.ExternalObservation{}, blocked(cr, conditions.ReasonKeyNotOwned, fmt.Errorf(
 				"crossplane.io/external-name of %s names API key %s, which this resource did not create (its metadata does not carry the resource's uid in %s): the provider never updates or invalidates a key it does not own; remove the annotation to have the resource create its own key",
 				ref(cr), id, metadataUID))
 		}
@@ -165,7 +166,7 @@ func (e *external) observeOwned(ctx context.Context, cr *esv1alpha1.CrossCluster
 	e.classify(cr, st)
 	if st.current == nil {
 		cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
-		setBlocked(cr, ReasonSecretInvalid, fmt.Errorf(
+		setBlocked(cr, conditions.ReasonConnectionSecretBad, fmt.Errorf(
 			"%s; a key's secret cannot be read back from Elasticsearch, so a new key is published and the resource's other keys are then invalidated", st.published.why))
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false, Diff: "connection Secret"}, nil
 	}
@@ -175,7 +176,7 @@ func (e *external) observeOwned(ctx context.Context, cr *esv1alpha1.CrossCluster
 	}
 	diffs, err := e.plan(cr, st, now)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(cr, ReasonInvalidSpec, err)
+		return managed.ExternalObservation{}, blocked(cr, conditions.ReasonInvalidSpec, err)
 	}
 	return managed.ExternalObservation{
 		ResourceExists:    true,
@@ -248,7 +249,7 @@ func (e *external) plan(cr *esv1alpha1.CrossClusterAPIKey, st *ownedState, now t
 	if accessOK && certOK {
 		available(cr)
 	} else {
-		setBlocked(cr, ReasonAccessMismatch, fmt.Errorf("key %s does not grant spec.forProvider.access (or certificateIdentity) yet: updating it", k.ID))
+		setBlocked(cr, conditions.ReasonAccessMismatch, fmt.Errorf("key %s does not grant spec.forProvider.access (or certificateIdentity) yet: updating it", k.ID))
 	}
 	if len(st.strays) > 0 {
 		diffs = append(diffs, fmt.Sprintf("%d stray keys", len(st.strays)))

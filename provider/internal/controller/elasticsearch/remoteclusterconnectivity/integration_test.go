@@ -14,6 +14,7 @@ import (
 	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -76,7 +77,7 @@ func TestConnectivity(t *testing.T) {
 		}
 	}
 	// Until a piece of its link owns the alias, nothing about it is read.
-	controllertest.WaitFor(t, "the alias not owned", observed(ReasonNotOwned))
+	controllertest.WaitFor(t, "the alias not owned", observed(conditions.ReasonAliasNotOwned))
 	for _, r := range srv.Requests() {
 		if r.Endpoint == "GET /_remote/info" {
 			t.Errorf("the resource read %s for an alias its link does not own", r.Path)
@@ -89,7 +90,7 @@ func TestConnectivity(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	controllertest.WaitFor(t, "the alias not configured", observed(ReasonNotConfigured))
+	controllertest.WaitFor(t, "the alias not configured", observed(conditions.ReasonAliasNotConfigured))
 
 	c, err := elasticsearch.New(elasticsearch.Config{URL: srv.URL, Username: "elastic", Password: "changeme", CACert: srv.CACertPEM})
 	if err != nil {
@@ -101,7 +102,7 @@ func TestConnectivity(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	controllertest.WaitFor(t, "the alias configured but not connected", observed(ReasonNotConnected))
+	controllertest.WaitFor(t, "the alias configured but not connected", observed(conditions.ReasonNotConnected))
 
 	// The remote cluster client trusts the remote's transport CA, a static
 	// setting the node reads when it starts.
@@ -112,7 +113,7 @@ func TestConnectivity(t *testing.T) {
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	controllertest.WaitFor(t, "the alias connected", observed(ReasonConnected))
+	controllertest.WaitFor(t, "the alias connected", observed(conditions.ReasonConnected))
 	for _, r := range srv.Requests() {
 		if r.Method != http.MethodGet && r.Path != "/_cluster/settings" {
 			t.Errorf("the resource sent %s %s: it must only read", r.Method, r.Path)

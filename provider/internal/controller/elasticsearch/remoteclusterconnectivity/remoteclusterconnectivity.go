@@ -29,16 +29,6 @@ import (
 	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
-// Reasons of the Ready condition.
-const (
-	ReasonConnected     xpv2.ConditionReason = "Connected"
-	ReasonNotConnected  xpv2.ConditionReason = "NotConnected"
-	ReasonNotConfigured xpv2.ConditionReason = "AliasNotConfigured"
-	// ReasonNotOwned: the alias is not this resource's link's, so nothing
-	// about it is shown.
-	ReasonNotOwned xpv2.ConditionReason = "AliasNotOwned"
-)
-
 // Setup adds a controller that reconciles RemoteClusterConnectivity.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
 	metrics.WatchConnectivity(mgr.GetCache())
@@ -61,7 +51,7 @@ func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RemoteClusterConne
 	}
 	es, err := c.resolver.ResolveLocal(ctx, mg, mg.Spec.ForProvider.ElasticsearchRef)
 	if err != nil {
-		reason := xpv2.ConditionReason("ProviderConfigError")
+		reason := conditions.ReasonProviderConfigError
 		if connection.IsDenied(err) {
 			reason = conditions.ReasonNotAuthorized
 		}
@@ -105,7 +95,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterConnec
 	}
 	if !owns {
 		mg.Status.AtProvider = v1alpha1.RemoteClusterConnectivityObservation{}
-		setReady(mg, corev1.ConditionFalse, ReasonNotOwned, fmt.Sprintf(
+		setReady(mg, corev1.ConditionFalse, conditions.ReasonAliasNotOwned, fmt.Sprintf(
 			"spec.forProvider.alias: alias %s is not configured on Elasticsearch %s/%s by this resource's link: a RemoteClusterConnectivity reports only an alias that a piece of its own link (same namespace and label %s) wired there; create the link, or wait for its pieces",
 			alias, local.GetNamespace(), local.GetName(), eckschema.LabelComposite))
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
@@ -136,11 +126,11 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterConnec
 	mg.Status.AtProvider = at
 	switch {
 	case !ok:
-		setReady(mg, corev1.ConditionFalse, ReasonNotConfigured, fmt.Sprintf("alias %s is not configured on the local cluster (GET /_remote/info does not list it)", alias))
+		setReady(mg, corev1.ConditionFalse, conditions.ReasonAliasNotConfigured, fmt.Sprintf("alias %s is not configured on the local cluster (GET /_remote/info does not list it)", alias))
 	case !r.Connected:
-		setReady(mg, corev1.ConditionFalse, ReasonNotConnected, fmt.Sprintf("alias %s is configured but not connected (GET /_remote/info says connected: false)", alias))
+		setReady(mg, corev1.ConditionFalse, conditions.ReasonNotConnected, fmt.Sprintf("alias %s is configured but not connected (GET /_remote/info says connected: false)", alias))
 	default:
-		setReady(mg, corev1.ConditionTrue, ReasonConnected, "")
+		setReady(mg, corev1.ConditionTrue, conditions.ReasonConnected, "")
 	}
 	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
 }

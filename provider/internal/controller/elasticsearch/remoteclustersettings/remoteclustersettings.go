@@ -273,7 +273,7 @@ func blocked(mg *v1alpha1.RemoteClusterSettings, err error) error {
 		mg.SetConditions(c)
 		return err
 	}
-	reason := xpv2.ConditionReason("ElasticsearchError")
+	reason := conditions.ReasonElasticsearchError
 	switch r := elasticsearch.ReasonOf(err); {
 	case connection.IsDenied(err):
 		reason = conditions.ReasonNotAuthorized
