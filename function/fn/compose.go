@@ -120,7 +120,7 @@ func entry(l *link, key *eckv1alpha1.RemoteClusterAPIKey) *eckv1alpha1.RemoteClu
 // eckKeyName is the name ECK gives the key it creates for an entry
 // (pkg/controller/remotecluster/apikey.go).
 func eckKeyName(l *link) string {
-	return fmt.Sprintf("eck-%s-%s-%s", l.Local.Namespace, l.Local.Name, l.Alias)
+	return eckschema.ECKKeyName(l.Local.Namespace, l.Local.Name, l.Alias)
 }
 
 // ownedKeyName is the name of a key the provider owns; the eslink prefix

@@ -28,14 +28,8 @@ import (
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
-// ECK's conventions for a cluster's HTTP endpoint and Secrets.
-const (
-	eckUser          = "elastic"
-	eckUserSecretFmt = "%s-es-elastic-user"
-	eckCASecretFmt   = "%s-es-http-certs-public"
-	eckURLFmt        = "https://%s-es-http.%s.svc:9200"
-	defaultCAKey     = "ca.crt"
-)
+// defaultCAKey is the key of a CA in a Secret, ECK's and caSecretRef's.
+const defaultCAKey = "ca.crt"
 
 // Request says what a managed resource wants to reach.
 type Request struct {
@@ -281,23 +275,23 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e 
 		}
 	}
 
-	u := fmt.Sprintf(eckURLFmt, target.Name, target.Namespace)
+	u := eckschema.HTTPURL(target.Name, target.Namespace)
 	if e.URLOverride != "" {
 		u = strings.NewReplacer("{name}", target.Name, "{namespace}", target.Namespace).Replace(e.URLOverride)
 	}
 	if err := checkURL(u, "spec.eck.urlOverride of "+id, e.AllowInsecureHTTP, "spec.eck.allowInsecureHTTP"); err != nil {
 		return nil, err
 	}
-	userSecret := types.NamespacedName{Namespace: target.Namespace, Name: fmt.Sprintf(eckUserSecretFmt, target.Name)}
+	userSecret := types.NamespacedName{Namespace: target.Namespace, Name: eckschema.ElasticUserSecret(target.Name)}
 	deleting := es.GetDeletionTimestamp() != nil
-	password, userVersion, err := r.eckSecretValue(ctx, userSecret, eckUser, "ECK creates it with the cluster", deleting)
+	password, userVersion, err := r.eckSecretValue(ctx, userSecret, eckschema.ElasticUser, "ECK creates it with the cluster", deleting)
 	if err != nil {
 		return nil, err
 	}
-	cfg := elasticsearch.Config{URL: u, Username: eckUser, Password: string(password), AllowInsecureHTTP: e.AllowInsecureHTTP, Cluster: target.String()}
+	cfg := elasticsearch.Config{URL: u, Username: eckschema.ElasticUser, Password: string(password), AllowInsecureHTTP: e.AllowInsecureHTTP, Cluster: target.String()}
 	version := userVersion
 	if strings.HasPrefix(u, "https://") {
-		caSecret := types.NamespacedName{Namespace: target.Namespace, Name: fmt.Sprintf(eckCASecretFmt, target.Name)}
+		caSecret := types.NamespacedName{Namespace: target.Namespace, Name: eckschema.HTTPCertsPublicSecret(target.Name)}
 		ca, caVersion, err := r.eckSecretValue(ctx, caSecret, defaultCAKey, "ECK creates it when the HTTP layer uses TLS", deleting)
 		if err != nil {
 			return nil, err

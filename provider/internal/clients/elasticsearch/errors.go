@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // Reason classifies a failure so that controllers can report a condition a
@@ -140,7 +142,7 @@ func classifyTransport(url, op string, err error) error {
 		strings.Contains(err.Error(), "x509:"), strings.Contains(err.Error(), "tls:"),
 		strings.Contains(err.Error(), "fingerprint"):
 		return &Error{Reason: ReasonTLS, err: err, Message: fmt.Sprintf(
-			"cannot %s: TLS verification of Elasticsearch at %s failed: %v; check the CA Secret (caSecretRef, or ECK's <name>-es-http-certs-public) or tls.certificateFingerprint", op, url, err)}
+			"cannot %s: TLS verification of Elasticsearch at %s failed: %v; check the CA Secret (caSecretRef, or ECK's %s) or tls.certificateFingerprint", op, url, err, eckschema.HTTPCertsPublicSecret("<name>"))}
 	case strings.Contains(err.Error(), "server is not Elasticsearch"), strings.Contains(err.Error(), "unknown product"):
 		return &Error{Reason: ReasonNotElasticsearch, err: err, Message: fmt.Sprintf(
 			"cannot %s: the server at %s is not Elasticsearch (no X-Elastic-Product header); check the provider config's URL", op, url)}

@@ -18,6 +18,8 @@ import (
 	// CA Secret. Where the system has roots (SSL_CERT_FILE, a CA layer),
 	// they are used instead.
 	_ "golang.org/x/crypto/x509roots/fallback"
+
+	"github.com/eslink/eslink/internal/eckschema"
 )
 
 // The TLS policy of every connection the provider makes to Elasticsearch.
@@ -46,7 +48,7 @@ func tlsConfig(cfg Config, serverName string) (*tls.Config, error) {
 	if len(cfg.CACert) > 0 {
 		roots = x509.NewCertPool()
 		if !roots.AppendCertsFromPEM(cfg.CACert) {
-			return nil, errors.New("the CA certificate is not a PEM certificate: check the CA Secret (caSecretRef, or ECK's <name>-es-http-certs-public)")
+			return nil, fmt.Errorf("the CA certificate is not a PEM certificate: check the CA Secret (caSecretRef, or ECK's %s)", eckschema.HTTPCertsPublicSecret("<name>"))
 		}
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}

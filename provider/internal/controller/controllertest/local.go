@@ -103,6 +103,9 @@ func (h *Harness) LocalAPI(t *testing.T, ns, name string, opts esfake.Options) *
 	t.Helper()
 	opts.TLS = true
 	srv := esfake.NewServer(t, opts)
+	// ECK's Secret names spelled as ECK spells them, not through
+	// internal/eckschema: the harness stands in for ECK here, so it
+	// witnesses the provider's reading of those names instead of sharing it.
 	h.Secret(t, ns, name+"-es-elastic-user", map[string][]byte{"elastic": []byte("changeme")})
 	h.Secret(t, ns, name+"-es-http-certs-public", map[string][]byte{"ca.crt": srv.CACertPEM})
 	pc := &v1alpha1.ProviderConfig{
