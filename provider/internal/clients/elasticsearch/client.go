@@ -114,9 +114,8 @@ func (c *Client) Cluster() string { return c.cluster }
 // URL is the cluster's address, for messages.
 func (c *Client) URL() string { return c.url }
 
-// Version returns the server version, cached for an hour. It fails with
-// ReasonVersion when the server is older than 8.10, the first version with
-// cross-cluster API keys.
+// Version returns the server version, cached for an hour. Which versions
+// will do is the caller's to decide.
 func (c *Client) Version(ctx context.Context) (eckschema.Version, error) {
 	c.mu.Lock()
 	if !c.versionAt.IsZero() && c.now().Sub(c.versionAt) < versionTTL {
@@ -142,10 +141,6 @@ func (c *Client) Version(ctx context.Context) (eckschema.Version, error) {
 	v, err := eckschema.ParseVersion(info.Version.Number)
 	if err != nil {
 		return eckschema.Version{}, fmt.Errorf("cannot %s at %s: %w", op, c.url, err)
-	}
-	if v.Less(eckschema.MinAPIKeyVersion) {
-		return v, &Error{Reason: ReasonVersion, Message: fmt.Sprintf(
-			"Elasticsearch %s at %s is below %s, the minimum for cross-cluster API keys; upgrade the cluster", v, c.url, eckschema.MinAPIKeyVersion)}
 	}
 	c.mu.Lock()
 	c.version, c.versionAt = v, c.now()

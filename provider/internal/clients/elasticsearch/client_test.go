@@ -242,11 +242,6 @@ func TestErrors(t *testing.T) {
 		"WrongPassword": {
 			user: "elastic", pass: "wrong", call: create, want: ReasonAuthentication,
 		},
-		"VersionTooOld": {
-			opts: esfake.Options{Version: "8.9.2"},
-			call: func(c *Client) error { _, err := c.Version(ctx); return err },
-			want: ReasonVersion, substr: "8.10",
-		},
 		"CertificateIdentityBefore93": {
 			opts: esfake.Options{Version: "9.2.0"},
 			call: func(c *Client) error {

@@ -113,12 +113,31 @@ func (s *keySnapshots) version(ctx context.Context, es *elasticsearch.Client) (e
 	return v, err
 }
 
-// version reads es's version through the snapshots, if there are any.
+// version reads es's version through the snapshots, if there are any, and
+// refuses a version without cross-cluster API keys.
 func (c *connector) version(ctx context.Context, es *elasticsearch.Client) (eckschema.Version, error) {
+	var v eckschema.Version
+	var err error
 	if c.snapshots == nil {
-		return es.Version(ctx)
+		v, err = es.Version(ctx)
+	} else {
+		v, err = c.snapshots.version(ctx, es)
 	}
-	return c.snapshots.version(ctx, es)
+	if err != nil {
+		return v, err
+	}
+	return v, requireAPIKeys(es, v)
+}
+
+// requireAPIKeys fails with elasticsearch.ReasonVersion when v, the version
+// of the cluster es reaches, is older than 8.10, the first version with
+// cross-cluster API keys.
+func requireAPIKeys(es *elasticsearch.Client, v eckschema.Version) error {
+	if !v.Less(eckschema.MinAPIKeyVersion) {
+		return nil
+	}
+	return &elasticsearch.Error{Reason: elasticsearch.ReasonVersion, Message: fmt.Sprintf(
+		"Elasticsearch %s at %s is below %s, the minimum for cross-cluster API keys; upgrade the cluster", v, es.URL(), eckschema.MinAPIKeyVersion)}
 }
 
 // remoteKeys is one remote's snapshot and the read that renews it.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -568,5 +569,42 @@ func TestVersionFailureRemembered(t *testing.T) {
 		if got := len(srv.Requests()); got != step.sent {
 			t.Errorf("after %s: %d requests in all, want %d", step.advance, got, step.sent)
 		}
+	}
+}
+
+// The version floor is the controller's policy, not the client's: the
+// client reads any version, the connector refuses one without
+// cross-cluster API keys.
+func TestVersionFloor(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		version string
+		wantErr bool
+	}{
+		"VersionTooOld":    {version: "8.9.2", wantErr: true},
+		"FirstWithAPIKeys": {version: "8.10.0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := esfake.NewServer(t, esfake.Options{TLS: true, Version: tc.version, Users: []esfake.User{{Name: itUser, Password: itPass, Privileges: []string{"monitor"}}}})
+			es, err := elasticsearch.New(elasticsearch.Config{URL: srv.URL, Username: itUser, Password: itPass, CACert: srv.CACertPEM})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := es.Version(ctx); err != nil {
+				t.Fatalf("the client refuses version %s: %v; the floor is the controller's", tc.version, err)
+			}
+			for _, c := range []*connector{{}, {snapshots: newKeySnapshots(time.Minute)}} {
+				_, err := c.version(ctx, es)
+				if !tc.wantErr {
+					if err != nil {
+						t.Fatalf("version: %v", err)
+					}
+					continue
+				}
+				if elasticsearch.ReasonOf(err) != elasticsearch.ReasonVersion || !strings.Contains(err.Error(), "8.10") {
+					t.Errorf("version = %v, want %s naming 8.10", err, elasticsearch.ReasonVersion)
+				}
+			}
+		})
 	}
 }
