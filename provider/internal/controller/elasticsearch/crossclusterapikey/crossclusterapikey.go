@@ -202,7 +202,7 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		setBlocked(cr, conditions.ReasonProviderConfigError, err)
 		return nil, fmt.Errorf("cannot track provider config usage of %s: %w", ref(cr), err)
 	}
-	connection.SetTransportCondition(cr, es)
+	conditions.SetTransportCondition(cr, es)
 	if err := c.moved(ctx, cr, es); err != nil {
 		setBlocked(cr, conditions.ReasonClusterChanged, err)
 		return nil, err

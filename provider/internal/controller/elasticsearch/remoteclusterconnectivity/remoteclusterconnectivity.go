@@ -62,7 +62,7 @@ func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RemoteClusterConne
 	if err := c.usage.Track(ctx, mg); err != nil {
 		return nil, notReady(mg, "ProviderConfigError", fmt.Errorf("cannot track provider config usage of %s: %w", ref(mg), err))
 	}
-	connection.SetTransportCondition(mg, es)
+	conditions.SetTransportCondition(mg, es)
 	return &external{eck: c.eck, es: es}, nil
 }
 

@@ -82,7 +82,7 @@ func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RemoteClusterSetti
 	if err := c.usage.Track(ctx, mg); err != nil {
 		return nil, blocked(mg, fmt.Errorf("cannot track provider config usage of %s: %w", ref(mg), err))
 	}
-	connection.SetTransportCondition(mg, es)
+	conditions.SetTransportCondition(mg, es)
 	return &external{eck: ecks, es: es}, nil
 }
 
