@@ -1,16 +1,17 @@
-// Package linkrules holds the rules that both the function and the provider
-// apply to a link, so that the two can never disagree:
-//   - authorization: which namespaces may use an ECK Elasticsearch object, and
-//     what they may request from it as a remote (annotations the platform team
-//     sets on that object);
-//   - the parts of ECK's Elasticsearch object that eslink reads and writes,
-//     including the annotations that record what eslink owns there. ECK's Go
-//     types are under the Elastic License, so the schema is re-expressed over
-//     unstructured objects, which also keeps every field eslink does not know;
-//   - version floors, and the Elasticsearch durations of key expiry and
-//     rotation.
+// Package eckschema is the one place that knows ECK's Elasticsearch object
+// and the names ECK derives from a cluster's: its GVK and versions, the
+// remoteClusters, remoteClusterServer, nodeSets and secureSettings parts
+// eslink reads and writes, ECK's own annotations and labels, the Secrets and
+// Services ECK creates (<name>-es-http, <name>-es-elastic-user,
+// <name>-es-transport-certs-public, <name>-es-remote-cluster, ...) and the
+// keys it names (eck-<ns>-<name>-<alias>), each with the ECK v3.5.0 source
+// it was read from. It also holds the annotations by which eslink records,
+// on that object, what it owns there.
 //
-// The function checks these rules to explain a denial on the link; the
-// provider enforces them, because its managed resources can be written
-// without the function.
+// ECK's Go types are under the Elastic License, so the schema is
+// re-expressed over unstructured objects, which also keeps every field
+// eslink does not know. The function and the provider both derive ECK's
+// names here, so that the two can never disagree; no other production
+// package spells one (test/layering checks it). Test stand-ins keep their
+// own reading of ECK, as independent witnesses.
 package eckschema

@@ -71,7 +71,7 @@ type ConflictError struct {
 	// entry. It is kept for callers, never shown.
 	OtherOwner string
 	// Owner describes the owner to the refused resource, when it may know
-	// (linkrules.DescribeAliasOwner).
+	// (eckschema.DescribeAliasOwner).
 	Owner string
 }
 
