@@ -6,7 +6,10 @@
 //
 //	eslink-xpkg build --package-root DIR --tag REF --output FILE
 //	                  [--runtime-binary FILE --entrypoint PATH [--os linux --arch amd64] [--expose 9443/tcp]]
-//	eslink-xpkg push [--ca-bundle FILE] FILE REF
+//	eslink-xpkg push [--ca-bundle FILE] FILE[,FILE...] REF
+//
+// push with one file per platform (comma-separated) pushes them as one
+// multi-platform index.
 package main
 
 import (
@@ -33,7 +36,7 @@ func main() {
 
 const usage = `usage:
   eslink-xpkg build --package-root DIR --tag REF --output FILE [--runtime-binary FILE --entrypoint PATH ...]
-  eslink-xpkg push [--ca-bundle FILE] FILE REF`
+  eslink-xpkg push [--ca-bundle FILE] FILE[,FILE...] REF`
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -117,9 +120,9 @@ func runPush(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() != 2 {
-		return errors.New("push needs FILE and REF")
+		return errors.New("push needs FILE[,FILE...] and REF")
 	}
-	d, err := Push(ctx, PushOptions{File: fs.Arg(0), Ref: fs.Arg(1), CABundle: *ca})
+	d, err := Push(ctx, PushOptions{Files: strings.Split(fs.Arg(0), ","), Ref: fs.Arg(1), CABundle: *ca})
 	if err != nil {
 		return err
 	}

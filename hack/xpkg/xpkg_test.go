@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"debug/elf"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -71,11 +72,16 @@ var cases = []pkgCase{
 		objects: []string{"CompositeResourceDefinition", "Composition", "ManagedResourceActivationPolicy"}},
 }
 
+// archs are the platforms (linux/<arch>) of the packages with a runtime,
+// as hack/build-xpkg.sh builds them.
+var archs = []string{"amd64", "arm64"}
+
 // TestPackages builds every package the way `make xpkg` does, pushes it to a
 // registry as `make xpkg-push` does, pulls it back as Crossplane's package
 // manager does, and checks it with crossplane-runtime's parser and linters.
-// For packages with a runtime it checks that the image's entrypoint is the
-// binary and that it starts.
+// A package with a runtime is built for every arch and pushed as one
+// multi-platform index; for each platform it checks that the image's
+// entrypoint is the binary for that platform, and that the host's starts.
 func TestPackages(t *testing.T) {
 	repo, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -86,41 +92,89 @@ func TestPackages(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := t.Context()
-			args := []string{"build", "--package-root", filepath.Join(repo, c.root),
-				"--tag", canonical + c.name + ":v0.1.0", "--output", filepath.Join(dir, c.name+".xpkg")}
-			if c.cmd != "" {
-				bin := buildBinary(t, repo, c.cmd, filepath.Join(dir, c.name+"-bin"))
-				args = append(args, "--runtime-binary", bin, "--entrypoint", c.entrypoint, "--os", "linux", "--arch", runtime.GOARCH)
-				for _, p := range c.expose {
-					args = append(args, "--expose", p)
+			build := func(out string, extra ...string) {
+				t.Helper()
+				args := []string{"build", "--package-root", filepath.Join(repo, c.root),
+					"--tag", canonical + c.name + ":v0.1.0", "--output", out}
+				if err := run(ctx, append(args, extra...)); err != nil {
+					t.Fatal(err)
 				}
 			}
-			if err := run(ctx, args); err != nil {
-				t.Fatal(err)
-			}
-
 			ref := reg + "/eslink/" + c.name + ":v0.1.0"
-			if err := run(ctx, []string{"push", "--ca-bundle", caFile, filepath.Join(dir, c.name+".xpkg"), ref}); err != nil {
+			if c.cmd == "" {
+				file := filepath.Join(dir, c.name+".xpkg")
+				build(file)
+				if err := run(ctx, []string{"push", "--ca-bundle", caFile, file, ref}); err != nil {
+					t.Fatal(err)
+				}
+				checkPackage(t, c, parsePackage(t, pull(t, ref, caFile, "")))
+				return
+			}
+			files := make([]string, 0, len(archs))
+			for _, arch := range archs {
+				file := filepath.Join(dir, c.name+"-"+arch+".xpkg")
+				bin := buildBinary(t, repo, c.cmd, filepath.Join(dir, c.name+"-bin-"+arch), arch)
+				extra := []string{"--runtime-binary", bin, "--entrypoint", c.entrypoint, "--os", "linux", "--arch", arch}
+				for _, p := range c.expose {
+					extra = append(extra, "--expose", p)
+				}
+				build(file, extra...)
+				files = append(files, file)
+			}
+			if err := run(ctx, []string{"push", "--ca-bundle", caFile, strings.Join(files, ","), ref}); err != nil {
 				t.Fatal(err)
 			}
-			img := pull(t, ref, caFile)
-
-			pkg := parsePackage(t, img)
-			checkPackage(t, c, pkg)
-			if c.cmd != "" {
-				checkRuntime(t, c, img, dir)
+			checkIndex(t, ref, caFile)
+			for _, arch := range archs {
+				img := pull(t, ref, caFile, arch)
+				checkPackage(t, c, parsePackage(t, img))
+				checkRuntime(t, c, img, dir, arch)
 			}
 		})
 	}
 }
 
-func buildBinary(t *testing.T, repo, pkg, out string) string {
+// checkIndex checks that ref is an OCI index with one image per arch.
+func checkIndex(t *testing.T, ref, caFile string) {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(r, remote.WithContext(t.Context()), remote.WithTransport(trusting(t, caFile)))
+	if err != nil {
+		t.Fatalf("%s is not an index: %v", ref, err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range m.Manifests {
+		if d.Platform == nil {
+			t.Errorf("index entry %s has no platform", d.Digest)
+			continue
+		}
+		got = append(got, d.Platform.String())
+	}
+	slices.Sort(got)
+	want := make([]string, 0, len(archs))
+	for _, a := range archs {
+		want = append(want, "linux/"+a)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%s holds platforms %v, want %v", ref, got, want)
+	}
+	t.Logf("%s: index %s, platforms %v", ref, m.MediaType, got)
+}
+
+func buildBinary(t *testing.T, repo, pkg, out, arch string) string {
 	t.Helper()
 	// The flags of hack/build-xpkg.sh, so the build cache makes this cheap
 	// after `make xpkg`.
 	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH, "GOWORK=off")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOWORK=off")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("cannot build %s: %v\n%s", pkg, err, b)
 	}
@@ -140,7 +194,8 @@ func startRegistry(t *testing.T) (string, string) {
 	return strings.TrimPrefix(srv.URL, "https://"), ca
 }
 
-func pull(t *testing.T, ref, caFile string) v1.Image {
+// trusting is a transport that trusts caFile's CAs.
+func trusting(t *testing.T, caFile string) http.RoundTripper {
 	t.Helper()
 	b, err := os.ReadFile(caFile)
 	if err != nil {
@@ -148,12 +203,22 @@ func pull(t *testing.T, ref, caFile string) v1.Image {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(b)
+	return &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+}
+
+// pull pulls ref as Crossplane does, for a node of linux/arch ("" for a
+// package without a runtime, which has no platform).
+func pull(t *testing.T, ref, caFile, arch string) v1.Image {
+	t.Helper()
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := remote.Image(r, remote.WithContext(t.Context()),
-		remote.WithTransport(&http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}))
+	opts := []remote.Option{remote.WithContext(t.Context()), remote.WithTransport(trusting(t, caFile))}
+	if arch != "" {
+		opts = append(opts, remote.WithPlatform(v1.Platform{OS: "linux", Architecture: arch}))
+	}
+	img, err := remote.Image(r, opts...)
 	if err != nil {
 		t.Fatalf("cannot pull %s: %v", ref, err)
 	}
@@ -268,10 +333,14 @@ func metaName(t *testing.T, o kruntime.Object) string {
 	return (&unstructured.Unstructured{Object: u}).GetName()
 }
 
+// elfMachines are the ELF machines of the archs.
+var elfMachines = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
+
 // checkRuntime checks that the image runs the binary: its entrypoint is an
-// executable file of the image, owned by the user the image runs as, and it
-// starts.
-func checkRuntime(t *testing.T, c pkgCase, img v1.Image, dir string) {
+// executable file of the image, owned by the user the image runs as, built
+// for the image's platform, and, on the host's platform, it starts.
+
+func checkRuntime(t *testing.T, c pkgCase, img v1.Image, dir, arch string) {
 	t.Helper()
 	cfg, err := img.ConfigFile()
 	if err != nil {
@@ -280,8 +349,8 @@ func checkRuntime(t *testing.T, c pkgCase, img v1.Image, dir string) {
 	if !slices.Equal(cfg.Config.Entrypoint, []string{c.entrypoint}) {
 		t.Fatalf("entrypoint = %v, want [%s]", cfg.Config.Entrypoint, c.entrypoint)
 	}
-	if cfg.OS != "linux" || cfg.Architecture != runtime.GOARCH {
-		t.Errorf("platform = %s/%s, want linux/%s", cfg.OS, cfg.Architecture, runtime.GOARCH)
+	if cfg.OS != "linux" || cfg.Architecture != arch {
+		t.Errorf("platform = %s/%s, want linux/%s", cfg.OS, cfg.Architecture, arch)
 	}
 	if cfg.Config.User != "65532:65532" {
 		t.Errorf("user = %q, want 65532:65532 (nonroot)", cfg.Config.User)
@@ -292,9 +361,20 @@ func checkRuntime(t *testing.T, c pkgCase, img v1.Image, dir string) {
 		}
 	}
 
-	bin := filepath.Join(dir, c.name+"-entrypoint")
+	bin := filepath.Join(dir, c.name+"-entrypoint-"+arch)
 	extractFile(t, img, c.entrypoint, bin)
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatalf("the image's entrypoint is not an ELF binary: %v", err)
+	}
+	if f.Machine != elfMachines[arch] {
+		t.Errorf("the linux/%s image's entrypoint is built for %s", arch, f.Machine)
+	}
+	_ = f.Close()
 	checkNoFaultPoints(t, bin)
+	if arch != runtime.GOARCH {
+		return // Built for another machine: it cannot start here.
+	}
 
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()

@@ -107,14 +107,19 @@ func (b *logBuffer) String() string {
 // startHarness starts an installation of its own for one test.
 func startHarness(t *testing.T, legacy bool) *harness.Harness {
 	t.Helper()
+	return startHarnessWith(t, harness.Options{Legacy: legacy})
+}
+
+// startHarnessWith starts an installation of its own for one test, with
+// options o; its progress and logs go to the test.
+func startHarnessWith(t *testing.T, o harness.Options) *harness.Harness {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
-	h, err := harness.Start(ctx, harness.Options{
-		Legacy:     legacy,
-		Progress:   func(f string, a ...any) { t.Logf(f, a...) },
-		Log:        func(f string, a ...any) { t.Logf(f, a...) },
-		FailureLog: func(logs string) { t.Log(logs) },
-	})
+	o.Progress = func(f string, a ...any) { t.Logf(f, a...) }
+	o.Log = func(f string, a ...any) { t.Logf(f, a...) }
+	o.FailureLog = func(logs string) { t.Log(logs) }
+	h, err := harness.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

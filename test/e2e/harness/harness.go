@@ -81,6 +81,15 @@ type Options struct {
 	// Links that select it (spec.crossplane.compositionRef) may expire
 	// and rotate their keys within minutes. Unset: the defaults (1d).
 	MinKeyLifetime string
+	// LeaderElection runs the provider with leader election, its Lease in
+	// Crossplane's namespace, so that StartProviderReplica can add replicas.
+	LeaderElection bool
+	// PackageRoot, when set, is a source tree of another eslink version
+	// (e.g. an earlier commit's `git archive`): its hack/build-xpkg.sh
+	// builds its packages into its bin/, and those, with its
+	// examples/install, are what the harness installs and runs. Upgrade
+	// then moves the installation to Root's packages.
+	PackageRoot string
 }
 
 // Harness is a running set of components.
@@ -103,6 +112,10 @@ type Harness struct {
 	crossplaneInit *process
 	crossplane     *process
 	provider       *process
+	pkgRoot        string // the tree whose packages are installed: Root, or Options.PackageRoot
+	legacy         bool
+	pctx           context.Context // the processes' context
+	providerArgs   []string        // the provider's flags but its ports
 	function       *process
 	registry       *ociRegistry
 	proxy          *serviceProxy
@@ -151,6 +164,7 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 	// Processes outlive ctx, which only bounds Start.
 	pctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
+	h.pctx, h.legacy, h.pkgRoot = pctx, o.Legacy, root
 
 	for _, s := range []string{"build-crossplane.sh", "build-xpkg.sh"} {
 		if err := runScript(ctx, root, s); err != nil {
@@ -158,6 +172,13 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 		}
 	}
 	o.progress("built Crossplane core (bin/crossplane) and eslink's packages (bin/xpkg: provider, function, configurations)")
+	if o.PackageRoot != "" {
+		if err := runScript(ctx, o.PackageRoot, "build-xpkg.sh"); err != nil {
+			return err
+		}
+		h.pkgRoot = o.PackageRoot
+		o.progress("built the packages of %s into its bin/xpkg: those are installed", o.PackageRoot)
+	}
 
 	// eslink's CRDs are not installed here: they come from its packages,
 	// through Crossplane. core init installs Crossplane's own again, as it
@@ -200,6 +221,9 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 			return err
 		}
 		providerArgs = append(providerArgs, "--min-key-lifetime", d.String())
+	}
+	if o.LeaderElection {
+		providerArgs = append(providerArgs, "--leader-election", "--leader-election-namespace", CrossplaneNamespace)
 	}
 	if err := h.install(ctx, pctx, o.Legacy, kcPath, o.progress, providerArgs...); err != nil {
 		return err
@@ -255,7 +279,7 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 		return err
 	}
 	o.progress("Kubernetes' garbage collector running (kube-controller-manager); it collected a canary owned by eslink's kinds after %s", time.Since(gcStart).Round(100*time.Millisecond))
-	if err := h.awaitProviderControllers(ctx); err != nil {
+	if err := h.awaitProviderControllers(ctx, h.provider); err != nil {
 		return err
 	}
 	o.progress("provider-eslink runs its managed resource controllers (%s after the install)", time.Since(gcStart).Round(100*time.Millisecond))

@@ -109,7 +109,7 @@ func installManifests(root, registryHost string, legacy bool) (pre, packages []*
 // function and the provider and reports them to Crossplane.
 func (h *Harness) install(ctx, pctx context.Context, legacy bool, kubeconfig string, progress func(string, ...any), providerArgs ...string) error {
 	tool := filepath.Join(h.Root, "bin", "eslink-xpkg")
-	files := packageFiles(h.Root, legacy)
+	files := packageFiles(h.pkgRoot, legacy)
 	pushed := make([]string, 0, len(files))
 	for name, file := range files {
 		ref := h.registry.Host + "/eslink/" + name + ":" + PackageVersion
@@ -120,7 +120,7 @@ func (h *Harness) install(ctx, pctx context.Context, legacy bool, kubeconfig str
 	}
 	progress("pushed %s to the registry at https://%s/eslink (TLS; Crossplane trusts its CA through --ca-bundle-path)", strings.Join(slices.Sorted(slices.Values(pushed)), ", "), h.registry.Host)
 
-	pre, pkgs, err := installManifests(h.Root, h.registry.Host, legacy)
+	pre, pkgs, err := installManifests(h.pkgRoot, h.registry.Host, legacy)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (h *Harness) install(ctx, pctx context.Context, legacy bool, kubeconfig str
 
 	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	fnAddr, err := h.runFunction(wctx, pctx)
+	fnAddr, err := h.runFunction(wctx, pctx, "function")
 	if err != nil {
 		return err
 	}
@@ -226,8 +226,8 @@ func (h *Harness) activeRevision(ctx context.Context, gvk schema.GroupVersionKin
 // prepareRuntime does what Crossplane's Deployment runtime does before a
 // revision's objects can be established, and the External runtime leaves to
 // whoever runs the package: it issues the package's server certificate from
-// Crossplane's CA into the Secret <package>-tls-server and records that
-// Secret on the active revision. It returns the revision and the Secret's
+// Crossplane's CA into the Secret <package>-tls-server (or keeps the one an
+// earlier revision got) and records that Secret on the active revision. It returns the revision and the Secret's
 // data (tls.crt, tls.key and ca.crt, the CA that also signed Crossplane's
 // client certificate).
 func (h *Harness) prepareRuntime(ctx context.Context, gvk schema.GroupVersionKind, pkg string) (*unstructured.Unstructured, map[string][]byte, error) {
@@ -253,7 +253,12 @@ func (h *Harness) prepareRuntime(ctx context.Context, gvk schema.GroupVersionKin
 		Type:       corev1.SecretTypeTLS,
 		Data:       map[string][]byte{corev1.TLSCertKey: crt, corev1.TLSPrivateKeyKey: key, "ca.crt": signer.certPEM},
 	}
-	if err := h.Kube.Create(ctx, sec); err != nil {
+	if err := h.Kube.Create(ctx, sec); kerrors.IsAlreadyExists(err) {
+		err = h.Kube.Get(ctx, client.ObjectKeyFromObject(sec), sec)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot read Secret %s/%s: %w", CrossplaneNamespace, name, err)
+		}
+	} else if err != nil {
 		return nil, nil, fmt.Errorf("cannot create Secret %s/%s: %w", CrossplaneNamespace, name, err)
 	}
 	err = h.updateRevisionStatus(ctx, rev, func(cur *unstructured.Unstructured) error {
@@ -268,8 +273,9 @@ func (h *Harness) prepareRuntime(ctx context.Context, gvk schema.GroupVersionKin
 // runFunction plays the External runtime for the function: it serves the
 // function's binary with its server certificate (Crossplane dials functions
 // with mTLS and checks it against its CA), sets the active FunctionRevision's
-// endpoint and reports it healthy. It returns the address.
-func (h *Harness) runFunction(ctx, pctx context.Context) (string, error) {
+// endpoint and reports it healthy. It returns the address; name names
+// the process's log.
+func (h *Harness) runFunction(ctx, pctx context.Context, name string) (string, error) {
 	rev, certs, err := h.prepareRuntime(ctx, functionRevGVK, FunctionName)
 	if err != nil {
 		return "", err
@@ -284,7 +290,7 @@ func (h *Harness) runFunction(ctx, pctx context.Context) (string, error) {
 		return "", err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	h.function, err = start(pctx, h.LogDir, "function", runtimeBinary(h.Root, "function"),
+	h.function, err = start(pctx, h.LogDir, name, runtimeBinary(h.pkgRoot, "function"),
 		[]string{"TLS_SERVER_CERTS_DIR=" + dir}, "--address", addr, "--debug")
 	if err != nil {
 		return "", err
@@ -315,24 +321,9 @@ func (h *Harness) runProvider(ctx, pctx context.Context, kubeconfig string, args
 	if err != nil {
 		return err
 	}
-	ports := make([]int, 2)
-	for i := range ports {
-		if ports[i], err = freePort(); err != nil {
-			return err
-		}
-	}
-	// The provider reaches the clusters' Services through the harness's
-	// network, as from a pod (see serviceProxy).
-	proxyEnv := []string{"HTTPS_PROXY=" + h.proxy.URL(), "https_proxy=" + h.proxy.URL(), "NO_PROXY=", "no_proxy="}
-	h.provider, err = start(pctx, h.LogDir, "provider", runtimeBinary(h.Root, "provider"), proxyEnv, append([]string{
-		"--kubeconfig", kubeconfig, "--poll", ProviderPoll.String(), "--debug",
-		"--metrics-bind-address", "127.0.0.1:" + strconv.Itoa(ports[0]),
-		"--health-probe-bind-address", "127.0.0.1:" + strconv.Itoa(ports[1])}, args...)...)
-	if err != nil {
+	h.providerArgs = append([]string{"--kubeconfig", kubeconfig, "--poll", ProviderPoll.String(), "--debug"}, args...)
+	if h.provider, err = h.startProvider(ctx, pctx, "provider"); err != nil {
 		return err
-	}
-	if err := waitHealthy(ctx, h.provider, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1])); err != nil {
-		return fmt.Errorf("provider not ready: %w", err)
 	}
 	err = h.updateRevisionStatus(ctx, rev, func(cur *unstructured.Unstructured) error {
 		return setCondition(cur, pkgv1.RuntimeHealthy())
@@ -341,6 +332,33 @@ func (h *Harness) runProvider(ctx, pctx context.Context, kubeconfig string, args
 		return fmt.Errorf("cannot report the provider healthy: %w", err)
 	}
 	return nil
+}
+
+// startProvider runs a provider process named name (its log is
+// name.log) with the flags of the installed provider and ports of its own,
+// and waits until it is ready.
+func (h *Harness) startProvider(ctx, pctx context.Context, name string) (*process, error) {
+	ports := make([]int, 2)
+	for i := range ports {
+		var err error
+		if ports[i], err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	// The provider reaches the clusters' Services through the harness's
+	// network, as from a pod (see serviceProxy).
+	proxyEnv := []string{"HTTPS_PROXY=" + h.proxy.URL(), "https_proxy=" + h.proxy.URL(), "NO_PROXY=", "no_proxy="}
+	p, err := start(pctx, h.LogDir, name, runtimeBinary(h.pkgRoot, "provider"), proxyEnv, append(slices.Clone(h.providerArgs),
+		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(ports[0]),
+		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(ports[1]))...)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitHealthy(ctx, p, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1])); err != nil {
+		p.stop()
+		return nil, fmt.Errorf("%s not ready: %w", name, err)
+	}
+	return p, nil
 }
 
 // updateRevisionStatus applies fn to the revision's latest state and writes
@@ -508,9 +526,9 @@ func (h *Harness) createShortKeysComposition(ctx context.Context, legacy bool, m
 // activates those kinds; its safe-start gate starts each controller once
 // the kind's CRD is established, and a link applied before then would wait
 // for it. The provider's log is the only place that says so.
-func (h *Harness) awaitProviderControllers(ctx context.Context) error {
+func (h *Harness) awaitProviderControllers(ctx context.Context, p *process) error {
 	for {
-		out := h.provider.output()
+		out := p.output()
 		missing := 0
 		for _, k := range ComposedKinds {
 			if !providerRunsController(out, k.Kind) {
@@ -520,12 +538,12 @@ func (h *Harness) awaitProviderControllers(ctx context.Context) error {
 		if missing == 0 {
 			return nil
 		}
-		if err := h.provider.exitError(); err != nil {
+		if err := p.exitError(); err != nil {
 			return fmt.Errorf("provider exited: %w", err)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("the provider runs no controller for %d of eslink's managed resource kinds (log %s): %w", missing, h.provider.log, ctx.Err())
+			return fmt.Errorf("the provider runs no controller for %d of eslink's managed resource kinds (log %s): %w", missing, p.log, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
