@@ -34,6 +34,12 @@ type process struct {
 // start runs bin with args; env entries are added to the harness's own
 // environment.
 func start(ctx context.Context, logDir, name, bin string, env []string, args ...string) (*process, error) {
+	return startEnv(ctx, logDir, name, bin, append(os.Environ(), env...), args...)
+}
+
+// startEnv runs bin with args and exactly the environment environ, for
+// programs that read settings from any variable they find.
+func startEnv(ctx context.Context, logDir, name, bin string, environ []string, args ...string) (*process, error) {
 	logPath := filepath.Join(logDir, name+".log")
 	f, err := os.Create(logPath) // A file in the harness's own temp dir.
 	if err != nil {
@@ -41,7 +47,7 @@ func start(ctx context.Context, logDir, name, bin string, env []string, args ...
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = environ
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
