@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/test/e2e/harness"
+	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
 // TestRealECKClusters runs ECK's real operator (3.5.0) against the API
@@ -83,6 +86,11 @@ func TestRealECKClusters(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("ECK restarted Pods %d times while creating the clusters (kubelet stand-in's count: %v)", total(eck.Kubelet.Restarts()), eck.Kubelet.Restarts())
+
+	t.Run("RemoteClusterWithAPIKey", func(t *testing.T) {
+		remoteClusterWithAPIKey(ctx, t, eck)
+	})
 	for _, c := range clusters {
 		cl, _ := eck.Nodes.Cluster(c.ns, c.name)
 		for _, r := range cl.Requests() {
@@ -91,7 +99,90 @@ func TestRealECKClusters(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("ECK restarted Pods %d times (kubelet stand-in's count: %v)", total(eck.Kubelet.Restarts()), eck.Kubelet.Restarts())
+}
+
+// remoteClusterWithAPIKey gives cluster1 a remote cluster "logs" on
+// cluster2 in ECK's API key model, the model eslink's flow 1 drives: ECK
+// enables cluster2's remote cluster server, creates the cross-cluster key
+// eck-ns1-cluster1-logs on cluster2, writes it into cluster1's keystore
+// Secret cluster1-es-remote-api-keys, restarts cluster1's Pods to load it
+// and sets the seeds; cluster1 then connects to cluster2.
+func remoteClusterWithAPIKey(ctx context.Context, t *testing.T, eck *harness.RealECK) {
+	before := total(eck.Kubelet.Restarts())
+	start := time.Now()
+	if err := eck.Patch(ctx, harness.RemoteNamespace, harness.RemoteName, `{"spec":{"remoteClusterServer":{"enabled":true}}}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := eck.Patch(ctx, harness.LocalNamespace, harness.LocalName, `{"spec":{"remoteClusters":[{"name":"logs",
+		"elasticsearchRef":{"name":"cluster2","namespace":"ns2"},"apiKey":{"access":{"search":{"names":["logs-*"]}}}}]}}`); err != nil {
+		t.Fatal(err)
+	}
+	local := harness.LocalName + "-es-default-0"
+	var why string
+	for deadline := time.Now().Add(5 * time.Minute); ; {
+		if node, ok := eck.Nodes.Node(harness.LocalNamespace, local); ok {
+			c := node.Server.RemoteConnection("logs")
+			if c.Connected {
+				break
+			}
+			why = c.Reason
+		} else {
+			why = "Pod " + local + " runs no node"
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster1 is not connected to logs after 5m: %s", why)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("cluster1 connected to cluster2 as logs %s after the change; ECK restarted Pods %d times for it", time.Since(start).Round(100*time.Millisecond), total(eck.Kubelet.Restarts())-before)
+
+	remote, ok := eck.Nodes.Node(harness.RemoteNamespace, harness.RemoteName+"-es-default-0")
+	if !ok {
+		t.Fatal("cluster2 runs no node")
+	}
+	var key *esfake.KeySnapshot
+	for _, k := range remote.Server.Keys() {
+		if k.Name == "eck-ns1-cluster1-logs" && !k.Invalidated {
+			key = &k
+		}
+	}
+	if key == nil || key.Type != "cross_cluster" || key.Owner != "elastic-internal" ||
+		!strings.Contains(string(key.Metadata), `"elasticsearch.k8s.elastic.co/name":"cluster1"`) {
+		t.Fatalf("cluster2's key eck-ns1-cluster1-logs: %+v; want an active cross-cluster key of elastic-internal with ECK's metadata", key)
+	}
+	rcl, _ := eck.Nodes.Cluster(harness.RemoteNamespace, harness.RemoteName)
+	if !called(rcl.Requests(), "POST", "/_security/cross_cluster/api_key", "elastic-internal") {
+		t.Error("ECK never created a cross-cluster key on cluster2")
+	}
+	var ks corev1.Secret
+	if err := eck.Kube.Get(ctx, client.ObjectKey{Namespace: harness.LocalNamespace, Name: "cluster1-es-remote-api-keys"}, &ks); err != nil {
+		t.Fatalf("ECK's keystore Secret: %v", err)
+	}
+	cred := string(ks.Data["cluster.remote.logs.credentials"])
+	node, _ := eck.Nodes.Node(harness.LocalNamespace, local)
+	if cred == "" || node.Server.ActiveKeystore()["cluster.remote.logs.credentials"] != cred {
+		t.Error("cluster1's node does not run with the credentials of ECK's keystore Secret")
+	}
+	persistent, _ := node.Server.ClusterSettings()
+	if seeds := fmt.Sprint(persistent["cluster.remote.logs.seeds"]); !strings.Contains(seeds, "cluster2-es-remote-cluster.ns2.svc:9443") {
+		t.Errorf("cluster1's seeds for logs = %s, want cluster2's remote cluster Service", seeds)
+	}
+	for _, c := range []struct{ ns, name string }{{harness.LocalNamespace, harness.LocalName}, {harness.RemoteNamespace, harness.RemoteName}} {
+		if err := eck.WaitPhase(ctx, c.ns, c.name, "Ready", 2*time.Minute); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Logf("both clusters Ready again %s after the change", time.Since(start).Round(100*time.Millisecond))
+}
+
+// called reports whether user made a request method path.
+func called(reqs []esfake.Request, method, path, user string) bool {
+	for _, r := range reqs {
+		if r.Method == method && r.Path == path && r.User == user && r.Status < 300 {
+			return true
+		}
+	}
+	return false
 }
 
 // total sums restarts by Pod.

@@ -54,10 +54,69 @@ const clusterLabel = "elasticsearch.k8s.elastic.co/cluster-name"
 type Elasticsearch struct {
 	// Log receives the nodes' events.
 	Log func(format string, args ...any)
+	// Network, when set, is joined by every node: it resolves the Service
+	// addresses of remote cluster seeds (see Endpoints).
+	Network *esfake.Network
 
 	mu       sync.Mutex
 	nodes    map[string]*Node           // by namespace/pod
 	clusters map[string]*esfake.Cluster // by namespace/Elasticsearch name
+	// routes are the Service addresses registered on Network, with the
+	// node each reaches.
+	routes map[string]*esfake.Server
+}
+
+// listeners are the ports of ECK's Services by number: the REST API, the
+// transport port (certificate model) and the remote cluster server (API
+// key model).
+var listeners = map[int32]esfake.Listener{9200: esfake.HTTPListener, 9300: esfake.TransportListener, 9443: esfake.RemoteClusterServerListener}
+
+// Endpoints implements Options.Endpoints: it points every Service address
+// (each form a Pod's resolver completes) at the node of the Pod behind it,
+// so that a node dialing cluster2-es-remote-cluster.ns2.svc:9443 reaches
+// cluster2's remote cluster server, and drops addresses whose Service or
+// Pod is gone.
+func (e *Elasticsearch) Endpoints(eps []Endpoint) {
+	if e.Network == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	type route struct {
+		server   *esfake.Server
+		listener esfake.Listener
+	}
+	want := map[string]route{}
+	for _, ep := range eps {
+		l, ok := listeners[ep.Port]
+		n, running := e.nodes[ep.Namespace+"/"+ep.Pod]
+		if !ok || !running {
+			continue
+		}
+		base := strings.TrimSuffix(ep.Service, ".svc")
+		for _, host := range []string{base, base + ".svc", base + ".svc.cluster.local"} {
+			want[net.JoinHostPort(host, fmt.Sprint(ep.Port))] = route{n.Server, l}
+		}
+	}
+	for addr, s := range e.routes {
+		if want[addr].server != s {
+			e.Network.Unregister(addr)
+			delete(e.routes, addr)
+		}
+	}
+	if e.routes == nil {
+		e.routes = map[string]*esfake.Server{}
+	}
+	for addr, r := range want {
+		if e.routes[addr] == r.server {
+			continue
+		}
+		if err := e.Network.Register(addr, r.server, r.listener); err != nil {
+			e.logf("cannot route %s: %v", addr, err)
+			continue
+		}
+		e.routes[addr] = r.server
+	}
 }
 
 // Node is one running fake Elasticsearch node.
@@ -184,6 +243,9 @@ func (e *Elasticsearch) Start(_ context.Context, pod *Pod) (Process, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("Elasticsearch of Pod %s/%s exits: %w", pod.Namespace, pod.Name, err)
+	}
+	if e.Network != nil {
+		e.Network.Join(s)
 	}
 	n := &Node{Server: s, URL: s.URL, rt: e, key: pod.Namespace + "/" + pod.Name}
 	e.mu.Lock()

@@ -134,10 +134,16 @@ func TestKubelet(t *testing.T) {
 	hosts := HostsPath(t.TempDir())
 	var logMu sync.Mutex
 	var logs []string
+	var eps []Endpoint
 	kctx, kcancel := context.WithCancel(ctx)
 	k, err := Start(kctx, Options{
 		Kube: kube, Namespaces: []string{ns}, Selector: labels.SelectorFromSet(labels.Set{"run": "yes"}),
 		Runtime: rec.start, HostsFile: hosts, Prefix: [2]byte{77, 1},
+		Endpoints: func(e []Endpoint) {
+			logMu.Lock()
+			defer logMu.Unlock()
+			eps = e
+		},
 		Log: func(format string, args ...any) {
 			logMu.Lock()
 			defer logMu.Unlock()
@@ -209,6 +215,14 @@ func TestKubelet(t *testing.T) {
 		b, _ := os.ReadFile(hosts)
 		want := p.IP.String() + " es-0.es-default.kubelet-test es-0.es-default.kubelet-test.svc es-0.es-default.kubelet-test.svc.cluster.local es-http.kubelet-test es-http.kubelet-test.svc es-http.kubelet-test.svc.cluster.local"
 		return strings.Contains(string(b), want), string(b)
+	})
+
+	// The Service's port, answered by the Pod, as kube-proxy routes it.
+	waitFor(t, "Service endpoints", func() (bool, string) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		want := Endpoint{Service: "es-http.kubelet-test.svc", Port: 9200, Namespace: ns, Pod: "es-0", UID: live.UID}
+		return len(eps) == 1 && eps[0] == want, fmt.Sprintf("%+v", eps)
 	})
 
 	// ECK deletes the Pod; the StatefulSet controller recreates it.

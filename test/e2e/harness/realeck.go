@@ -14,10 +14,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/eslink/eslink/test/controlplane"
+	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 	"github.com/eslink/eslink/test/kubelet"
 )
 
@@ -64,8 +66,11 @@ type RealECK struct {
 	Kube    client.Client
 	Kubelet *kubelet.Kubelet
 	// Nodes are the running fake Elasticsearch nodes, one per Pod.
-	Nodes  *kubelet.Elasticsearch
-	LogDir string
+	Nodes *kubelet.Elasticsearch
+	// Network resolves the Services' addresses (the remote cluster
+	// seeds among them) to the nodes behind them.
+	Network *esfake.Network
+	LogDir  string
 
 	cancel   context.CancelFunc
 	kcm      *process
@@ -150,10 +155,12 @@ func (e *RealECK) start(ctx context.Context, root string, o RealECKOptions) erro
 	if err != nil {
 		return fmt.Errorf("cannot parse the Pod selector: %w", err)
 	}
-	e.Nodes = &kubelet.Elasticsearch{Log: o.Log}
+	e.Network = esfake.NewNetwork()
+	e.Nodes = &kubelet.Elasticsearch{Log: o.Log, Network: e.Network}
 	hosts := kubelet.HostsPath(e.LogDir)
 	e.Kubelet, err = kubelet.Start(pctx, kubelet.Options{
 		Kube: e.Kube, Namespaces: o.Namespaces, Selector: sel, Runtime: e.Nodes.Start, HostsFile: hosts, Log: o.Log,
+		Endpoints: e.Nodes.Endpoints,
 	})
 	if err != nil {
 		return err
@@ -266,6 +273,9 @@ func (e *RealECK) CreateElasticsearch(ctx context.Context, ns, name, version str
 // ElasticsearchStatus is what ECK reports in an Elasticsearch's status.
 type ElasticsearchStatus struct {
 	Phase, Health string
+	// Current says ECK's status is about the object's latest spec
+	// (status.observedGeneration is its metadata.generation).
+	Current bool
 	// Conditions by type: status and message.
 	Conditions map[string]string
 }
@@ -281,6 +291,8 @@ func (e *RealECK) Elasticsearch(ctx context.Context, ns, name string) (Elasticse
 	st := ElasticsearchStatus{Conditions: map[string]string{}}
 	st.Phase, _, _ = unstructured.NestedString(es.Object, "status", "phase")
 	st.Health, _, _ = unstructured.NestedString(es.Object, "status", "health")
+	observed, _, _ := unstructured.NestedInt64(es.Object, "status", "observedGeneration")
+	st.Current = observed >= es.GetGeneration()
 	conds, _, _ := unstructured.NestedSlice(es.Object, "status", "conditions")
 	for _, c := range conds {
 		m, _ := c.(map[string]any)
@@ -292,7 +304,7 @@ func (e *RealECK) Elasticsearch(ctx context.Context, ns, name string) (Elasticse
 	return st, nil
 }
 
-// WaitPhase waits until ECK reports phase for ns/name; on timeout the
+// WaitPhase waits until ECK reports phase for ns/name's latest spec; on timeout the
 // error carries the last status ECK wrote.
 func (e *RealECK) WaitPhase(ctx context.Context, ns, name, phase string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -302,13 +314,13 @@ func (e *RealECK) WaitPhase(ctx context.Context, ns, name, phase string, timeout
 		st, err := e.Elasticsearch(ctx, ns, name)
 		if err == nil {
 			last = st
-			if st.Phase == phase {
+			if st.Phase == phase && st.Current {
 				return nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("Elasticsearch %s/%s is not %s after %s: phase %q health %q conditions %v", ns, name, phase, timeout, last.Phase, last.Health, last.Conditions)
+			return fmt.Errorf("Elasticsearch %s/%s is not %s after %s: phase %q (of the latest spec: %v) health %q conditions %v", ns, name, phase, timeout, last.Phase, last.Current, last.Health, last.Conditions)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
@@ -335,4 +347,18 @@ func (e *RealECK) RequestSummary(ns, name string) string {
 		fmt.Fprintf(&b, "%5d %s\n", counts[k], k)
 	}
 	return b.String()
+}
+
+// Patch merges patch (JSON) into Elasticsearch ns/name, as a user applies
+// a change.
+func (e *RealECK) Patch(ctx context.Context, ns, name, patch string) error {
+	es := &unstructured.Unstructured{}
+	es.SetAPIVersion("elasticsearch.k8s.elastic.co/v1")
+	es.SetKind("Elasticsearch")
+	es.SetNamespace(ns)
+	es.SetName(name)
+	if err := e.Kube.Patch(ctx, es, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		return fmt.Errorf("cannot patch Elasticsearch %s/%s: %w", ns, name, err)
+	}
+	return nil
 }
