@@ -91,11 +91,22 @@ func TestRealECKClusters(t *testing.T) {
 	t.Run("RemoteClusterWithAPIKey", func(t *testing.T) {
 		remoteClusterWithAPIKey(ctx, t, eck)
 	})
-	for _, c := range clusters {
-		cl, _ := eck.Nodes.Cluster(c.ns, c.name)
+	noUnknownEndpoints(t, eck.ECKOperator)
+}
+
+// noUnknownEndpoints fails the test for every request to either cluster
+// that the fake does not implement.
+func noUnknownEndpoints(t *testing.T, eck *harness.ECKOperator) {
+	t.Helper()
+	for _, c := range [][2]string{{harness.LocalNamespace, harness.LocalName}, {harness.RemoteNamespace, harness.RemoteName}} {
+		cl, ok := eck.Nodes.Cluster(c[0], c[1])
+		if !ok {
+			t.Errorf("no node of %s/%s ever started", c[0], c[1])
+			continue
+		}
 		for _, r := range cl.Requests() {
 			if r.Endpoint == "unknown" {
-				t.Errorf("ECK called %s %s on %s/%s, which the fake does not implement", r.Method, r.Path, c.ns, c.name)
+				t.Errorf("%s called %s %s on %s/%s, which the fake does not implement", r.User, r.Method, r.Path, c[0], c[1])
 			}
 		}
 	}
@@ -117,62 +128,87 @@ func remoteClusterWithAPIKey(ctx context.Context, t *testing.T, eck *harness.Rea
 		"elasticsearchRef":{"name":"cluster2","namespace":"ns2"},"apiKey":{"access":{"search":{"names":["logs-*"]}}}}]}}`); err != nil {
 		t.Fatal(err)
 	}
-	local := harness.LocalName + "-es-default-0"
-	var why string
-	for deadline := time.Now().Add(5 * time.Minute); ; {
-		if node, ok := eck.Nodes.Node(harness.LocalNamespace, local); ok {
-			c := node.Server.RemoteConnection("logs")
-			if c.Connected {
-				break
-			}
-			why = c.Reason
-		} else {
-			why = "Pod " + local + " runs no node"
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cluster1 is not connected to logs after 5m: %s", why)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	waitECKLink(ctx, t, eck.ECKOperator, "logs", 5*time.Minute)
 	t.Logf("cluster1 connected to cluster2 as logs %s after the change; ECK restarted Pods %d times for it", time.Since(start).Round(100*time.Millisecond), total(eck.Kubelet.Restarts())-before)
-
-	remote, ok := eck.Nodes.Node(harness.RemoteNamespace, harness.RemoteName+"-es-default-0")
-	if !ok {
-		t.Fatal("cluster2 runs no node")
-	}
-	var key *esfake.KeySnapshot
-	for _, k := range remote.Server.Keys() {
-		if k.Name == "eck-ns1-cluster1-logs" && !k.Invalidated {
-			key = &k
-		}
-	}
-	if key == nil || key.Type != "cross_cluster" || key.Owner != "elastic-internal" ||
-		!strings.Contains(string(key.Metadata), `"elasticsearch.k8s.elastic.co/name":"cluster1"`) {
-		t.Fatalf("cluster2's key eck-ns1-cluster1-logs: %+v; want an active cross-cluster key of elastic-internal with ECK's metadata", key)
-	}
-	rcl, _ := eck.Nodes.Cluster(harness.RemoteNamespace, harness.RemoteName)
-	if !called(rcl.Requests(), "POST", "/_security/cross_cluster/api_key", "elastic-internal") {
-		t.Error("ECK never created a cross-cluster key on cluster2")
-	}
-	var ks corev1.Secret
-	if err := eck.Kube.Get(ctx, client.ObjectKey{Namespace: harness.LocalNamespace, Name: "cluster1-es-remote-api-keys"}, &ks); err != nil {
-		t.Fatalf("ECK's keystore Secret: %v", err)
-	}
-	cred := string(ks.Data["cluster.remote.logs.credentials"])
-	node, _ := eck.Nodes.Node(harness.LocalNamespace, local)
-	if cred == "" || node.Server.ActiveKeystore()["cluster.remote.logs.credentials"] != cred {
-		t.Error("cluster1's node does not run with the credentials of ECK's keystore Secret")
-	}
-	persistent, _ := node.Server.ClusterSettings()
-	if seeds := fmt.Sprint(persistent["cluster.remote.logs.seeds"]); !strings.Contains(seeds, "cluster2-es-remote-cluster.ns2.svc:9443") {
-		t.Errorf("cluster1's seeds for logs = %s, want cluster2's remote cluster Service", seeds)
-	}
+	checkECKLink(ctx, t, eck.ECKOperator, "logs")
 	for _, c := range []struct{ ns, name string }{{harness.LocalNamespace, harness.LocalName}, {harness.RemoteNamespace, harness.RemoteName}} {
 		if err := eck.WaitPhase(ctx, c.ns, c.name, "Ready", 2*time.Minute); err != nil {
 			t.Error(err)
 		}
 	}
 	t.Logf("both clusters Ready again %s after the change", time.Since(start).Round(100*time.Millisecond))
+}
+
+// waitECKLink waits until every running node of cluster1 is connected to
+// alias.
+func waitECKLink(ctx context.Context, t *testing.T, eck *harness.ECKOperator, alias string, timeout time.Duration) {
+	t.Helper()
+	prefix := harness.LocalNamespace + "/" + harness.LocalName + "-es-"
+	for deadline := time.Now().Add(timeout); ; {
+		var why []string
+		n := 0
+		for key, node := range eck.Nodes.Nodes() {
+			if !strings.HasPrefix(key, prefix) {
+				continue
+			}
+			n++
+			if c := node.Server.RemoteConnection(alias); !c.Connected {
+				why = append(why, key+": "+c.Reason)
+			}
+		}
+		if n > 0 && len(why) == 0 {
+			return
+		}
+		if n == 0 {
+			why = append(why, "cluster1 runs no node")
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			t.Fatalf("cluster1 is not connected to %s after %s: %s", alias, timeout, strings.Join(why, "; "))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// checkECKLink checks what ECK did for cluster1's remote cluster alias on
+// cluster2 in its API key model, from the fakes and the API server: the
+// active cross-cluster key eck-ns1-cluster1-<alias> with ECK's metadata,
+// created by ECK's user; the keystore Secret cluster1-es-remote-api-keys
+// holding it and every node of cluster1 running with it; the seeds.
+func checkECKLink(ctx context.Context, t *testing.T, eck *harness.ECKOperator, alias string) {
+	t.Helper()
+	rcl, ok := eck.Nodes.Cluster(harness.RemoteNamespace, harness.RemoteName)
+	if !ok || len(rcl.Nodes()) == 0 {
+		t.Fatal("cluster2 runs no node")
+	}
+	name := "eck-" + harness.LocalNamespace + "-" + harness.LocalName + "-" + alias
+	var key *esfake.KeySnapshot
+	for _, k := range rcl.Nodes()[0].Keys() {
+		if k.Name == name && !k.Invalidated {
+			key = &k
+		}
+	}
+	if key == nil || key.Type != "cross_cluster" || key.Owner != "elastic-internal" ||
+		!strings.Contains(string(key.Metadata), `"elasticsearch.k8s.elastic.co/name":"cluster1"`) {
+		t.Fatalf("cluster2's key %s: %+v; want an active cross-cluster key of elastic-internal with ECK's metadata", name, key)
+	}
+	if !called(rcl.Requests(), "POST", "/_security/cross_cluster/api_key", "elastic-internal") {
+		t.Error("ECK never created a cross-cluster key on cluster2")
+	}
+	var ks corev1.Secret
+	if err := eck.Kube.Get(ctx, client.ObjectKey{Namespace: harness.LocalNamespace, Name: harness.LocalName + "-es-remote-api-keys"}, &ks); err != nil {
+		t.Fatalf("ECK's keystore Secret: %v", err)
+	}
+	cred := string(ks.Data["cluster.remote."+alias+".credentials"])
+	lcl, _ := eck.Nodes.Cluster(harness.LocalNamespace, harness.LocalName)
+	for _, node := range lcl.Nodes() {
+		if cred == "" || node.ActiveKeystore()["cluster.remote."+alias+".credentials"] != cred {
+			t.Errorf("cluster1's node %s does not run with the credentials of ECK's keystore Secret", node.NodeName())
+		}
+	}
+	persistent, _ := lcl.Nodes()[0].ClusterSettings()
+	if seeds := fmt.Sprint(persistent["cluster.remote."+alias+".seeds"]); !strings.Contains(seeds, "cluster2-es-remote-cluster.ns2.svc:9443") {
+		t.Errorf("cluster1's seeds for %s = %s, want cluster2's remote cluster Service", alias, seeds)
+	}
 }
 
 // called reports whether user made a request method path.

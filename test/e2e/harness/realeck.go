@@ -53,28 +53,34 @@ type RealECKOptions struct {
 	ObservationInterval time.Duration
 }
 
-// RealECK is ECK's real operator (3.5.0, built from its module by
-// hack/build-eck.sh) running against a real API server, with
-// kube-controller-manager's StatefulSet controller and garbage collector,
-// and the kubelet stand-in (package test/kubelet) running each of ECK's
-// Pods as a fake Elasticsearch node on its own loopback address. ECK
-// reaches the Pods by name through the wrapper's resolver, which reads the
-// hosts file the stand-in writes. Only Elasticsearch and the kubelet are
-// stand-ins.
-type RealECK struct {
-	Env     *controlplane.Env
+// ECKOperator is ECK's real operator (3.5.0, built from its module by
+// hack/build-eck.sh) running against the API server, with
+// kube-controller-manager's StatefulSet controller and the kubelet
+// stand-in (package test/kubelet) running each of ECK's Pods as a fake
+// Elasticsearch node on its own loopback address. ECK reaches the Pods by
+// name through the wrapper's resolver, which reads the hosts file the
+// stand-in writes. Only Elasticsearch and the kubelet are stand-ins.
+type ECKOperator struct {
 	Kube    client.Client
 	Kubelet *kubelet.Kubelet
 	// Nodes are the running fake Elasticsearch nodes, one per Pod.
 	Nodes *kubelet.Elasticsearch
 	// Network resolves the Services' addresses (the remote cluster
-	// seeds among them) to the nodes behind them.
+	// seeds and the HTTP Services among them) to the nodes behind them.
 	Network *esfake.Network
-	LogDir  string
 
-	cancel   context.CancelFunc
 	kcm      *process
 	operator *process
+}
+
+// RealECK is an API server with ECK's CRDs and ECK's operator, without
+// Crossplane or eslink.
+type RealECK struct {
+	*ECKOperator
+	Env    *controlplane.Env
+	LogDir string
+
+	cancel context.CancelFunc
 }
 
 func (o *RealECKOptions) progress(format string, args ...any) {
@@ -104,23 +110,28 @@ func StartRealECK(ctx context.Context, o RealECKOptions) (*RealECK, error) {
 	return e, nil
 }
 
+// eckCRDs builds the operator when its inputs changed and returns the file
+// of all of ECK's CRDs: ECK watches every kind it has a controller for.
+func eckCRDs(ctx context.Context, root string, progress func(string, ...any)) (string, error) {
+	t0 := time.Now()
+	if err := runScript(ctx, root, "build-eck.sh"); err != nil {
+		return "", err
+	}
+	progress("built ECK's operator %s (bin/eck) in %s", ECKOperatorVersion, time.Since(t0).Round(time.Second))
+	return filepath.Join(root, "bin", "eck", ECKOperatorVersion, "all-crds.yaml"), nil
+}
+
 func (e *RealECK) start(ctx context.Context, root string, o RealECKOptions) error {
 	pctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
-	t0 := time.Now()
-	if err := runScript(ctx, root, "build-eck.sh"); err != nil {
-		return err
-	}
-	eckDir := filepath.Join(root, "bin", "eck", ECKOperatorVersion)
-	o.progress("built ECK's operator %s (bin/eck) in %s", ECKOperatorVersion, time.Since(t0).Round(time.Second))
-
-	// ECK watches every kind it has a controller for: all of its CRDs.
-	var err error
-	e.Env, err = controlplane.Start(ctx, controlplane.WithoutProjectCRDs(), controlplane.WithCRDPaths(filepath.Join(eckDir, "all-crds.yaml")))
+	crds, err := eckCRDs(ctx, root, o.progress)
 	if err != nil {
 		return err
 	}
-	e.Kube = e.Env.Client
+	e.Env, err = controlplane.Start(ctx, controlplane.WithoutProjectCRDs(), controlplane.WithECKCRDs(crds))
+	if err != nil {
+		return err
+	}
 	kc, err := kubeconfig(e.Env.Config)
 	if err != nil {
 		return err
@@ -130,10 +141,20 @@ func (e *RealECK) start(ctx context.Context, root string, o RealECKOptions) erro
 		return fmt.Errorf("cannot write kubeconfig: %w", err)
 	}
 	o.progress("API server ready at %s with ECK's CRDs", e.Env.Config.Host)
+	// The garbage collector deletes what ECK's deleted objects own.
+	e.ECKOperator, err = startECKOperator(ctx, pctx, root, e.LogDir, kcPath, e.Env.Client, esfake.NewNetwork(), o, "garbagecollector")
+	return err
+}
 
+// startECKOperator starts kube-controller-manager's StatefulSet controller
+// (and more controllers), the kubelet stand-in with nodes on network, and
+// ECK's operator for o.Namespaces, after starting ECK's enterprise trial.
+// The processes run until pctx ends.
+func startECKOperator(ctx, pctx context.Context, root, logDir, kcPath string, kube client.Client, network *esfake.Network, o RealECKOptions, moreControllers ...string) (*ECKOperator, error) {
+	e := &ECKOperator{Kube: kube, Network: network}
 	for _, ns := range append([]string{ECKOperatorNamespace}, o.Namespaces...) {
-		if err := e.Kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !kerrors.IsAlreadyExists(err) {
-			return fmt.Errorf("cannot create namespace %s: %w", ns, err)
+		if err := kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !kerrors.IsAlreadyExists(err) {
+			return e, fmt.Errorf("cannot create namespace %s: %w", ns, err)
 		}
 	}
 	trial := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
@@ -141,29 +162,28 @@ func (e *RealECK) start(ctx context.Context, root string, o RealECKOptions) erro
 		Labels:      map[string]string{"license.k8s.elastic.co/type": "enterprise_trial"},
 		Annotations: map[string]string{"elastic.co/eula": "accepted"},
 	}}
-	if err := e.Kube.Create(ctx, trial); err != nil && !kerrors.IsAlreadyExists(err) {
-		return fmt.Errorf("cannot create ECK's trial Secret: %w", err)
+	if err := kube.Create(ctx, trial); err != nil && !kerrors.IsAlreadyExists(err) {
+		return e, fmt.Errorf("cannot create ECK's trial Secret: %w", err)
 	}
 
-	// The StatefulSet controller creates ECK's Pods; the garbage collector
-	// deletes what ECK's deleted objects own.
-	if e.kcm, err = startControllerManager(pctx, root, e.LogDir, kcPath, "statefulset", "garbagecollector"); err != nil {
-		return err
+	// The StatefulSet controller creates ECK's Pods.
+	var err error
+	if e.kcm, err = startControllerManager(pctx, root, logDir, kcPath, append([]string{"statefulset"}, moreControllers...)...); err != nil {
+		return e, err
 	}
 
 	sel, err := labels.Parse(eckPodSelector)
 	if err != nil {
-		return fmt.Errorf("cannot parse the Pod selector: %w", err)
+		return e, fmt.Errorf("cannot parse the Pod selector: %w", err)
 	}
-	e.Network = esfake.NewNetwork()
-	e.Nodes = &kubelet.Elasticsearch{Log: o.Log, Network: e.Network}
-	hosts := kubelet.HostsPath(e.LogDir)
+	e.Nodes = &kubelet.Elasticsearch{Log: o.Log, Network: network}
+	hosts := kubelet.HostsPath(logDir)
 	e.Kubelet, err = kubelet.Start(pctx, kubelet.Options{
-		Kube: e.Kube, Namespaces: o.Namespaces, Selector: sel, Runtime: e.Nodes.Start, HostsFile: hosts, Log: o.Log,
+		Kube: kube, Namespaces: o.Namespaces, Selector: sel, Runtime: e.Nodes.Start, HostsFile: hosts, Log: o.Log,
 		Endpoints: e.Nodes.Endpoints,
 	})
 	if err != nil {
-		return err
+		return e, err
 	}
 
 	interval := o.ObservationInterval
@@ -172,8 +192,8 @@ func (e *RealECK) start(ctx context.Context, root string, o RealECKOptions) erro
 	}
 	// ECK maps every environment variable onto its flags (viper
 	// AutomaticEnv): it runs with only what it needs.
-	environ := []string{"KUBECONFIG=" + kcPath, "HOME=" + e.LogDir, "PATH=" + os.Getenv("PATH")}
-	e.operator, err = startEnv(pctx, e.LogDir, "eck-operator", filepath.Join(eckDir, "eck-operator"), environ,
+	environ := []string{"KUBECONFIG=" + kcPath, "HOME=" + logDir, "PATH=" + os.Getenv("PATH")}
+	e.operator, err = startEnv(pctx, logDir, "eck-operator", filepath.Join(root, "bin", "eck", ECKOperatorVersion, "eck-operator"), environ,
 		"--eslink-hosts-file="+hosts,
 		"--operator-namespace="+ECKOperatorNamespace,
 		"--namespaces="+strings.Join(append([]string{ECKOperatorNamespace}, o.Namespaces...), ","),
@@ -182,10 +202,23 @@ func (e *RealECK) start(ctx context.Context, root string, o RealECKOptions) erro
 		"--ip-family=ipv4", "--validate-storage-class=false",
 		"--elasticsearch-observation-interval="+interval.String())
 	if err != nil {
-		return err
+		return e, err
 	}
-	o.progress("ECK operator %s running (log %s); kube-controller-manager runs the StatefulSet controller and the garbage collector; the kubelet stand-in runs ECK's Pods", ECKOperatorVersion, e.operator.log)
-	return nil
+	o.progress("ECK operator %s running (log %s); kube-controller-manager runs the StatefulSet controller; the kubelet stand-in runs ECK's Pods", ECKOperatorVersion, e.operator.log)
+	return e, nil
+}
+
+// stop stops the operator, the stand-in's nodes and the controller
+// manager; their context must be done.
+func (e *ECKOperator) stop() {
+	if e == nil {
+		return
+	}
+	e.operator.stop()
+	if e.Kubelet != nil {
+		e.Kubelet.Stop()
+	}
+	e.kcm.stop()
 }
 
 // Stop stops the operator, the stand-in's nodes, the controller manager and
@@ -194,11 +227,7 @@ func (e *RealECK) Stop() {
 	if e.cancel != nil {
 		e.cancel()
 	}
-	e.operator.stop()
-	if e.Kubelet != nil {
-		e.Kubelet.Stop()
-	}
-	e.kcm.stop()
+	e.ECKOperator.stop()
 	if e.Env != nil {
 		_ = e.Env.Stop()
 	}
@@ -208,10 +237,13 @@ func (e *RealECK) Stop() {
 }
 
 // OperatorLog returns the operator's output so far.
-func (e *RealECK) OperatorLog() string { return e.operator.output() }
+func (e *ECKOperator) OperatorLog() string { return e.operator.output() }
 
-func (e *RealECK) logTails() string {
+func (e *ECKOperator) logTails() string {
 	var b strings.Builder
+	if e == nil {
+		return ""
+	}
 	for _, p := range []*process{e.kcm, e.operator} {
 		if p == nil {
 			continue
@@ -228,7 +260,7 @@ func (e *RealECK) logTails() string {
 // LogTails returns the end of the operator's and the controller manager's
 // logs, and every error and warning the operator logged, for a failing
 // test.
-func (e *RealECK) LogTails() string {
+func (e *ECKOperator) LogTails() string {
 	var b strings.Builder
 	b.WriteString(e.logTails())
 	b.WriteString("---- eck-operator.log: errors, warnings and unresolved names ----\n")
@@ -243,16 +275,14 @@ func (e *RealECK) LogTails() string {
 // CreateElasticsearch creates an Elasticsearch object of version with one
 // nodeSet "default" of count nodes. Its data volume is an emptyDir, so no
 // PersistentVolumeClaim waits for a provisioner the test cluster lacks.
-func (e *RealECK) CreateElasticsearch(ctx context.Context, ns, name, version string, count int, spec map[string]any) error {
+func (e *ECKOperator) CreateElasticsearch(ctx context.Context, ns, name, version string, count int, spec map[string]any) error {
 	s := map[string]any{
 		"version": version,
 		"nodeSets": []any{map[string]any{
 			"name": "default", "count": int64(count),
 			"config": map[string]any{"node.store.allow_mmap": false},
 			"podTemplate": map[string]any{"spec": map[string]any{
-				// Named, so the object is valid under every served schema.
-				"containers": []any{map[string]any{"name": "elasticsearch"}},
-				"volumes":    []any{map[string]any{"name": "elasticsearch-data", "emptyDir": map[string]any{}}},
+				"volumes": []any{map[string]any{"name": "elasticsearch-data", "emptyDir": map[string]any{}}},
 			}},
 		}},
 	}
@@ -281,7 +311,7 @@ type ElasticsearchStatus struct {
 }
 
 // Elasticsearch reads ns/name's status.
-func (e *RealECK) Elasticsearch(ctx context.Context, ns, name string) (ElasticsearchStatus, error) {
+func (e *ECKOperator) Elasticsearch(ctx context.Context, ns, name string) (ElasticsearchStatus, error) {
 	es := &unstructured.Unstructured{}
 	es.SetAPIVersion("elasticsearch.k8s.elastic.co/v1")
 	es.SetKind("Elasticsearch")
@@ -306,7 +336,7 @@ func (e *RealECK) Elasticsearch(ctx context.Context, ns, name string) (Elasticse
 
 // WaitPhase waits until ECK reports phase for ns/name's latest spec; on timeout the
 // error carries the last status ECK wrote.
-func (e *RealECK) WaitPhase(ctx context.Context, ns, name, phase string, timeout time.Duration) error {
+func (e *ECKOperator) WaitPhase(ctx context.Context, ns, name, phase string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var last ElasticsearchStatus
@@ -328,7 +358,7 @@ func (e *RealECK) WaitPhase(ctx context.Context, ns, name, phase string, timeout
 
 // RequestSummary lists what the nodes of Elasticsearch ns/name were asked,
 // one line per endpoint and status with its count, for a failing test.
-func (e *RealECK) RequestSummary(ns, name string) string {
+func (e *ECKOperator) RequestSummary(ns, name string) string {
 	cl, ok := e.Nodes.Cluster(ns, name)
 	if !ok {
 		return "no node of it ever started"
@@ -351,7 +381,7 @@ func (e *RealECK) RequestSummary(ns, name string) string {
 
 // Patch merges patch (JSON) into Elasticsearch ns/name, as a user applies
 // a change.
-func (e *RealECK) Patch(ctx context.Context, ns, name, patch string) error {
+func (e *ECKOperator) Patch(ctx context.Context, ns, name, patch string) error {
 	es := &unstructured.Unstructured{}
 	es.SetAPIVersion("elasticsearch.k8s.elastic.co/v1")
 	es.SetKind("Elasticsearch")
