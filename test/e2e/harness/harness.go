@@ -131,16 +131,9 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	if o.Interval == 0 {
 		o.Interval = time.Second
 	}
-	// envtest logs through controller-runtime; the harness reports progress
-	// itself.
-	ctrllog.SetLogger(logr.Discard())
-	root, err := controlplane.RepoRoot()
+	root, logDir, err := workDirs("eslink-e2e-")
 	if err != nil {
 		return nil, err
-	}
-	logDir, err := os.MkdirTemp("", "eslink-e2e-")
-	if err != nil {
-		return nil, fmt.Errorf("cannot create log dir: %w", err)
 	}
 	h := &Harness{Root: root, LogDir: logDir, loops: make(chan struct{})}
 	if err := h.start(ctx, o); err != nil {
@@ -298,6 +291,21 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 	return nil
 }
 
+// workDirs returns the repository root and a new log directory named
+// prefix*.
+func workDirs(prefix string) (root, logDir string, err error) {
+	// envtest logs through controller-runtime; the harnesses report
+	// progress themselves.
+	ctrllog.SetLogger(logr.Discard())
+	if root, err = controlplane.RepoRoot(); err != nil {
+		return "", "", err
+	}
+	if logDir, err = os.MkdirTemp("", prefix); err != nil {
+		return "", "", fmt.Errorf("cannot create log dir: %w", err)
+	}
+	return root, logDir, nil
+}
+
 // Stop tears everything down.
 func (h *Harness) Stop() {
 	if h.cancel != nil {
@@ -334,19 +342,7 @@ func (h *Harness) Stop() {
 
 // logTails returns the end of every component's log.
 func (h *Harness) logTails() string {
-	var b strings.Builder
-	b.WriteString(h.ECKOperator.logTails())
-	for _, p := range []*process{h.gc, h.crossplaneInit, h.crossplane, h.function, h.provider} {
-		if p == nil {
-			continue
-		}
-		out := p.output()
-		if len(out) > 6000 {
-			out = "..." + out[len(out)-6000:]
-		}
-		fmt.Fprintf(&b, "---- %s ----\n%s\n", filepath.Base(p.log), out)
-	}
-	return b.String()
+	return h.ECKOperator.logTails() + processTails(6000, h.gc, h.crossplaneInit, h.crossplane, h.function, h.provider)
 }
 
 // ProviderLog returns the provider's output so far.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -137,4 +138,21 @@ func (p *process) output() string {
 	}
 	b, _ := os.ReadFile(p.log)
 	return string(b)
+}
+
+// processTails returns the last n bytes of each started process's log,
+// under its log file's name.
+func processTails(n int, ps ...*process) string {
+	var b strings.Builder
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		out := p.output()
+		if len(out) > n {
+			out = "..." + out[len(out)-n:]
+		}
+		fmt.Fprintf(&b, "---- %s ----\n%s\n", filepath.Base(p.log), out)
+	}
+	return b.String()
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
@@ -92,14 +90,9 @@ func (o *RealECKOptions) progress(format string, args ...any) {
 // StartRealECK brings the operator and its surroundings up; Stop tears them
 // down.
 func StartRealECK(ctx context.Context, o RealECKOptions) (*RealECK, error) {
-	ctrllog.SetLogger(logr.Discard())
-	root, err := controlplane.RepoRoot()
+	root, logDir, err := workDirs("eslink-realeck-")
 	if err != nil {
 		return nil, err
-	}
-	logDir, err := os.MkdirTemp("", "eslink-realeck-")
-	if err != nil {
-		return nil, fmt.Errorf("cannot create log dir: %w", err)
 	}
 	e := &RealECK{LogDir: logDir}
 	if err := e.start(ctx, root, o); err != nil {
@@ -240,21 +233,10 @@ func (e *RealECK) Stop() {
 func (e *ECKOperator) OperatorLog() string { return e.operator.output() }
 
 func (e *ECKOperator) logTails() string {
-	var b strings.Builder
 	if e == nil {
 		return ""
 	}
-	for _, p := range []*process{e.kcm, e.operator} {
-		if p == nil {
-			continue
-		}
-		out := p.output()
-		if len(out) > 8000 {
-			out = "..." + out[len(out)-8000:]
-		}
-		fmt.Fprintf(&b, "---- %s ----\n%s\n", filepath.Base(p.log), out)
-	}
-	return b.String()
+	return processTails(8000, e.kcm, e.operator)
 }
 
 // LogTails returns the end of the operator's and the controller manager's
