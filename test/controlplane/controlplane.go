@@ -91,6 +91,17 @@ type options struct {
 	crdPaths     []string
 	addToSchemes []func(*runtime.Scheme) error
 	noProject    bool
+	eckCRDs      string
+}
+
+// WithECKCRDs installs all of ECK's CRDs from file (all-crds.yaml, as ECK's
+// operator needs them and its users install them) instead of the
+// Elasticsearch CRD alone. The two schemas differ: all-crds.yaml keeps a
+// nodeSet's podTemplate open, while the Elasticsearch CRD of
+// config/crds/v1/resources validates it as a full PodTemplateSpec, which
+// rejects the objects ECK's operator writes back.
+func WithECKCRDs(file string) Option {
+	return func(o *options) { o.eckCRDs = file }
 }
 
 // WithCRDPaths installs more CRDs: files or directories of YAML/JSON.
@@ -218,9 +229,12 @@ func New(t testing.TB, opts ...Option) *Env {
 }
 
 func crdPaths(o *options) ([]string, error) {
-	eck, err := ECKCRDPath()
-	if err != nil {
-		return nil, err
+	eck := o.eckCRDs
+	if eck == "" {
+		var err error
+		if eck, err = ECKCRDPath(); err != nil {
+			return nil, err
+		}
 	}
 	xp, err := CrossplaneCRDDir()
 	if err != nil {

@@ -48,6 +48,9 @@ func TestMain(m *testing.M) {
 	if shared.h != nil {
 		shared.h.Stop()
 	}
+	if realECK.h != nil {
+		realECK.h.Stop()
+	}
 	os.Exit(code)
 }
 

@@ -2,18 +2,11 @@ package kubelet
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"path"
-	"sort"
 	"strings"
 	"sync"
-	"time"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -44,41 +37,100 @@ var initLinks = map[string]string{
 	fileRealmMount + "/service_tokens":       "service_tokens",
 }
 
+// clusterLabel names the Elasticsearch object a Pod of ECK's belongs to.
+const clusterLabel = "elasticsearch.k8s.elastic.co/cluster-name"
+
 // Elasticsearch is a Runtime that runs each of ECK's Elasticsearch Pods as
 // a fake Elasticsearch node (esfake) on the Pod's address, port 9200. The
 // node is configured only from the Pod: its version from the container
-// image tag, elasticsearch.yml from ECK's config Secret (nested keys
-// flattened, ${VAR} placeholders from the container's environment), every
-// mounted file at its path (certificates, remote CA bundles, file
-// settings), the files the init-filesystem container links into the config
-// directory (the file realm, elasticsearch.yml) and the keystore the
-// init-keystore container builds from the secure settings volume.
+// image tag, elasticsearch.yml from ECK's config Secret (${VAR}
+// placeholders from the container's environment), every mounted file at
+// its path (certificates, remote CA bundles, file settings), the files the
+// init-filesystem container links into the config directory (the file
+// realm, elasticsearch.yml) and the keystore the init-keystore container
+// builds from the secure settings volume. The nodes of one Elasticsearch
+// object share one esfake.Cluster, which outlives them, as the cluster
+// state outlives a rolling restart on the nodes' data paths.
 type Elasticsearch struct {
 	// Log receives the nodes' events.
 	Log func(format string, args ...any)
+	// Network, when set, is joined by every node: it resolves the Service
+	// addresses of remote cluster seeds (see Endpoints).
+	Network *esfake.Network
 
-	mu    sync.Mutex
-	nodes map[string]*Node // by namespace/pod
+	mu       sync.Mutex
+	nodes    map[string]*Node           // by namespace/pod
+	clusters map[string]*esfake.Cluster // by namespace/Elasticsearch name
+	// routes are the Service addresses registered on Network, with the
+	// node each reaches.
+	routes map[string]*esfake.Server
+}
+
+// listeners are the ports of ECK's Services by number: the REST API, the
+// transport port (certificate model) and the remote cluster server (API
+// key model).
+var listeners = map[int32]esfake.Listener{9200: esfake.HTTPListener, 9300: esfake.TransportListener, 9443: esfake.RemoteClusterServerListener}
+
+// Endpoints implements Options.Endpoints: it points every Service address
+// (each form a Pod's resolver completes) at the node of the Pod behind it,
+// so that a node dialing cluster2-es-remote-cluster.ns2.svc:9443 reaches
+// cluster2's remote cluster server, and drops addresses whose Service or
+// Pod is gone.
+func (e *Elasticsearch) Endpoints(eps []Endpoint) {
+	if e.Network == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	type route struct {
+		server   *esfake.Server
+		listener esfake.Listener
+	}
+	want := map[string]route{}
+	for _, ep := range eps {
+		l, ok := listeners[ep.Port]
+		n, running := e.nodes[ep.Namespace+"/"+ep.Pod]
+		if !ok || !running {
+			continue
+		}
+		base := strings.TrimSuffix(ep.Service, ".svc")
+		for _, host := range []string{base, base + ".svc", base + ".svc.cluster.local"} {
+			want[net.JoinHostPort(host, fmt.Sprint(ep.Port))] = route{n.Server, l}
+		}
+	}
+	for addr, s := range e.routes {
+		if want[addr].server != s {
+			e.Network.Unregister(addr)
+			delete(e.routes, addr)
+		}
+	}
+	if e.routes == nil {
+		e.routes = map[string]*esfake.Server{}
+	}
+	for addr, r := range want {
+		if e.routes[addr] == r.server {
+			continue
+		}
+		if err := e.Network.Register(addr, r.server, r.listener); err != nil {
+			e.logf("cannot route %s: %v", addr, err)
+			continue
+		}
+		e.routes[addr] = r.server
+	}
 }
 
 // Node is one running fake Elasticsearch node.
 type Node struct {
-	// Server is the fake node; its request log is what ECK asked.
+	// Server is the fake node; its request log is what ECK asked it.
 	Server *esfake.Server
 	// URL is where the Pod serves: https://<pod ip>:9200.
 	URL string
-	srv *http.Server
 	rt  *Elasticsearch
 	key string
 }
 
 // Stop stops the node, as the container ends with its Pod.
 func (n *Node) Stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := n.srv.Shutdown(ctx); err != nil {
-		_ = n.srv.Close()
-	}
 	n.Server.Close()
 	n.rt.mu.Lock()
 	if n.rt.nodes[n.key] == n {
@@ -95,7 +147,7 @@ func (e *Elasticsearch) Node(namespace, name string) (*Node, bool) {
 	return n, ok
 }
 
-// Nodes returns the running nodes by namespace/pod, sorted keys first.
+// Nodes returns the running nodes by namespace/pod.
 func (e *Elasticsearch) Nodes() map[string]*Node {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -104,6 +156,37 @@ func (e *Elasticsearch) Nodes() map[string]*Node {
 		out[k] = n
 	}
 	return out
+}
+
+// Cluster returns the state shared by the nodes of Elasticsearch
+// namespace/name, once one of its Pods started; its request log holds what
+// every node of it was asked, stopped nodes included.
+func (e *Elasticsearch) Cluster(namespace, name string) (*esfake.Cluster, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.clusters[namespace+"/"+name]
+	return c, ok
+}
+
+// cluster returns the cluster of Elasticsearch namespace/name, created
+// with the first node that starts. A new cluster runs the basic license
+// until ECK starts its trial, as Elasticsearch does.
+func (e *Elasticsearch) cluster(namespace, name, clusterName, version string) (*esfake.Cluster, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	key := namespace + "/" + name
+	if c, ok := e.clusters[key]; ok {
+		return c, nil
+	}
+	c, err := esfake.NewCluster(esfake.ClusterOptions{Name: clusterName, Version: version, License: "basic"})
+	if err != nil {
+		return nil, fmt.Errorf("cannot create the fake cluster of Elasticsearch %s: %w", key, err)
+	}
+	if e.clusters == nil {
+		e.clusters = map[string]*esfake.Cluster{}
+	}
+	e.clusters[key] = c
+	return c, nil
 }
 
 // Start implements Runtime.
@@ -134,7 +217,7 @@ func (e *Elasticsearch) Start(_ context.Context, pod *Pod) (Process, error) {
 	if !ok {
 		return nil, fmt.Errorf("Pod %s/%s mounts no elasticsearch.yml (%s)", pod.Namespace, pod.Name, configMount)
 	}
-	settings, err := parseSettings(yml)
+	settings, err := esfake.ParseElasticsearchYML(yml)
 	if err != nil {
 		return nil, fmt.Errorf("Pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
@@ -144,84 +227,54 @@ func (e *Elasticsearch) Start(_ context.Context, pod *Pod) (Process, error) {
 			keystore[name] = string(b)
 		}
 	}
-
-	clusterName, _ := settings["cluster.name"].(string)
-	// A fresh node runs the basic license until ECK starts its trial, as
-	// Elasticsearch does.
-	s, err := esfake.Start(esfake.Options{Version: version, License: "basic", ClusterName: clusterName})
+	clusterName := clusterNameOf(settings)
+	esName := pod.Labels[clusterLabel]
+	if esName == "" {
+		esName = clusterName
+	}
+	cl, err := e.cluster(pod.Namespace, esName, clusterName, version)
 	if err != nil {
-		return nil, fmt.Errorf("cannot start the fake Elasticsearch node of Pod %s/%s: %w", pod.Namespace, pod.Name, err)
-	}
-	for p, b := range files {
-		s.WriteFile(p, b)
-	}
-	s.SetKeystore(keystore)
-	s.SetNodeConfig(esfake.NodeConfig{Settings: settings, Env: c.Env})
-	if err := s.Restart(); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("Elasticsearch of Pod %s/%s exits: %w", pod.Namespace, pod.Name, err)
-	}
-	n := &Node{Server: s, rt: e, key: pod.Namespace + "/" + pod.Name}
-	ln, scheme, err := listen(pod, s.NodeSettings(), files)
-	if err != nil {
-		s.Close()
 		return nil, err
 	}
-	n.URL = scheme + "://" + ln.Addr().String()
-	n.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = n.srv.Serve(ln) }()
+	s, err := esfake.Start(esfake.Options{
+		Cluster: cl, Version: version, Addr: net.JoinHostPort(pod.IP.String(), httpPort),
+		Config: &esfake.NodeConfig{Settings: settings, Env: c.Env}, Files: files, Keystore: keystore,
+		Log: func(line string) { e.logf("%s", line) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Elasticsearch of Pod %s/%s exits: %w", pod.Namespace, pod.Name, err)
+	}
+	if e.Network != nil {
+		e.Network.Join(s)
+	}
+	n := &Node{Server: s, URL: s.URL, rt: e, key: pod.Namespace + "/" + pod.Name}
 	e.mu.Lock()
 	if e.nodes == nil {
 		e.nodes = map[string]*Node{}
 	}
 	e.nodes[n.key] = n
 	e.mu.Unlock()
-	if e.Log != nil {
-		e.Log("kubelet stand-in: fake Elasticsearch %s (cluster %s) of Pod %s/%s serves %s", version, clusterName, pod.Namespace, pod.Name, n.URL)
-	}
+	e.logf("fake Elasticsearch %s (cluster %s, node %s) of Pod %s/%s serves %s", version, clusterName, s.NodeID(), pod.Namespace, pod.Name, n.URL)
 	return n, nil
 }
 
-// listen opens the Pod's HTTP port: TLS with the node's
-// xpack.security.http.ssl certificate and key files when SSL is enabled,
-// as Elasticsearch serves it.
-func listen(pod *Pod, cfg map[string]any, files map[string][]byte) (net.Listener, string, error) {
-	addr := net.JoinHostPort(pod.IP.String(), httpPort)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, "", fmt.Errorf("Pod %s/%s cannot listen on %s: %w", pod.Namespace, pod.Name, addr, err)
+func (e *Elasticsearch) logf(format string, args ...any) {
+	if e.Log != nil {
+		e.Log("kubelet stand-in: "+format, args...)
 	}
-	if s, _ := cfg["xpack.security.http.ssl.enabled"].(string); s != "true" {
-		return ln, "http", nil
+}
+
+// clusterNameOf reads cluster.name from elasticsearch.yml, nested or flat.
+func clusterNameOf(settings map[string]any) string {
+	if s, ok := settings["cluster.name"].(string); ok {
+		return s
 	}
-	read := func(key string) ([]byte, error) {
-		p, _ := cfg[key].(string)
-		if p == "" {
-			return nil, fmt.Errorf("%s is not set", key)
+	if m, ok := settings["cluster"].(map[string]any); ok {
+		if s, ok := m["name"].(string); ok {
+			return s
 		}
-		if !path.IsAbs(p) {
-			p = path.Join(esfake.ConfigDir, p)
-		}
-		b, ok := files[p]
-		if !ok {
-			return nil, fmt.Errorf("%s names %s, which the Pod does not mount", key, p)
-		}
-		return b, nil
 	}
-	certPEM, err := read("xpack.security.http.ssl.certificate")
-	var keyPEM []byte
-	if err == nil {
-		keyPEM, err = read("xpack.security.http.ssl.key")
-	}
-	var cert tls.Certificate
-	if err == nil {
-		cert, err = tls.X509KeyPair(certPEM, keyPEM)
-	}
-	if err != nil {
-		_ = ln.Close()
-		return nil, "", fmt.Errorf("Elasticsearch of Pod %s/%s exits: HTTP SSL: %w", pod.Namespace, pod.Name, err)
-	}
-	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), "https", nil
+	return ""
 }
 
 // imageVersion is the tag of an Elasticsearch image, e.g.
@@ -232,53 +285,4 @@ func imageVersion(image string) (string, error) {
 		return "", fmt.Errorf("image %s has no version tag", image)
 	}
 	return strings.TrimSuffix(image[i+1:], "-SNAPSHOT"), nil
-}
-
-// parseSettings reads elasticsearch.yml into flat dotted keys, as
-// Elasticsearch does: nested maps join their keys with dots; lists and
-// scalars stay values (scalars as strings).
-func parseSettings(yml []byte) (map[string]any, error) {
-	var doc map[string]any
-	if err := yaml.Unmarshal(yml, &doc); err != nil {
-		return nil, fmt.Errorf("cannot parse elasticsearch.yml: %w", err)
-	}
-	out := map[string]any{}
-	var walk func(prefix string, v any) error
-	walk = func(prefix string, v any) error {
-		switch t := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(t))
-			for k := range t {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				p := k
-				if prefix != "" {
-					p = prefix + "." + k
-				}
-				if err := walk(p, t[k]); err != nil {
-					return err
-				}
-			}
-		case []any:
-			l := make([]string, 0, len(t))
-			for _, e := range t {
-				l = append(l, fmt.Sprint(e))
-			}
-			out[prefix] = l
-		case nil:
-			out[prefix] = ""
-		default:
-			out[prefix] = fmt.Sprint(t)
-		}
-		return nil
-	}
-	if err := walk("", doc); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errors.New("elasticsearch.yml is empty")
-	}
-	return out, nil
 }

@@ -16,6 +16,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
@@ -38,9 +40,10 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 
 // TestElasticsearchRuntime starts a fake node from a Pod's view as ECK
 // shapes it: elasticsearch.yml (nested, with placeholders) from the config
-// Secret, the HTTP certificate it names, the keystore from the init
-// container's secure settings; the node serves HTTPS with that certificate
-// on the Pod's address.
+// Secret, the HTTP certificate it names, the file realm the init container
+// links, the keystore from the init container's secure settings; the node
+// serves HTTPS with that certificate on the Pod's address and keeps its
+// cluster when it stops.
 func TestElasticsearchRuntime(t *testing.T) {
 	certPEM, keyPEM := selfSigned(t)
 	yml := `cluster:
@@ -57,12 +60,18 @@ xpack:
         certificate: /usr/share/elasticsearch/config/http-certs/tls.crt
         key: /usr/share/elasticsearch/config/http-certs/tls.key
 `
+	hash, err := bcrypt.GenerateFromPassword([]byte("internal-pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ip := netip.MustParseAddr("127.77.9.2")
 	pod := &Pod{
 		Namespace: "ns1", Name: "es1-es-default-0", IP: ip,
 		Containers: map[string]*Container{
 			"elastic-internal-init-filesystem": {Name: "elastic-internal-init-filesystem", Init: true, Files: map[string][]byte{
 				"/mnt/elastic-internal/elasticsearch-config/elasticsearch.yml": []byte(yml),
+				"/mnt/elastic-internal/xpack-file-realm/users":                 append([]byte("elastic-internal:"), hash...),
+				"/mnt/elastic-internal/xpack-file-realm/users_roles":           []byte("superuser:elastic-internal\n"),
 			}},
 			"elastic-internal-init-keystore": {Name: "elastic-internal-init-keystore", Init: true, Files: map[string][]byte{
 				"/mnt/elastic-internal/secure-settings/cluster.remote.r.credentials": []byte("secret"),
@@ -98,7 +107,8 @@ xpack:
 		MinVersion:         tls.VersionTLS12,
 	}}}
 	req, _ := http.NewRequest(http.MethodGet, n.URL+"/", nil)
-	req.SetBasicAuth("elastic", "changeme")
+	// ECK's own user, from the file realm the init container links.
+	req.SetBasicAuth("elastic-internal", "internal-pw")
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +125,9 @@ xpack:
 	}
 
 	proc.Stop()
+	if cl, ok := rt.Cluster("ns1", "es1"); !ok || len(cl.Nodes()) != 0 || len(cl.Requests()) == 0 {
+		t.Errorf("the cluster of a stopped node: %v; want it kept with its request log and no running node", ok)
+	}
 	if _, ok := rt.Node("ns1", "es1-es-default-0"); ok {
 		t.Errorf("a stopped node is still listed")
 	}

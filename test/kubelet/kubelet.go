@@ -77,6 +77,24 @@ type Options struct {
 	Interval time.Duration
 	// Log receives one line per event.
 	Log func(format string, args ...any)
+	// Endpoints, when set, receives every port of every Service with the
+	// Pod that answers it, whenever that changes: what kube-proxy and the
+	// cluster DNS make of the Services, for runtimes whose processes reach
+	// each other by Service address.
+	Endpoints func([]Endpoint)
+}
+
+// Endpoint is one Service port and the running Pod behind it (the first
+// Ready one by name; any running one when the Service publishes not-ready
+// addresses).
+type Endpoint struct {
+	// Service is <name>.<namespace>.svc.
+	Service   string
+	Port      int32
+	Namespace string
+	Pod       string
+	// UID tells a recreated Pod of the same name from its predecessor.
+	UID types.UID
 }
 
 // Kubelet is a running stand-in.
@@ -88,6 +106,7 @@ type Kubelet struct {
 	starts   map[types.NamespacedName]int
 	nextHost uint16
 	hosts    string
+	eps      []Endpoint
 
 	done chan struct{}
 }
@@ -423,16 +442,29 @@ func (k *Kubelet) writeHosts(pods []corev1.Pod, services []corev1.Service) error
 		}
 	}
 	k.mu.Unlock()
+	sort.Slice(members, func(i, j int) bool { return members[i].pod.Name < members[j].pod.Name })
+	var eps []Endpoint
 	for _, s := range services {
 		if len(s.Spec.Selector) == 0 {
 			continue
 		}
 		sel := labels.SelectorFromSet(s.Spec.Selector)
+		first := true
 		for _, m := range members {
 			if m.pod.Namespace == s.Namespace && sel.Matches(labels.Set(m.pod.Labels)) && (m.ready || s.Spec.PublishNotReadyAddresses) {
 				names[m.ip] = append(names[m.ip], forms(s.Name, s.Namespace)...)
+				if first {
+					for _, p := range s.Spec.Ports {
+						eps = append(eps, Endpoint{Service: s.Name + "." + s.Namespace + ".svc", Port: p.Port, Namespace: m.pod.Namespace, Pod: m.pod.Name, UID: m.pod.UID})
+					}
+				}
+				first = false
 			}
 		}
+	}
+	if k.o.Endpoints != nil && !slices.Equal(eps, k.eps) {
+		k.o.Endpoints(eps)
+		k.eps = eps
 	}
 	ips := make([]string, 0, len(names))
 	for ip := range names {

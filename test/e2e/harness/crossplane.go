@@ -57,15 +57,21 @@ const (
 // composed, nor what a deleted claim or package owns; Kubernetes' garbage
 // collector does, following owner references.
 func (h *Harness) startGarbageCollector(ctx context.Context, kubeconfig string) error {
-	bin := filepath.Join(h.Root, "bin", "kcm", controlplane.KubernetesVersion, "kube-controller-manager")
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("kube-controller-manager not built (run `make controlplane`): %w", err)
-	}
 	var err error
-	h.gc, err = start(ctx, h.LogDir, "kube-controller-manager", bin, nil,
-		"--kubeconfig", kubeconfig, "--controllers", "garbagecollector",
-		"--leader-elect=false", "--secure-port", "0")
+	h.gc, err = startControllerManager(ctx, h.Root, h.LogDir, kubeconfig, "garbagecollector")
 	return err
+}
+
+// startControllerManager runs kube-controller-manager with only the given
+// controllers.
+func startControllerManager(ctx context.Context, root, logDir, kubeconfig string, controllers ...string) (*process, error) {
+	bin := filepath.Join(root, "bin", "kcm", controlplane.KubernetesVersion, "kube-controller-manager")
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("kube-controller-manager not built (run `make controlplane`): %w", err)
+	}
+	return start(ctx, logDir, "kube-controller-manager", bin, nil,
+		"--kubeconfig", kubeconfig, "--controllers", strings.Join(controllers, ","),
+		"--leader-elect=false", "--secure-port", "0")
 }
 
 // startCrossplane runs `crossplane core init` then `crossplane core start`

@@ -74,6 +74,10 @@ type Options struct {
 	// FailureLog, when set, receives the tails of the components' logs if
 	// Start fails (Start removes the log directory).
 	FailureLog func(logs string)
+	// RealECK runs ECK's real operator (see ECKOperator) instead of the
+	// simulator: it deploys the example clusters as Pods the kubelet
+	// stand-in runs as fake nodes, and does everything ECK does for them.
+	RealECK bool
 	// MinKeyLifetime, an Elasticsearch duration such as 1m, lets keys the
 	// provider owns live that briefly: the provider runs with
 	// --min-key-lifetime, and the platform team adds the Composition
@@ -99,6 +103,9 @@ type Harness struct {
 	Local  *esfake.Server
 	Remote *esfake.Server
 	ECK    *ecksim.Simulator
+	// ECKOperator is ECK's real operator when Options.RealECK is set;
+	// Local, Remote and ECK are nil then.
+	ECKOperator *ECKOperator
 	// Network maps the clusters' Service addresses to the fakes. The
 	// provider reaches their HTTP Services through proxy.
 	Network *esfake.Network
@@ -137,16 +144,9 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	if o.Interval == 0 {
 		o.Interval = time.Second
 	}
-	// envtest logs through controller-runtime; the harness reports progress
-	// itself.
-	ctrllog.SetLogger(logr.Discard())
-	root, err := controlplane.RepoRoot()
+	root, logDir, err := workDirs("eslink-e2e-")
 	if err != nil {
 		return nil, err
-	}
-	logDir, err := os.MkdirTemp("", "eslink-e2e-")
-	if err != nil {
-		return nil, fmt.Errorf("cannot create log dir: %w", err)
 	}
 	h := &Harness{Root: root, LogDir: logDir, loops: make(chan struct{})}
 	if err := h.start(ctx, o); err != nil {
@@ -183,8 +183,16 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 	// eslink's CRDs are not installed here: they come from its packages,
 	// through Crossplane. core init installs Crossplane's own again, as it
 	// does in a cluster.
+	cpOpts := []controlplane.Option{controlplane.WithoutProjectCRDs(), controlplane.WithScheme(apis.AddToScheme)}
+	if o.RealECK {
+		crds, err := eckCRDs(ctx, root, o.progress)
+		if err != nil {
+			return err
+		}
+		cpOpts = append(cpOpts, controlplane.WithECKCRDs(crds))
+	}
 	var err error
-	h.Env, err = controlplane.Start(ctx, controlplane.WithoutProjectCRDs(), controlplane.WithScheme(apis.AddToScheme))
+	h.Env, err = controlplane.Start(ctx, cpOpts...)
 	if err != nil {
 		return err
 	}
@@ -247,13 +255,21 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 		gcDone <- h.awaitGarbageCollector(ctx, append([]schema.GroupVersionKind{linkv1alpha1.XRemoteClusterLinkGroupVersionKind}, ComposedKinds...))
 	}()
 
-	if h.Local, err = startFake(LocalNamespace, LocalName, Version); err != nil {
-		return err
+	if o.RealECK {
+		if h.ECKOperator, err = startECKOperator(ctx, pctx, root, logDir, kcPath, h.Kube, h.Network, RealECKOptions{
+			Namespaces: []string{LocalNamespace, RemoteNamespace}, Progress: o.Progress, Log: o.Log,
+		}); err != nil {
+			return err
+		}
+	} else {
+		if h.Local, err = startFake(LocalNamespace, LocalName, Version); err != nil {
+			return err
+		}
+		if h.Remote, err = startFake(RemoteNamespace, RemoteName, Version); err != nil {
+			return err
+		}
+		o.progress("fake Elasticsearch %s/%s at %s, %s/%s at %s (version %s)", LocalNamespace, LocalName, h.Local.URL, RemoteNamespace, RemoteName, h.Remote.URL, Version)
 	}
-	if h.Remote, err = startFake(RemoteNamespace, RemoteName, Version); err != nil {
-		return err
-	}
-	o.progress("fake Elasticsearch %s/%s at %s, %s/%s at %s (version %s)", LocalNamespace, LocalName, h.Local.URL, RemoteNamespace, RemoteName, h.Remote.URL, Version)
 
 	if err := h.seed(ctx); err != nil {
 		return err
@@ -264,17 +280,30 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 	if err := h.grantTeams(ctx, TeamNamespace, OtherNamespace, LocalNamespace); err != nil {
 		return err
 	}
-	o.progress("ECK Elasticsearch objects %s/%s and %s/%s created with status as ECK writes it; ECK-mode provider config eck reaches each at https://<name>-es-http.<namespace>.svc:9200 (the provider's HTTPS_PROXY %s resolves Services to the fakes); application teams of %s, %s and %s bound to %s",
-		LocalNamespace, LocalName, RemoteNamespace, RemoteName, h.proxy.URL(), TeamNamespace, OtherNamespace, LocalNamespace, teamRBAC)
-
-	if err := h.wireECK(ctx, o); err != nil {
-		return err
+	deployedBy := "with status as ECK writes it"
+	if o.RealECK {
+		deployedBy = "for ECK's operator to deploy"
 	}
-	go func() {
-		defer close(h.loops)
-		h.ECK.Run(pctx)
-	}()
-	o.progress("ECK simulator running (every %s)", o.Interval)
+	o.progress("ECK Elasticsearch objects %s/%s and %s/%s created %s; ECK-mode provider config eck reaches each at https://<name>-es-http.<namespace>.svc:9200 (the provider's HTTPS_PROXY %s resolves Services to the fakes); application teams of %s, %s and %s bound to %s",
+		LocalNamespace, LocalName, RemoteNamespace, RemoteName, deployedBy, h.proxy.URL(), TeamNamespace, OtherNamespace, LocalNamespace, teamRBAC)
+
+	if o.RealECK {
+		for _, c := range [][2]string{{LocalNamespace, LocalName}, {RemoteNamespace, RemoteName}} {
+			if err := h.ECKOperator.WaitPhase(ctx, c[0], c[1], "Ready", 5*time.Minute); err != nil {
+				return err
+			}
+		}
+		o.progress("ECK deployed %s/%s and %s/%s: phase Ready", LocalNamespace, LocalName, RemoteNamespace, RemoteName)
+	} else {
+		if err := h.wireECK(ctx, o); err != nil {
+			return err
+		}
+		go func() {
+			defer close(h.loops)
+			h.ECK.Run(pctx)
+		}()
+		o.progress("ECK simulator running (every %s)", o.Interval)
+	}
 	if err := <-gcDone; err != nil {
 		return err
 	}
@@ -284,6 +313,21 @@ func (h *Harness) start(ctx context.Context, o Options) error {
 	}
 	o.progress("provider-eslink runs its managed resource controllers (%s after the install)", time.Since(gcStart).Round(100*time.Millisecond))
 	return nil
+}
+
+// workDirs returns the repository root and a new log directory named
+// prefix*.
+func workDirs(prefix string) (root, logDir string, err error) {
+	// envtest logs through controller-runtime; the harnesses report
+	// progress themselves.
+	ctrllog.SetLogger(logr.Discard())
+	if root, err = controlplane.RepoRoot(); err != nil {
+		return "", "", err
+	}
+	if logDir, err = os.MkdirTemp("", prefix); err != nil {
+		return "", "", fmt.Errorf("cannot create log dir: %w", err)
+	}
+	return root, logDir, nil
 }
 
 // Stop tears everything down.
@@ -299,6 +343,7 @@ func (h *Harness) Stop() {
 	h.provider.stop()
 	h.function.stop()
 	h.crossplane.stop()
+	h.ECKOperator.stop()
 	h.gc.stop()
 	h.registry.Close()
 	h.proxy.Close()
@@ -321,18 +366,7 @@ func (h *Harness) Stop() {
 
 // logTails returns the end of every component's log.
 func (h *Harness) logTails() string {
-	var b strings.Builder
-	for _, p := range []*process{h.gc, h.crossplaneInit, h.crossplane, h.function, h.provider} {
-		if p == nil {
-			continue
-		}
-		out := p.output()
-		if len(out) > 6000 {
-			out = "..." + out[len(out)-6000:]
-		}
-		fmt.Fprintf(&b, "---- %s ----\n%s\n", filepath.Base(p.log), out)
-	}
-	return b.String()
+	return h.ECKOperator.logTails() + processTails(6000, h.gc, h.crossplaneInit, h.crossplane, h.function, h.provider)
 }
 
 // ProviderLog returns the provider's output so far.
@@ -389,6 +423,9 @@ func (h *Harness) seed(ctx context.Context) error {
 		ns, name string
 		fake     *esfake.Server
 	}{{LocalNamespace, LocalName, h.Local}, {RemoteNamespace, RemoteName, h.Remote}} {
+		if c.fake == nil {
+			continue // ECK's operator deploys it
+		}
 		if err := h.deployed(ctx, c.ns, c.name, Version, c.fake); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -34,6 +35,12 @@ type process struct {
 // start runs bin with args; env entries are added to the harness's own
 // environment.
 func start(ctx context.Context, logDir, name, bin string, env []string, args ...string) (*process, error) {
+	return startEnv(ctx, logDir, name, bin, append(os.Environ(), env...), args...)
+}
+
+// startEnv runs bin with args and exactly the environment environ, for
+// programs that read settings from any variable they find.
+func startEnv(ctx context.Context, logDir, name, bin string, environ []string, args ...string) (*process, error) {
 	logPath := filepath.Join(logDir, name+".log")
 	f, err := os.Create(logPath) // A file in the harness's own temp dir.
 	if err != nil {
@@ -41,7 +48,7 @@ func start(ctx context.Context, logDir, name, bin string, env []string, args ...
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = environ
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
@@ -131,4 +138,21 @@ func (p *process) output() string {
 	}
 	b, _ := os.ReadFile(p.log)
 	return string(b)
+}
+
+// processTails returns the last n bytes of each started process's log,
+// under its log file's name.
+func processTails(n int, ps ...*process) string {
+	var b strings.Builder
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		out := p.output()
+		if len(out) > n {
+			out = "..." + out[len(out)-n:]
+		}
+		fmt.Fprintf(&b, "---- %s ----\n%s\n", filepath.Base(p.log), out)
+	}
+	return b.String()
 }

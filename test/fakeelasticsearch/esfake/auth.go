@@ -60,7 +60,7 @@ func (st *state) authenticate(r *http.Request) (*principal, *esError) {
 		}
 		// The file realm comes first in the realm chain (ECK orders it
 		// first); a user it does not authenticate falls through.
-		if fu, hash, found := st.fileUser(name); found && verifyHash(hash, pass) {
+		if fu, ok := st.fileAuthenticate(name, pass); ok {
 			p := &principal{user: fu, realm: st.fileRealmName(), realmType: "file"}
 			p.privs, p.resolved = st.resolveRoles(fu)
 			return p, nil

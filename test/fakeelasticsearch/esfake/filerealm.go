@@ -3,6 +3,7 @@ package esfake
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"crypto/subtle"
 	"sort"
 	"strings"
@@ -55,6 +56,34 @@ func (st *state) fileUser(name string) (u *User, hash string, found bool) {
 	}
 	sort.Strings(u.Roles)
 	return u, hash, true
+}
+
+// fileAuthenticate checks name's password against the users file. Like
+// Elasticsearch's caching realms (CachingUsernamePasswordRealm, cache.ttl
+// 20m), a node remembers a salted fast hash of the credentials it verified,
+// so only the first request of a user pays for bcrypt; a changed users
+// file entry (another hash) is verified again.
+func (st *state) fileAuthenticate(name, password string) (*User, bool) {
+	fu, hash, found := st.fileUser(name)
+	if !found {
+		return nil, false
+	}
+	sum := sha256.Sum256([]byte(st.node.authCacheSalt + password))
+	if c, ok := st.node.authCache[name]; ok && c.hash == hash && subtle.ConstantTimeCompare(c.sum[:], sum[:]) == 1 {
+		return fu, true
+	}
+	if !verifyHash(hash, password) {
+		return nil, false
+	}
+	st.node.authCache[name] = cachedAuth{hash: hash, sum: sum}
+	return fu, true
+}
+
+// cachedAuth is a verified file realm credential: the users file hash it
+// was verified against, and the salted SHA-256 of the password.
+type cachedAuth struct {
+	hash string
+	sum  [sha256.Size]byte
 }
 
 // fileLines are the meaningful lines of a realm file: no blanks, no

@@ -51,6 +51,11 @@ type nodeState struct {
 	clusterSecrets      map[string]string
 
 	transportCA *issuer
+
+	// authCache holds the file realm credentials the node verified, by
+	// user name, salted with authCacheSalt.
+	authCache     map[string]cachedAuth
+	authCacheSalt string
 }
 
 type fileSettingsError struct {
@@ -64,7 +69,10 @@ func newNodeState() (nodeState, error) {
 	if err != nil {
 		return nodeState{}, fmt.Errorf("generate transport CA: %w", err)
 	}
-	return nodeState{config: map[string]any{}, files: map[string][]byte{}, clusterSecrets: map[string]string{}, transportCA: ca}, nil
+	return nodeState{
+		config: map[string]any{}, files: map[string][]byte{}, clusterSecrets: map[string]string{}, transportCA: ca,
+		authCache: map[string]cachedAuth{}, authCacheSalt: randomID(16),
+	}, nil
 }
 
 // SetNodeConfig writes elasticsearch.yml. The node reads it at the next

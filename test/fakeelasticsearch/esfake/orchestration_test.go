@@ -166,6 +166,24 @@ func TestNodeFromECKConfig(t *testing.T) {
 		if r := do(t, s, "GET", "/", "", basic("elastic-internal", "wrong")); r.status != 401 {
 			t.Fatalf("wrong password: %d %s", r.status, r.body)
 		}
+		// A verified password is cached (as Elasticsearch's caching realms
+		// do) only while the users file keeps the hash it was checked
+		// against: a changed hash is verified again.
+		if r := do(t, s, "GET", "/", "", internalAuth); r.status != 200 {
+			t.Fatalf("second request, cached credentials: %d %s", r.status, r.body)
+		}
+		newHash, err := bcrypt.GenerateFromPassword([]byte("rotated-pw"), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.WriteFile("users", append([]byte("elastic-internal:"), newHash...))
+		if r := do(t, s, "GET", "/", "", internalAuth); r.status != 401 {
+			t.Fatalf("old password after the users file changed: %d %s", r.status, r.body)
+		}
+		if r := do(t, s, "GET", "/", "", basic("elastic-internal", "rotated-pw")); r.status != 200 {
+			t.Fatalf("new password after the users file changed: %d %s", r.status, r.body)
+		}
+		s.WriteFile("users", pod.users)
 		probe := basic("elastic-internal-probe", "probe-pw")
 		if r := do(t, s, "GET", "/_cluster/health", "", probe); r.status != 200 {
 			t.Fatalf("probe user (monitor from roles.yml) health: %d %s", r.status, r.body)
