@@ -22,6 +22,7 @@ const (
 	ReasonVersionUnsupported xpv2.ConditionReason = "VersionUnsupported"
 	ReasonEntryConflict      xpv2.ConditionReason = "EntryConflict"
 	ReasonInvalidSpec        xpv2.ConditionReason = "InvalidSpec"
+	ReasonShareExceeded      xpv2.ConditionReason = "NamespaceShareExceeded"
 )
 
 // BlockedCondition returns a Ready=False condition explaining err when err
@@ -34,6 +35,7 @@ func BlockedCondition(err error) (xpv2.Condition, bool) {
 		ce *ConflictError
 		de *linkrules.DeniedError
 		ie *InvalidSpecError
+		se *ShareError
 	)
 	switch {
 	case errors.As(err, &nf):
@@ -46,6 +48,8 @@ func BlockedCondition(err error) (xpv2.Condition, bool) {
 		reason = ReasonEntryConflict
 	case errors.As(err, &ie):
 		reason = ReasonInvalidSpec
+	case errors.As(err, &se):
+		reason = ReasonShareExceeded
 	default:
 		return xpv2.Condition{}, false
 	}
