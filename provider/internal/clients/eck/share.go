@@ -133,3 +133,17 @@ func (e *ShareError) Error() string {
 		e.Namespace, e.Share.Entries, e.Share.Bytes, e.Object, linkrules.AnnotationAliasOwners, linkrules.AnnotationRemoteClusterServerClaims, linkrules.AnnotationKeyNamespaces,
 		MaxNamespaceRecords, MaxNamespaceRecordBytes, e.Namespace)
 }
+
+// Fits returns the *ShareError the write of fn to obj would meet, nil when
+// it fits or fails otherwise (the write reports that). Observe calls it
+// for a change still to be written, so that the refusal shows in the
+// resource's Ready condition, which a failed Create would reset to
+// Creating.
+func Fits(obj *unstructured.Unstructured, fn MutateFn) error {
+	next := obj.DeepCopy()
+	changed, err := fn(next)
+	if err != nil || !changed {
+		return nil
+	}
+	return CheckShares(obj, next)
+}
