@@ -1,13 +1,8 @@
 package tenant
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -22,30 +17,12 @@ import (
 	eckv1alpha1 "github.com/eslink/eslink/apis/eck/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
 // The leaks of issue 18 item 5: what a team points a resource at, and may
 // not read, must not come back to it in a condition, event or error, its
 // existence included.
-
-// certificatePEM returns a self-signed certificate for cn, a CA or not.
-func certificatePEM(t *testing.T, cn string, isCA bool) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: isCA, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
 
 // TestTransportCARevealsNothing: a trust whose source is an ECK cluster in
 // the platform team's namespace reads ECK's transport CA Secret there,
@@ -65,14 +42,20 @@ func TestTransportCARevealsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	secret(target, certificatePEM(t, "target-ca", true))
+	// A fake's CAs are real ones: it issues the leaf below.
+	issuer := esfake.NewServer(t, esfake.Options{})
+	secret(target, issuer.TransportCACertPEM())
 
 	const subject = "Subject-Only-The-Platform-Team-Knows"
+	leaf, _, err := issuer.IssueTransportCertificate(pkix.Name{CommonName: subject}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	privateKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: []byte("Private-Key-Bytes-z8Qw")})
 	sources := map[string][]byte{
 		"missing":     nil,
 		"private-key": privateKey,
-		"leaf":        certificatePEM(t, subject, false),
+		"leaf":        leaf,
 		"not-pem":     []byte("Not-PEM-Content-k4Vb"),
 	}
 	var clusters []*cluster
