@@ -380,6 +380,22 @@ func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 			}
 			checkNothingWritten(t, "the tenant moved its settings", before, []*cluster{shared}, nil, nil)
 
+			// A connectivity of the same link reads nothing of the shared
+			// cluster through that config either.
+			conn := &esv1alpha1.RemoteClusterConnectivity{ObjectMeta: metav1.ObjectMeta{Namespace: tenantNS, Name: unique("atk-connectivity")}}
+			conn.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: tc.moved}
+			conn.Spec.ForProvider = esv1alpha1.RemoteClusterConnectivityParameters{ElasticsearchRef: own.ref(), Alias: "billing"}
+			if err := tenant.Create(t.Context(), conn); err != nil {
+				t.Fatal(err)
+			}
+			waitDenied(t, conn, tc.want...)
+			for _, r := range shared.Fake.Requests() {
+				if r.Endpoint == "GET /_remote/info" {
+					t.Errorf("the tenant's connectivity read %s of %s", r.Path, shared)
+				}
+			}
+			deleteAndWait(t, tenant, conn)
+
 			pointAt(t, tenant, atk, v1alpha1.ClusterProviderConfigKind, tc.legit)
 			deleteAndWait(t, tenant, atk)
 			if got := aliasSettings(own.Fake, "billing"); len(got) != 0 {
