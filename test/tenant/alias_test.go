@@ -359,6 +359,7 @@ func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			atk := settingsFor(tenantNS, unique("atk-settings"), "billing", own, clusterPC(tc.legit), "attacker.example.com:9443")
+			inLink(atk, "tenant-link")
 			if err := tenant.Create(t.Context(), atk); err != nil {
 				t.Fatal(err)
 			}
@@ -385,6 +386,7 @@ func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 			conn := &esv1alpha1.RemoteClusterConnectivity{ObjectMeta: metav1.ObjectMeta{Namespace: tenantNS, Name: unique("atk-connectivity")}}
 			conn.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: tc.moved}
 			conn.Spec.ForProvider = esv1alpha1.RemoteClusterConnectivityParameters{ElasticsearchRef: own.ref(), Alias: "billing"}
+			inLink(conn, "tenant-link") // The alias is its link's on the cluster it names.
 			if err := tenant.Create(t.Context(), conn); err != nil {
 				t.Fatal(err)
 			}
