@@ -360,6 +360,7 @@ func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			atk := settingsFor(tenantNS, unique("atk-settings"), "billing", own, clusterPC(tc.legit), "attacker.example.com:9443")
+			inLink(atk, "tenant-link")
 			if err := tenant.Create(t.Context(), atk); err != nil {
 				t.Fatal(err)
 			}
@@ -380,6 +381,23 @@ func TestLocalPiecesActWhereTheyPoint(t *testing.T) {
 				t.Errorf("the tenant's settings wrote to %s: %v, before %v", shared, w, writesBefore)
 			}
 			checkNothingWritten(t, "the tenant moved its settings", before, []*cluster{shared}, nil, nil)
+
+			// A connectivity of the same link reads nothing of the shared
+			// cluster through that config either.
+			conn := &esv1alpha1.RemoteClusterConnectivity{ObjectMeta: metav1.ObjectMeta{Namespace: tenantNS, Name: unique("atk-connectivity")}}
+			conn.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: tc.moved}
+			conn.Spec.ForProvider = esv1alpha1.RemoteClusterConnectivityParameters{ElasticsearchRef: own.ref(), Alias: "billing"}
+			inLink(conn, "tenant-link") // The alias is its link's on the cluster it names.
+			if err := tenant.Create(t.Context(), conn); err != nil {
+				t.Fatal(err)
+			}
+			waitDenied(t, conn, tc.want...)
+			for _, r := range shared.Fake.Requests() {
+				if r.Endpoint == "GET /_remote/info" {
+					t.Errorf("the tenant's connectivity read %s of %s", r.Path, shared)
+				}
+			}
+			deleteAndWait(t, tenant, conn)
 
 			pointAt(t, tenant, atk, v1alpha1.ClusterProviderConfigKind, tc.legit)
 			deleteAndWait(t, tenant, atk)

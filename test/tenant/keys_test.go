@@ -221,8 +221,10 @@ func TestKeyCleanupAfterTargetGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	deleteAndWait(t, tenant, k)
-	ev := strings.Join(events(t, tenantNS, k.GetName()), "\n")
-	if !strings.Contains(ev, "Warning") || !strings.Contains(ev, remote.String()) {
-		t.Errorf("events of %s:\n%s\nwant a Warning that Elasticsearch %s is gone", k.GetName(), ev, remote)
-	}
+	// The recorder writes events on its own time, possibly after the
+	// resource is gone.
+	waitFor(t, "a Warning that Elasticsearch "+remote.String()+" is gone", func() (bool, string) {
+		ev := strings.Join(events(t, tenantNS, k.GetName()), "\n")
+		return strings.Contains(ev, "Warning") && strings.Contains(ev, remote.String()), "events of " + k.GetName() + ":\n" + ev
+	})
 }

@@ -105,6 +105,11 @@ func (c *Client) write(name types.NamespacedName, ws []*write) {
 			// half-way leaves nothing behind.
 			next := es.DeepCopy()
 			ch, err := w.fn(next)
+			if err == nil && ch {
+				// Every write of eslink's records passes here: no
+				// namespace's share of them grows past the bounds.
+				err = CheckShares(es, next)
+			}
 			results[i] = writeResult{err: err}
 			if err != nil {
 				continue

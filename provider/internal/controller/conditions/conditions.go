@@ -27,6 +27,7 @@ const (
 	ReasonVersionUnsupported xpv2.ConditionReason = "VersionUnsupported"
 	ReasonEntryConflict      xpv2.ConditionReason = "EntryConflict"
 	ReasonInvalidSpec        xpv2.ConditionReason = "InvalidSpec"
+	ReasonShareExceeded      xpv2.ConditionReason = "NamespaceShareExceeded"
 )
 
 // BlockedCondition returns a Ready=False condition explaining err when err
@@ -39,6 +40,7 @@ func BlockedCondition(err error) (xpv2.Condition, bool) {
 		ce *eck.ConflictError
 		de *grants.DeniedError
 		ie *eck.InvalidSpecError
+		se *eck.ShareError
 	)
 	switch {
 	case errors.As(err, &nf):
@@ -51,6 +53,8 @@ func BlockedCondition(err error) (xpv2.Condition, bool) {
 		reason = ReasonEntryConflict
 	case errors.As(err, &ie):
 		reason = ReasonInvalidSpec
+	case errors.As(err, &se):
+		reason = ReasonShareExceeded
 	default:
 		return xpv2.Condition{}, false
 	}

@@ -125,6 +125,11 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry)
 		}
 		upToDate = upToDate && claimed
 	}
+	if !exists || !upToDate {
+		if err := eck.Fits(local, e.change(ctx, mg)); err != nil {
+			return managed.ExternalObservation{}, writeRefused(mg, err)
+		}
+	}
 	mg.Status.AtProvider.Present = exists
 	if v, err := eckschema.RunningVersion(local); err == nil {
 		mg.Status.AtProvider.Version = v.String()
@@ -171,7 +176,22 @@ func (e *external) Disconnect(_ context.Context) error { return nil }
 // so a grant revoked or an alias taken since Observe still stops the write.
 func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) error {
 	p := mg.Spec.ForProvider
-	_, err := e.es.Mutate(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
+	_, err := e.es.Mutate(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal, e.change(ctx, mg))
+	if err != nil {
+		return writeRefused(mg, err)
+	}
+	return nil
+}
+
+func writeRefused(mg *v1alpha1.RemoteClusterEntry, err error) error {
+	p := mg.Spec.ForProvider
+	return blocked(mg, fmt.Errorf("cannot write remote cluster alias %s of %s/%s: %w", p.Alias, mg.GetNamespace(), mg.GetName(), err))
+}
+
+// change writes the desired entry and claims its alias.
+func (e *external) change(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) eck.MutateFn {
+	p := mg.Spec.ForProvider
+	return func(local *unstructured.Unstructured) (bool, error) {
 		desired, err := e.desired(ctx, mg, local)
 		if err != nil {
 			return false, err
@@ -187,11 +207,7 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) err
 		// Put dropped the entry of a previous alias: its claim goes too.
 		released, err := eck.ReleaseAliases(local)
 		return claimed || put || released, err
-	})
-	if err != nil {
-		return blocked(mg, fmt.Errorf("cannot write remote cluster alias %s of %s/%s: %w", p.Alias, mg.GetNamespace(), mg.GetName(), err))
 	}
-	return nil
 }
 
 // desired authorizes the change against both clusters, checks the version

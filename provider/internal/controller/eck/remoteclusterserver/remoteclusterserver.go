@@ -99,6 +99,11 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterServer
 	if v, err := eckschema.RunningVersion(es); err == nil {
 		mg.Status.AtProvider.Version = v.String()
 	}
+	if !claimed || !enabled {
+		if err := eck.Fits(es, change(mg)); err != nil {
+			return managed.ExternalObservation{}, claimRefused(mg, err)
+		}
+	}
 	switch {
 	case claimed && enabled:
 		mg.SetConditions(xpv2.Available())
@@ -143,17 +148,25 @@ func (e *external) Disconnect(_ context.Context) error { return nil }
 
 func (e *external) claim(ctx context.Context, mg *v1alpha1.RemoteClusterServer) error {
 	name := eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace())
-	owner := mg.GetNamespace() + "/" + mg.GetName()
-	_, err := e.es.Mutate(ctx, name, fieldTarget, func(es *unstructured.Unstructured) (bool, error) {
+	if _, err := e.es.Mutate(ctx, name, fieldTarget, change(mg)); err != nil {
+		return claimRefused(mg, err)
+	}
+	return nil
+}
+
+// change records the claim and enables the server.
+func change(mg *v1alpha1.RemoteClusterServer) eck.MutateFn {
+	return func(es *unstructured.Unstructured) (bool, error) {
 		if err := check(mg, es); err != nil {
 			return false, err
 		}
-		return eck.ClaimServer(es, string(mg.GetUID()), owner)
-	})
-	if err != nil {
-		return blocked(mg, fmt.Errorf("cannot claim remote cluster server of Elasticsearch %s for %s: %w", name, owner, err))
+		return eck.ClaimServer(es, string(mg.GetUID()), mg.GetNamespace()+"/"+mg.GetName())
 	}
-	return nil
+}
+
+func claimRefused(mg *v1alpha1.RemoteClusterServer, err error) error {
+	return blocked(mg, fmt.Errorf("cannot claim remote cluster server of Elasticsearch %s for %s/%s: %w",
+		eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace()), mg.GetNamespace(), mg.GetName(), err))
 }
 
 // check refuses a claim the namespace is not granted, or one ECK's webhook

@@ -110,6 +110,11 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSignin
 	if err != nil {
 		return managed.ExternalObservation{}, blocked(mg, err)
 	}
+	if !owns || !holds {
+		if err := eck.Fits(local, change(mg)); err != nil {
+			return managed.ExternalObservation{}, setRefused(mg, err)
+		}
+	}
 	at := &mg.Status.AtProvider
 	at.Configured = owns && holds
 	at.SubjectPattern = eckschema.DefaultCertificateIdentity(local)
@@ -179,7 +184,16 @@ func (e *external) Update(ctx context.Context, mg *v1alpha1.RemoteClusterSigning
 func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterSigning) error {
 	p := mg.Spec.ForProvider
 	name := eck.Ref(p.ElasticsearchRef, mg.GetNamespace())
-	_, err := e.eck.Mutate(ctx, name, fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
+	if _, err := e.eck.Mutate(ctx, name, fieldLocal, change(mg)); err != nil {
+		return setRefused(mg, err)
+	}
+	return nil
+}
+
+// change claims the alias and sets its signing settings.
+func change(mg *v1alpha1.RemoteClusterSigning) eck.MutateFn {
+	p := mg.Spec.ForProvider
+	return func(local *unstructured.Unstructured) (bool, error) {
 		if err := check(mg, local); err != nil {
 			return false, err
 		}
@@ -193,11 +207,12 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterSigning) e
 		}
 		set, err := eck.SetConfig(local, Settings(p.Alias))
 		return aliasClaimed || claimed || set, err
-	})
-	if err != nil {
-		return blocked(mg, fmt.Errorf("cannot set the signing settings of alias %s on Elasticsearch %s: %w", p.Alias, name, err))
 	}
-	return nil
+}
+
+func setRefused(mg *v1alpha1.RemoteClusterSigning, err error) error {
+	p := mg.Spec.ForProvider
+	return blocked(mg, fmt.Errorf("cannot set the signing settings of alias %s on Elasticsearch %s: %w", p.Alias, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), err))
 }
 
 func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterSigning) (managed.ExternalDelete, error) {

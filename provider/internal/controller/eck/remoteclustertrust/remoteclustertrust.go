@@ -200,8 +200,6 @@ func (e *external) certificates(ctx context.Context, mg *v1alpha1.RemoteClusterT
 	if err := grants.AuthorizeNamespace(mg.GetNamespace(), eck.Target(target, fieldTarget), targetRole); err != nil {
 		return nil, nil, err
 	}
-	var raw []byte
-	var source string
 	switch src := p.CertificateAuthority; {
 	case src.ElasticsearchRef != nil && src.SecretRef == nil:
 		es, err := e.eck.Get(ctx, eck.Ref(*src.ElasticsearchRef, mg.GetNamespace()), fieldSource)
@@ -214,8 +212,7 @@ func (e *external) certificates(ctx context.Context, mg *v1alpha1.RemoteClusterT
 		if err := grants.AuthorizeTrustSource(mg.GetNamespace(), eck.Target(target, fieldTarget), es.GetNamespace(), es.GetName(), fieldSource); err != nil {
 			return nil, nil, err
 		}
-		raw, source, err = e.transportCA(ctx, es)
-		if err != nil {
+		if ca, mg.Status.AtProvider.Fingerprints, err = e.clusterCA(ctx, mg, es, fieldSource); err != nil {
 			return nil, nil, err
 		}
 	case src.SecretRef != nil && src.ElasticsearchRef == nil:
@@ -236,34 +233,46 @@ func (e *external) certificates(ctx context.Context, mg *v1alpha1.RemoteClusterT
 			}
 			return nil, nil, fmt.Errorf("cannot read Secret %s (%s): %w", nn, fieldSecret, err)
 		}
-		raw, source = s.Data[key], fmt.Sprintf("key %s of Secret %s (%s)", key, nn, fieldSecret)
+		if ca, mg.Status.AtProvider.Fingerprints, err = eck.ParseCAs(s.Data[key], fmt.Sprintf("key %s of Secret %s (%s)", key, nn, fieldSecret)); err != nil {
+			return nil, nil, err
+		}
 	default:
 		return nil, nil, &eck.InvalidSpecError{Msg: "set exactly one of spec.forProvider.certificateAuthority.elasticsearchRef or secretRef"}
 	}
-	ca, fingerprints, err := eck.ParseCAs(raw, source)
-	if err != nil {
-		return nil, nil, err
-	}
-	mg.Status.AtProvider.Fingerprints = fingerprints
-	ownRaw, ownSource, err := e.transportCA(ctx, target)
-	if err != nil {
-		return nil, nil, err
-	}
-	own, _, err = eck.ParseCAs(ownRaw, ownSource)
+	own, _, err = e.clusterCA(ctx, mg, target, fieldTarget)
 	return ca, own, err
 }
 
-// transportCA reads the transport CA ECK publishes for es.
-func (e *external) transportCA(ctx context.Context, es *unstructured.Unstructured) ([]byte, string, error) {
+// clusterCA reads and checks the transport CA ECK publishes for es, named
+// by field. That Secret lives in the cluster's namespace: unless that is
+// the resource's own, the team cannot read it, so whatever is wrong with it
+// (missing, not PEM, not a CA) gets one answer that says nothing of its
+// content, nor whether it exists. The platform team can read it.
+func (e *external) clusterCA(ctx context.Context, mg *v1alpha1.RemoteClusterTrust, es *unstructured.Unstructured, field string) ([]byte, []string, error) {
 	nn := types.NamespacedName{Namespace: es.GetNamespace(), Name: eckschema.TransportCAPublicSecret(es.GetName())}
+	readable := es.GetNamespace() == mg.GetNamespace()
 	s := &corev1.Secret{}
 	if err := e.kube.Get(ctx, nn, s); err != nil {
-		if kerrors.IsNotFound(err) {
-			return nil, "", fmt.Errorf("the transport CA of Elasticsearch %s/%s is not published yet: ECK creates Secret %s with the cluster", es.GetNamespace(), es.GetName(), nn)
+		switch {
+		case !kerrors.IsNotFound(err):
+			return nil, nil, fmt.Errorf("cannot read Secret %s (%s): %w", nn, field, err)
+		case readable:
+			return nil, nil, fmt.Errorf("the transport CA of Elasticsearch %s/%s is not published yet: ECK creates Secret %s with the cluster", es.GetNamespace(), es.GetName(), nn)
 		}
-		return nil, "", fmt.Errorf("cannot read Secret %s: %w", nn, err)
+		return nil, nil, unusableCA(es, nn, field)
 	}
-	return s.Data[eckschema.TransportCAKey], fmt.Sprintf("key %s of ECK's Secret %s", eckschema.TransportCAKey, nn), nil
+	ca, fingerprints, err := eck.ParseCAs(s.Data[eckschema.TransportCAKey], fmt.Sprintf("key %s of ECK's Secret %s", eckschema.TransportCAKey, nn))
+	if err != nil && !readable {
+		return nil, nil, unusableCA(es, nn, field)
+	}
+	return ca, fingerprints, err
+}
+
+// unusableCA is the one answer for a transport CA Secret the resource's
+// team cannot read.
+func unusableCA(es *unstructured.Unstructured, nn types.NamespacedName, field string) error {
+	return fmt.Errorf("%s: the transport CA of Elasticsearch %s/%s cannot be used: ECK publishes it, once the cluster is created, as PEM CA certificates under key %s of Secret %s, which this resource's namespace may not read, so nothing more is said here; if this persists, ask the platform team to check that Secret",
+		field, es.GetNamespace(), es.GetName(), eckschema.TransportCAKey, nn)
 }
 
 // bundle returns the target's CA bundle Secret, nil when missing. A Secret

@@ -812,6 +812,48 @@ func TestOwnershipRefused(t *testing.T) {
 	}
 }
 
+// TestOwnershipRefusedRevealsNothing: a hand-written external name gets
+// the same answer whether it names another resource's key or no key at
+// all, so that it tells a team nothing about the remote's keys; the id
+// the resource's own Secret holds, gone from the remote, is replaced.
+func TestOwnershipRefusedRevealsNothing(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, esfake.Options{})
+	victim := newKey()
+	victim.Name, victim.UID = "victim", "victim-uid"
+	victimKey := h.ownKey(victim, "")
+	const madeUp = "AAAAAAAAAAAAAAAAAAAA"
+
+	answer := func(id string) (managed.ExternalObservation, xpv2.Condition, error) {
+		cr := newKey()
+		meta.SetExternalName(cr, id)
+		obs, err := h.ext.Observe(ctx, cr)
+		return obs, readyCondition(cr), err
+	}
+	obsV, cV, errV := answer(victimKey.ID)
+	obsM, cM, errM := answer(madeUp)
+	if errV == nil || cV.Reason != conditions.ReasonKeyNotOwned || !strings.Contains(cV.Message, "crossplane.io/external-name") {
+		t.Fatalf("Observe() of another resource's key = %v, Ready = %+v, want reason %s", errV, cV, conditions.ReasonKeyNotOwned)
+	}
+	if obsV.ResourceExists != obsM.ResourceExists || (errM == nil) || cV.Reason != cM.Reason || cV.Message != strings.ReplaceAll(cM.Message, madeUp, victimKey.ID) {
+		t.Errorf("another resource's key and a made-up id get different answers:\n%+v, %v, %s: %s\n%+v, %v, %s: %s", obsV, errV, cV.Reason, cV.Message, obsM, errM, cM.Reason, cM.Message)
+	}
+
+	// The resource's own Secret holds the id: its key is gone from the
+	// remote, and a new one replaces it.
+	cr := newKey()
+	if err := h.kube.Create(ctx, cr); err != nil {
+		t.Fatal(err)
+	}
+	const gone = "BBBBBBBBBBBBBBBBBBBB"
+	h.publishKey(cr, &elasticsearch.CreatedKey{ID: gone, Name: cr.Spec.ForProvider.Name, APIKey: "purged-secret",
+		Encoded: base64.StdEncoding.EncodeToString([]byte(gone + ":purged-secret"))})
+	meta.SetExternalName(cr, gone)
+	if obs, err := h.ext.Observe(ctx, cr); err != nil || obs.ResourceExists {
+		t.Errorf("Observe() of the resource's own key, gone from the remote = %+v, %v, want a new key to be created", obs, err)
+	}
+}
+
 func TestPoliciesRefused(t *testing.T) {
 	ctx := context.Background()
 	for _, policies := range []xpv2.ManagementPolicies{

@@ -118,25 +118,31 @@ func (e *external) observeOwned(ctx context.Context, cr *esv1alpha1.CrossCluster
 			st.keys = append(st.keys, k)
 		}
 	}
+	if st.published, err = e.readPublished(ctx, cr); err != nil {
+		markBlocked(cr, err)
+		return managed.ExternalObservation{}, err
+	}
 	// A hand-written external name may point at someone else's key: it is
-	// never adopted, updated or invalidated.
-	if id := meta.GetExternalName(cr); id != "" && find(st.keys, id) == nil {
+	// never adopted, updated or invalidated. A key of another resource and
+	// an id no key has get the same answer, so that the annotation tells a
+	// team nothing about the remote's keys, not even whether one exists:
+	// the name passes only as a key of the resource's own (its uid in the
+	// metadata, expired or invalidated ones included) or as the id the
+	// resource's own connection Secret holds (its own key, gone from the
+	// remote: a new one replaces it).
+	if id := meta.GetExternalName(cr); id != "" && find(st.keys, id) == nil && !deleting && id != st.published.id {
 		k, err := e.keys.KeyByID(ctx, id)
 		if err != nil {
 			err = fmt.Errorf("cannot observe key %s (crossplane.io/external-name) of %s: %w", id, ref(cr), err)
 			markBlocked(cr, err)
 			return managed.ExternalObservation{}, err
 		}
-		if k != nil && k.MetadataString(metadataUID) != uid && !deleting {
+		if k == nil || k.MetadataString(metadataUID) != uid {
 			cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
 			return managed.ExternalObservation{}, blocked(cr, conditions.ReasonKeyNotOwned, fmt.Errorf(
-				"crossplane.io/external-name of %s names API key %s, which this resource did not create (its metadata does not carry the resource's uid in %s): the provider never updates or invalidates a key it does not own; remove the annotation to have the resource create its own key",
-				ref(cr), id, metadataUID))
+				"crossplane.io/external-name of %s names API key %s, which is not a key this resource created: no key of that id that carries the resource's uid in its metadata (%s) is on Elasticsearch at %s, and the resource's connection Secret does not hold it; the provider never adopts, updates or invalidates a key it does not own: remove the annotation to have the resource create its own key",
+				ref(cr), id, metadataUID, e.es.URL()))
 		}
-	}
-	if st.published, err = e.readPublished(ctx, cr); err != nil {
-		markBlocked(cr, err)
-		return managed.ExternalObservation{}, err
 	}
 	if id := st.published.id; id != "" && find(st.keys, id) == nil {
 		// The query API searches, and a search may lag behind a write.

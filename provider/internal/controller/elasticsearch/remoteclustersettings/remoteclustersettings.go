@@ -158,6 +158,11 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSettin
 		}
 		upToDate = upToDate && claimed
 	}
+	if !exists || !upToDate {
+		if err := eck.Fits(local, e.claim(ctx, mg)); err != nil {
+			return managed.ExternalObservation{}, claimRefused(mg, err)
+		}
+	}
 	if exists && upToDate {
 		mg.SetConditions(xpv2.Available())
 	} else {
@@ -206,19 +211,8 @@ func (e *external) Update(ctx context.Context, mg *v1alpha1.RemoteClusterSetting
 // one request, as Elasticsearch validates mode and proxy settings together.
 func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterSettings) error {
 	p := mg.Spec.ForProvider
-	_, err := e.eck.Mutate(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
-		if err := e.check(ctx, mg, local); err != nil {
-			return false, err
-		}
-		claimed, err := eck.ClaimAlias(local, p.Alias, mg)
-		if err != nil {
-			return false, err
-		}
-		owned, err := Owners.Claim(local, p.Alias, string(mg.GetUID()))
-		return claimed || owned, err
-	})
-	if err != nil {
-		return blocked(mg, fmt.Errorf("cannot claim alias %s for %s: %w", p.Alias, ref(mg), err))
+	if _, err := e.eck.Mutate(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal, e.claim(ctx, mg)); err != nil {
+		return claimRefused(mg, err)
 	}
 	d := desired(mg)
 	body := map[string]*string{}
@@ -233,6 +227,26 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterSettings) 
 		return blocked(mg, fmt.Errorf("cannot set the settings of alias %s for %s: %w", p.Alias, ref(mg), err))
 	}
 	return nil
+}
+
+// claim records the resource as the owner of its alias and its settings.
+func (e *external) claim(ctx context.Context, mg *v1alpha1.RemoteClusterSettings) eck.MutateFn {
+	p := mg.Spec.ForProvider
+	return func(local *unstructured.Unstructured) (bool, error) {
+		if err := e.check(ctx, mg, local); err != nil {
+			return false, err
+		}
+		claimed, err := eck.ClaimAlias(local, p.Alias, mg)
+		if err != nil {
+			return false, err
+		}
+		owned, err := Owners.Claim(local, p.Alias, string(mg.GetUID()))
+		return claimed || owned, err
+	}
+}
+
+func claimRefused(mg *v1alpha1.RemoteClusterSettings, err error) error {
+	return blocked(mg, fmt.Errorf("cannot claim alias %s for %s: %w", mg.Spec.ForProvider.Alias, ref(mg), err))
 }
 
 // Delete removes every persistent setting of the alias, then the ownership
