@@ -73,6 +73,10 @@ type Options struct {
 	MinKeyLifetime time.Duration
 	// Now is the clock rotation is judged by. Nil means time.Now.
 	Now func() time.Time
+	// OwnedSecrets reads the Secrets the provider wrote from a cache
+	// (kube.NewOwnedSecrets), so that a poll of a settled key reads none
+	// from the API server. Nil reads them live.
+	OwnedSecrets client.Reader
 }
 
 // Setup adds a controller that reconciles CrossClusterAPIKeys.
@@ -88,7 +92,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, ko Options) error {
 	c := &connector{
 		kube:        mgr.GetClient(),
 		secrets:     mgr.GetAPIReader(),
-		publisher:   managed.NewAPILocalSecretPublisher(mgr.GetClient(), mgr.GetScheme()),
+		cached:      ko.OwnedSecrets,
 		resolver:    connection.NewResolver(mgr.GetClient()),
 		usage:       connection.NewUsageTracker(mgr.GetClient()),
 		record:      recorder,
@@ -137,8 +141,10 @@ type connector struct {
 	// secrets reads connection Secrets from the API server, never from a
 	// cache: a stale Secret would make a just-rotated key look like a
 	// stray and have it invalidated.
-	secrets     client.Reader
-	publisher   managed.LocalConnectionPublisher
+	secrets client.Reader
+	// cached, when set, serves the connection Secret for a first look:
+	// only a settled key is observed from it (see observeOwned).
+	cached      client.Reader
 	resolver    *connection.Resolver
 	usage       resource.ModernTracker
 	record      event.Recorder
@@ -244,8 +250,8 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		}
 	}
 	return &external{
-		kube: c.kube, secrets: c.secrets, es: writes, keys: keys, version: v,
-		record: c.record, log: c.log, now: c.now, publisher: c.publisher, minLifetime: c.minLifetime,
+		kube: c.kube, secrets: c.secrets, cached: c.cached, es: writes, keys: keys, version: v,
+		record: c.record, log: c.log, now: c.now, minLifetime: c.minLifetime,
 	}, nil
 }
 
@@ -311,7 +317,7 @@ func (gone) Disconnect(context.Context) error { return nil }
 type external struct {
 	kube        client.Client
 	secrets     client.Reader
-	publisher   managed.LocalConnectionPublisher
+	cached      client.Reader
 	es          keyWriter
 	keys        keyReader
 	version     linkrules.Version

@@ -12,8 +12,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
@@ -27,17 +29,17 @@ type published struct {
 	why string
 }
 
-// readPublished reads the connection Secret from the API server. A Secret
-// not controlled by cr is not cr's: it is never trusted, and the publisher
+// readPublished reads the connection Secret through secrets. A Secret not
+// controlled by cr is not cr's: it is never trusted, and the publisher
 // refuses to overwrite it.
-func (e *external) readPublished(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (published, error) {
+func (e *external) readPublished(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, secrets client.Reader) (published, error) {
 	sr := cr.GetWriteConnectionSecretToReference()
 	if sr == nil {
 		return published{why: "spec.writeConnectionSecretToReference is not set"}, nil
 	}
 	nn := types.NamespacedName{Namespace: cr.GetNamespace(), Name: sr.Name}
 	s := &corev1.Secret{}
-	if err := e.secrets.Get(ctx, nn, s); err != nil {
+	if err := secrets.Get(ctx, nn, s); err != nil {
 		if kerrors.IsNotFound(err) {
 			return published{why: fmt.Sprintf("connection Secret %s does not exist", nn)}, nil
 		}
@@ -63,9 +65,22 @@ func (e *external) readPublished(ctx context.Context, cr *esv1alpha1.CrossCluste
 }
 
 // publish writes the connection Secret whole, so that id and encoded key
-// always belong to the same key.
+// always belong to the same key, labelled as the provider's so that its
+// cache of Secrets holds it. A new key's Secret does not exist yet, so it
+// is created in one request; only an existing one is read and replaced,
+// if cr controls it.
 func (e *external) publish(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, k *elasticsearch.CreatedKey) error {
-	if _, err := e.publisher.PublishConnection(ctx, cr, connectionDetails(k)); err != nil {
+	s := resource.LocalConnectionSecretFor(cr, esv1alpha1.CrossClusterAPIKeyGroupVersionKind)
+	if s.Labels == nil {
+		s.Labels = map[string]string{}
+	}
+	s.Labels[linkrules.LabelManagedBy] = linkrules.ManagedBy
+	s.Data = connectionDetails(k)
+	err := e.kube.Create(ctx, s)
+	if kerrors.IsAlreadyExists(err) {
+		err = resource.NewAPIUpdatingApplicator(e.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(cr.GetUID()))
+	}
+	if err != nil {
 		return fmt.Errorf("cannot publish key %s of %s to its connection Secret: %w", k.ID, ref(cr), err)
 	}
 	return nil

@@ -45,7 +45,7 @@ const (
 
 // Metadata of the credentials Secret in the local cluster's namespace.
 const (
-	LabelManagedBy      = "eslink.io/managed-by"
+	LabelManagedBy      = linkrules.LabelManagedBy
 	AnnotationOwnerUID  = "eslink.io/owner-uid"
 	AnnotationOwnerName = "eslink.io/owner"
 )
@@ -408,7 +408,7 @@ func (e *external) writeSecret(ctx context.Context, mg *v1alpha1.RemoteClusterCr
 		s = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
 			Namespace: local.GetNamespace(),
 			Name:      name,
-			Labels:    map[string]string{LabelManagedBy: "eslink"},
+			Labels:    map[string]string{LabelManagedBy: linkrules.ManagedBy},
 			Annotations: map[string]string{
 				AnnotationOwnerUID:  uid,
 				AnnotationOwnerName: mg.GetNamespace() + "/" + mg.GetName(),

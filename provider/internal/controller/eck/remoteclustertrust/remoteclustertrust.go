@@ -36,7 +36,7 @@ const (
 	fieldSource = "spec.forProvider.certificateAuthority.elasticsearchRef"
 	fieldSecret = "spec.forProvider.certificateAuthority.secretRef"
 	// LabelManagedBy marks the bundle Secret as eslink's.
-	LabelManagedBy = "eslink.io/managed-by"
+	LabelManagedBy = linkrules.LabelManagedBy
 )
 
 // Reasons of the Ready condition.
@@ -281,7 +281,7 @@ func (e *external) bundle(ctx context.Context, target *unstructured.Unstructured
 		}
 		return nil, fmt.Errorf("cannot read CA bundle Secret %s/%s: %w", target.GetNamespace(), mount.SecretName, err)
 	}
-	if s.Labels[LabelManagedBy] != "eslink" {
+	if s.Labels[LabelManagedBy] != linkrules.ManagedBy {
 		return nil, &eck.ConflictError{What: "Secret", Key: mount.SecretName, Object: target.GetNamespace()}
 	}
 	return s, nil
@@ -343,7 +343,7 @@ func (e *external) updateBundle(ctx context.Context, target *unstructured.Unstru
 			change(entries)
 			s = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
 				Namespace: target.GetNamespace(), Name: mount.SecretName,
-				Labels: map[string]string{LabelManagedBy: "eslink"},
+				Labels: map[string]string{LabelManagedBy: linkrules.ManagedBy},
 				// Deleted with the cluster, like ECK's own Secrets.
 				OwnerReferences: []metav1.OwnerReference{{
 					APIVersion: linkrules.ElasticsearchGVK.GroupVersion().String(), Kind: linkrules.ElasticsearchGVK.Kind,
