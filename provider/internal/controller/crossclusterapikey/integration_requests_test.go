@@ -19,9 +19,12 @@ import (
 // maxOwnedKeyRequests bounds the API requests of one owned key's life up to
 // Ready: the managed reconciler's own (finalizer, create-pending and
 // create-succeeded annotations, a status write per reconcile), the provider
-// config usage, and the connection Secret's creation. Events are counted
-// apart.
-const maxOwnedKeyRequests = 10
+// config usage and the config's count, one read of the connection Secret
+// before the key exists, its creation, the external name recorded before
+// the reconciler records the create, and at most one more read of the
+// Secret, when the cache has not yet seen the one just created. It is the
+// issue's budget for a whole link. Events are counted apart.
+const maxOwnedKeyRequests = 12
 
 // TestIntegrationOwnedKeyRequests counts, on the real API server, the
 // requests of one owned key's life (create, publish, record, first observe)
@@ -68,8 +71,8 @@ func TestIntegrationOwnedKeyRequests(t *testing.T) {
 	if total > maxOwnedKeyRequests {
 		t.Errorf("one owned key's life took %d API requests, want at most %d: %s", total, maxOwnedKeyRequests, render(life))
 	}
-	if n := life["GET secrets"]; n > 1 {
-		t.Errorf("the connection Secret was read %d times from the API server, want at most once (before the key exists)", n)
+	if n := life["GET secrets"]; n > 2 {
+		t.Errorf("the connection Secret was read %d times from the API server, want at most twice (before the key exists, and after it was created if the cache had not seen it yet)", n)
 	}
 
 	// Settled: each poll reads the keys from Elasticsearch, and nothing
