@@ -32,15 +32,18 @@ func TestCoalescedEntries(t *testing.T) {
 	h.Elasticsearch(t, ns, "c2", "9.3.2", nil, nil)
 	name := func(i int) string { return fmt.Sprintf("link-%02d", i) }
 
-	// Another writer of the object (ECK, a person) bumps its
-	// resourceVersion throughout, so that batches conflict.
+	// Another writer of the object (ECK, a person) changes it now and
+	// then, so that batches meet conflicts.
 	ctx, stop := context.WithCancel(context.Background())
 	var other sync.WaitGroup
 	bumps := 0
 	other.Go(func() {
 		for ctx.Err() == nil {
 			err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-				es := h.GetES(t, ns, "c1")
+				es := linkrules.NewElasticsearch()
+				if err := h.Kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: "c1"}, es); err != nil {
+					return err
+				}
 				a := es.GetAnnotations()
 				if a == nil {
 					a = map[string]string{}
@@ -52,7 +55,7 @@ func TestCoalescedEntries(t *testing.T) {
 			if err == nil {
 				bumps++
 			}
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(250 * time.Millisecond)
 		}
 	})
 
