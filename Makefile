@@ -67,16 +67,30 @@ render-engine: ## Build Crossplane's render engine into bin/xprender (cached).
 crossplane: ## Build Crossplane core v2.4 into bin/crossplane (cached), for the end-to-end suite and the demo.
 	@hack/build-crossplane.sh
 
+.PHONY: promtool
+promtool: ## Build Prometheus' promtool into bin/promtool (cached), for the alert rules' tests.
+	@hack/build-promtool.sh
+
+.PHONY: rules-test
+rules-test: promtool ## Test the alert rules in examples/monitoring/rules with promtool.
+	@echo "==> rules-test: promtool test rules examples/monitoring/rules/eslink-rules.test.yaml"
+	@cd examples/monitoring/rules && $(BIN)/promtool check rules eslink-rules.yaml && $(BIN)/promtool test rules eslink-rules.test.yaml
+
+.PHONY: eck
+eck: ## Build ECK's operator 3.5.0 (tool module hack/eck) and copy its CRDs into bin/eck (cached).
+	@hack/build-eck.sh
+
 .PHONY: xpkg
 xpkg: ## Build eslink's Crossplane packages into bin/xpkg (pure Go, no container engine).
 	@hack/build-xpkg.sh
 
 .PHONY: xpkg-push
-xpkg-push: xpkg ## Push the packages to XPKG_REGISTRY (e.g. registry.example.com/eslink); XPKG_CA_BUNDLE trusts a private CA.
+xpkg-push: xpkg ## Push the packages to XPKG_REGISTRY (e.g. registry.example.com/eslink), the provider and function as multi-arch indexes; XPKG_CA_BUNDLE trusts a private CA.
 	@test -n "$(XPKG_REGISTRY)" || (echo "set XPKG_REGISTRY, e.g. make xpkg-push XPKG_REGISTRY=registry.example.com/eslink" >&2; exit 2)
 	@for p in $(XPKGS); do \
+		files=$$(ls $(BIN)/xpkg/linux_*/$$p.xpkg 2>/dev/null | paste -sd, -); \
 		$(BIN)/eslink-xpkg push $(if $(XPKG_CA_BUNDLE),--ca-bundle $(XPKG_CA_BUNDLE)) \
-			$(BIN)/xpkg/$$p.xpkg $(XPKG_REGISTRY)/$$p:$(XPKG_VERSION); done
+			$${files:-$(BIN)/xpkg/$$p.xpkg} $(XPKG_REGISTRY)/$$p:$(XPKG_VERSION); done
 
 .PHONY: xpkg-test
 xpkg-test: ## Build every package, push it to a loopback registry and read it back with crossplane-runtime's parser and linters.
@@ -113,5 +127,5 @@ demo: deps controlplane crossplane xpkg ## Install eslink into Crossplane core o
 	@$(GO) run ./test/e2e/demo
 
 .PHONY: test
-test: deps check-generate fmt-check vet controlplane render-engine crossplane xpkg unit xpkg-test fuzz ## Everything CI checks.
+test: deps check-generate fmt-check vet controlplane render-engine crossplane xpkg unit xpkg-test rules-test fuzz ## Everything CI checks.
 	@echo "==> test: all checks passed"

@@ -27,27 +27,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN_DIR="${BIN_DIR:-${ROOT}/bin}"
 TOOLS="${ROOT}/hack/controlplane"
-FORCE="${FORCE:-0}"
+LOG_TAG=controlplane
 # The tool modules must never be resolved through a go.work of the main repo.
 export GOWORK=off
-
-log() { echo "==> [controlplane] $*"; }
-
-# modversion MODFILE MODULE prints the version MODULE is required at.
-modversion() {
-	awk -v m="$2" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1"
-}
-
-# filehash prints one hash over the given files, for the stamps.
-filehash() { cat "$@" | sha256sum | cut -d' ' -f1; }
-
-# moddir MODULE VERSION prints the module's (checksum-verified) directory in
-# the module cache, downloading it if needed. Runs inside the crds tool module
-# so its go.sum pins the content.
-moddir() {
-	(cd "${TOOLS}/crds" && go mod download -json "$1@$2") |
-		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p'
-}
+# shellcheck source=lib.sh
+source "${ROOT}/hack/lib.sh"
 
 K8S_MOD_VERSION="$(modversion "${TOOLS}/kube-apiserver/go.mod" k8s.io/kubernetes)"
 ETCD_MOD_VERSION="$(modversion "${TOOLS}/etcd/go.mod" go.etcd.io/etcd/server/v3)"
@@ -60,8 +44,7 @@ want_stamp="$(printf 'kubernetes=%s\netcd=%s\ngo=%s\ninputs=%s\n' \
 	"${K8S_MOD_VERSION}" "${ETCD_MOD_VERSION}" "${GO_VERSION}" \
 	"$(filehash "${TOOLS}"/kube-apiserver/go.{mod,sum} "${TOOLS}"/etcd/go.{mod,sum} "${TOOLS}"/etcd/main.go)")"
 
-if [[ "${FORCE}" != 1 && -x "${OUT}/kube-apiserver" && -x "${OUT}/etcd" && -f "${OUT}/.stamp" &&
-	"$(cat "${OUT}/.stamp")" == "${want_stamp}" ]]; then
+if stamp_fresh "${OUT}/.stamp" "${want_stamp}" "${OUT}/kube-apiserver" "${OUT}/etcd"; then
 	log "kube-apiserver ${K8S_MOD_VERSION} + etcd ${ETCD_MOD_VERSION}: cached in ${OUT}"
 else
 	mkdir -p "${OUT}"
@@ -74,13 +57,10 @@ else
 	ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
 
 	log "kube-apiserver ${K8S_MOD_VERSION}: building (takes many minutes on 2 cores)"
-	(cd "${TOOLS}/kube-apiserver" && CGO_ENABLED=0 go build -trimpath -ldflags "${ldflags}" \
-		-o "${OUT}/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
-	mv -f "${OUT}/kube-apiserver.tmp" "${OUT}/kube-apiserver"
+	gobuild "${TOOLS}/kube-apiserver" "${OUT}/kube-apiserver" -ldflags "${ldflags}" k8s.io/kubernetes/cmd/kube-apiserver
 
 	log "etcd ${ETCD_MOD_VERSION}: building"
-	(cd "${TOOLS}/etcd" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "${OUT}/etcd.tmp" .)
-	mv -f "${OUT}/etcd.tmp" "${OUT}/etcd"
+	gobuild "${TOOLS}/etcd" "${OUT}/etcd" -ldflags "-s -w" .
 
 	echo "${want_stamp}" >"${OUT}/.stamp"
 	log "kube-apiserver + etcd: built into ${OUT}"
@@ -99,8 +79,7 @@ fi
 KCM_OUT="${BIN_DIR}/kcm/${K8S_VERSION}"
 want_kcm_stamp="$(printf 'kubernetes=%s\ngo=%s\ninputs=%s\n' "${KCM_MOD_VERSION}" "${GO_VERSION}" \
 	"$(filehash "${TOOLS}"/kube-controller-manager/go.{mod,sum})")"
-if [[ "${FORCE}" != 1 && -x "${KCM_OUT}/kube-controller-manager" && -f "${KCM_OUT}/.stamp" &&
-	"$(cat "${KCM_OUT}/.stamp")" == "${want_kcm_stamp}" ]]; then
+if stamp_fresh "${KCM_OUT}/.stamp" "${want_kcm_stamp}" "${KCM_OUT}/kube-controller-manager"; then
 	log "kube-controller-manager ${KCM_MOD_VERSION}: cached in ${KCM_OUT}"
 else
 	mkdir -p "${KCM_OUT}"
@@ -110,9 +89,8 @@ else
 	ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor}"
 	ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
 	log "kube-controller-manager ${KCM_MOD_VERSION}: building (shares most packages with kube-apiserver)"
-	(cd "${TOOLS}/kube-controller-manager" && CGO_ENABLED=0 go build -trimpath -ldflags "${ldflags}" \
-		-o "${KCM_OUT}/kube-controller-manager.tmp" k8s.io/kubernetes/cmd/kube-controller-manager)
-	mv -f "${KCM_OUT}/kube-controller-manager.tmp" "${KCM_OUT}/kube-controller-manager"
+	gobuild "${TOOLS}/kube-controller-manager" "${KCM_OUT}/kube-controller-manager" -ldflags "${ldflags}" \
+		k8s.io/kubernetes/cmd/kube-controller-manager
 	echo "${want_kcm_stamp}" >"${KCM_OUT}/.stamp"
 	log "kube-controller-manager: built into ${KCM_OUT}"
 fi
@@ -130,12 +108,12 @@ want_crd_stamp="$(printf '%s=%s\n%s=%s\neck-files=%s\ninputs=%s\n' \
 	"${ECK_MOD}" "${ECK_VERSION}" "${XP_MOD}" "${XP_VERSION}" "${ECK_CRDS[*]}" \
 	"$(filehash "${TOOLS}"/crds/go.{mod,sum})")"
 
-if [[ "${FORCE}" != 1 && -f "${CRD_OUT}/.stamp" && "$(cat "${CRD_OUT}/.stamp")" == "${want_crd_stamp}" ]]; then
+if stamp_fresh "${CRD_OUT}/.stamp" "${want_crd_stamp}"; then
 	log "CRDs (${ECK_MOD}@${ECK_VERSION}, ${XP_MOD}@${XP_VERSION}): cached in ${CRD_OUT}"
 else
 	log "CRDs: resolving ${ECK_MOD}@${ECK_VERSION} and ${XP_MOD}@${XP_VERSION}"
-	eck_dir="$(moddir "${ECK_MOD}" "${ECK_VERSION}")"
-	xp_dir="$(moddir "${XP_MOD}" "${XP_VERSION}")"
+	eck_dir="$(moddir "${TOOLS}/crds" "${ECK_MOD}" "${ECK_VERSION}")"
+	xp_dir="$(moddir "${TOOLS}/crds" "${XP_MOD}" "${XP_VERSION}")"
 	[[ -n "${eck_dir}" && -n "${xp_dir}" ]] || {
 		echo "cannot resolve module directories (eck='${eck_dir}' crossplane='${xp_dir}')" >&2
 		exit 1

@@ -22,28 +22,26 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN_DIR="${BIN_DIR:-${ROOT}/bin}"
 SRC="${ROOT}/hack/crossplane"
-FORCE="${FORCE:-0}"
 OUT="${BIN_DIR}/crossplane"
 STAMP="${BIN_DIR}/.crossplane.stamp"
+LOG_TAG=crossplane
 export GOWORK=off
+# shellcheck source=lib.sh
+source "${ROOT}/hack/lib.sh"
 
-log() { echo "==> [crossplane] $*"; }
-
-XP_VERSION="$(awk '$1 == "github.com/crossplane/crossplane/v2" { print $2; exit }' "${SRC}/go.mod")"
+XP_VERSION="$(modversion "${SRC}/go.mod" github.com/crossplane/crossplane/v2)"
 want_stamp="$(printf 'crossplane=%s\ngo=%s\ninputs=%s\n' "${XP_VERSION}" "$(go env GOVERSION)" \
-	"$(cat "${SRC}"/go.mod "${SRC}"/go.sum | sha256sum | cut -d' ' -f1)")"
+	"$(filehash "${SRC}"/go.mod "${SRC}"/go.sum)")"
 
-if [[ "${FORCE}" != 1 && -x "${OUT}" && -f "${STAMP}" && "$(cat "${STAMP}")" == "${want_stamp}" ]]; then
+if stamp_fresh "${STAMP}" "${want_stamp}" "${OUT}"; then
 	log "crossplane core ${XP_VERSION}: cached at ${OUT}"
 	exit 0
 fi
 
 log "crossplane core ${XP_VERSION}: building"
-mkdir -p "${BIN_DIR}"
 rm -f "${STAMP}"
-(cd "${SRC}" && CGO_ENABLED=0 go build -trimpath \
+gobuild "${SRC}" "${OUT}" \
 	-ldflags "-s -w -X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=${XP_VERSION}" \
-	-o "${OUT}.tmp" github.com/crossplane/crossplane/v2/cmd/crossplane)
-mv -f "${OUT}.tmp" "${OUT}"
+	github.com/crossplane/crossplane/v2/cmd/crossplane
 echo "${want_stamp}" >"${STAMP}"
 log "crossplane core: built ${OUT} ($("${OUT}" --version))"

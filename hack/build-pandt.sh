@@ -14,25 +14,23 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN_DIR="${BIN_DIR:-${ROOT}/bin}"
 SRC="${ROOT}/hack/pandt"
-FORCE="${FORCE:-0}"
 OUT="${BIN_DIR}/function-patch-and-transform"
+LOG_TAG=pandt
 export GOWORK=off
+# shellcheck source=lib.sh
+source "${ROOT}/hack/lib.sh"
 
-log() { echo "==> [pandt] $*"; }
-
-PANDT_VERSION="$(awk '$1 == "github.com/crossplane-contrib/function-patch-and-transform" { print $2; exit }' "${SRC}/go.mod")"
+PANDT_VERSION="$(modversion "${SRC}/go.mod" github.com/crossplane-contrib/function-patch-and-transform)"
 want_stamp="$(printf 'pandt=%s\ngo=%s\ninputs=%s\n' "${PANDT_VERSION}" "$(go env GOVERSION)" \
-	"$(cat "${SRC}"/go.mod "${SRC}"/go.sum | sha256sum | cut -d' ' -f1)")"
+	"$(filehash "${SRC}"/go.mod "${SRC}"/go.sum)")"
 
-if [[ "${FORCE}" != 1 && -x "${OUT}" && -f "${OUT}.stamp" && "$(cat "${OUT}.stamp")" == "${want_stamp}" ]]; then
+if stamp_fresh "${OUT}.stamp" "${want_stamp}" "${OUT}"; then
 	log "function-patch-and-transform ${PANDT_VERSION}: cached at ${OUT}"
 	exit 0
 fi
 
 log "function-patch-and-transform ${PANDT_VERSION}: building"
-mkdir -p "${BIN_DIR}"
 rm -f "${OUT}.stamp"
-(cd "${SRC}" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "${OUT}.tmp" github.com/crossplane-contrib/function-patch-and-transform)
-mv -f "${OUT}.tmp" "${OUT}"
+gobuild "${SRC}" "${OUT}" -ldflags "-s -w" github.com/crossplane-contrib/function-patch-and-transform
 echo "${want_stamp}" >"${OUT}.stamp"
 log "function-patch-and-transform: built ${OUT}"

@@ -15,25 +15,22 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN_DIR="${BIN_DIR:-${ROOT}/bin}"
 SRC="${ROOT}/hack/render"
-FORCE="${FORCE:-0}"
+LOG_TAG=render-engine
 export GOWORK=off
+# shellcheck source=lib.sh
+source "${ROOT}/hack/lib.sh"
 
-log() { echo "==> [render-engine] $*"; }
-
-XP_VERSION="$(awk '$1 == "github.com/crossplane/crossplane/v2" { print $2; exit }' "${SRC}/go.mod")"
+XP_VERSION="$(modversion "${SRC}/go.mod" github.com/crossplane/crossplane/v2)"
 want_stamp="$(printf 'crossplane=%s\ngo=%s\ninputs=%s\n' "${XP_VERSION}" "$(go env GOVERSION)" \
-	"$(cat "${SRC}"/go.mod "${SRC}"/go.sum "${SRC}"/*.go | sha256sum | cut -d' ' -f1)")"
+	"$(filehash "${SRC}"/go.mod "${SRC}"/go.sum "${SRC}"/*.go)")"
 
-if [[ "${FORCE}" != 1 && -x "${BIN_DIR}/xprender" && -f "${BIN_DIR}/.xprender.stamp" &&
-	"$(cat "${BIN_DIR}/.xprender.stamp")" == "${want_stamp}" ]]; then
+if stamp_fresh "${BIN_DIR}/.xprender.stamp" "${want_stamp}" "${BIN_DIR}/xprender"; then
 	log "xprender (crossplane ${XP_VERSION}): cached at ${BIN_DIR}/xprender"
 	exit 0
 fi
 
 log "xprender (crossplane ${XP_VERSION}): building"
-mkdir -p "${BIN_DIR}"
 rm -f "${BIN_DIR}/.xprender.stamp"
-(cd "${SRC}" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "${BIN_DIR}/xprender.tmp" .)
-mv -f "${BIN_DIR}/xprender.tmp" "${BIN_DIR}/xprender"
+gobuild "${SRC}" "${BIN_DIR}/xprender" -ldflags "-s -w" .
 echo "${want_stamp}" >"${BIN_DIR}/.xprender.stamp"
 log "xprender: built ${BIN_DIR}/xprender"

@@ -22,29 +22,26 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN_DIR="${BIN_DIR:-${ROOT}/bin}"
-FORCE="${FORCE:-0}"
 XPKG_VERSION="${XPKG_VERSION:-v0.1.0}"
 XPKG_ARCH="${XPKG_ARCH:-$(go env GOARCH)}"
 # The packages' canonical names; the Configurations' dependsOn name these.
 XPKG_REPO=xpkg.crossplane.io/eslink
 OUT="${BIN_DIR}/xpkg"
 TOOL="${BIN_DIR}/eslink-xpkg"
+LOG_TAG=xpkg
 export GOWORK=off
-
-log() { echo "==> [xpkg] $*"; }
-filehash() { cat "$@" | sha256sum | cut -d' ' -f1; }
+# shellcheck source=lib.sh
+source "${ROOT}/hack/lib.sh"
 
 # ---- the tool ---------------------------------------------------------------
 tool_stamp="$(printf 'go=%s\ninputs=%s\n' "$(go env GOVERSION)" \
 	"$(filehash "${ROOT}"/hack/xpkg/go.mod "${ROOT}"/hack/xpkg/go.sum "${ROOT}"/hack/xpkg/*.go)")"
-if [[ "${FORCE}" != 1 && -x "${TOOL}" && -f "${TOOL}.stamp" && "$(cat "${TOOL}.stamp")" == "${tool_stamp}" ]]; then
+if stamp_fresh "${TOOL}.stamp" "${tool_stamp}" "${TOOL}"; then
 	log "eslink-xpkg: cached at ${TOOL}"
 else
 	log "eslink-xpkg: building"
-	mkdir -p "${BIN_DIR}"
 	rm -f "${TOOL}.stamp"
-	(cd "${ROOT}/hack/xpkg" && CGO_ENABLED=0 go build -trimpath -o "${TOOL}.tmp" .)
-	mv -f "${TOOL}.tmp" "${TOOL}"
+	gobuild "${ROOT}/hack/xpkg" "${TOOL}" .
 	echo "${tool_stamp}" >"${TOOL}.stamp"
 fi
 
@@ -76,7 +73,7 @@ build() {
 	local stamp
 	stamp="$(printf 'tag=%s\ntool=%s\ninputs=%s %s\n' "${XPKG_REPO}/${name}:${XPKG_VERSION}" \
 		"$(filehash "${TOOL}.stamp")" "${inputs}" "$*")"
-	if [[ "${FORCE}" != 1 && -f "${file}" && -f "${file}.stamp" && "$(cat "${file}.stamp")" == "${stamp}" ]]; then
+	if stamp_fresh "${file}.stamp" "${stamp}" "${file}"; then
 		log "${name}: unchanged, ${file}"
 		return
 	fi

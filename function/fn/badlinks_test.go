@@ -297,6 +297,15 @@ spec: {allowedNamespaces: [platform], endpoint: {url: "https://prod.example.com:
 			requirements: flow1Requirements(),
 			msg:          "link ns1/orders-to-logs: spec.certificateIdentity: needs Elasticsearch 9.3 or later on both clusters, and ns1/cluster1 (the local cluster, which signs its requests) runs 9.2.0: remove spec.certificateIdentity or upgrade it",
 		},
+		"OwnClusterCAInRemoteSigningTrust": {
+			reason: "A bound key makes the remote trust the local cluster's transport CA, whose key whoever reads the Secrets of the local cluster's namespace holds: the remote must grant that like any CA of the team's own.",
+			req: linkRequest{xr: xrFlow3 + "  certificateIdentity: {}\n", required: map[string]*fnv1.Resources{
+				requiredLocal:  required(obj(t, cluster1)),
+				requiredRemote: required(obj(t, edit(t, cluster2, ", eslink.io/allowed-external-ca-namespaces: ns1", ""))), requiredProviderConfig: required(obj(t, eckConfig)), requiredLocalProviderConfig: localConfig(t),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.local.elasticsearchRef: namespace ns1 may not add the CA of Elasticsearch ns1/cluster1 to the remote cluster trust of ns2/cluster2: whoever can read the Secrets of namespace ns1 can issue certificates with that CA, and the trust is shared by every remote cluster connection of the cluster, so the platform team must add ns1 to annotation eslink.io/allowed-external-ca-namespaces on Elasticsearch ns2/cluster2",
+		},
 		"AliasConfiguredByECK": {
 			reason: "A flow 3 alias ECK configures (its managed-remote-clusters annotation) would get ECK's seeds next to eslink's proxy settings.",
 			req: linkRequest{xr: xrFlow3, required: map[string]*fnv1.Resources{
@@ -315,7 +324,24 @@ spec: {allowedNamespaces: [platform], endpoint: {url: "https://prod.example.com:
 				requiredRemote: required(obj(t, cluster2)), requiredProviderConfig: required(obj(t, eckConfig)), requiredLocalProviderConfig: localConfig(t),
 			}},
 			requirements: flow1Requirements(),
-			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is already used on Elasticsearch ns1/cluster1 by another link (RemoteClusterSettings uid uid-other): choose another spec.alias",
+			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is already used on Elasticsearch ns1/cluster1 by another resource: choose another spec.alias",
+		},
+		"AliasOwnedByAnotherNamespace": {
+			reason: "An alias another namespace's link owns (any of its pieces claimed it) is taken, and the message does not say which link owns it.",
+			req: linkRequest{xr: xrFlow3, required: map[string]*fnv1.Resources{
+				requiredLocal: required(obj(t, edit(t, cluster1, "metadata: {name: cluster1, namespace: ns1}",
+					`metadata: {name: cluster1, namespace: ns1, annotations: {eslink.io/alias-owners: '{"logs":"team-b/secret-link"}'}}`))),
+				requiredRemote: required(obj(t, cluster2)), requiredProviderConfig: required(obj(t, eckConfig)), requiredLocalProviderConfig: localConfig(t),
+			}},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is already used on Elasticsearch ns1/cluster1 by a link in another namespace: choose another spec.alias",
+		},
+		"AliasOwnedByAnotherLinkOfTheNamespace": {
+			reason: "An alias another link of the same namespace owns is taken, and the message names that link.",
+			req: linkRequest{xr: xrFlow1, required: withClusters(t, edit(t, cluster1, "metadata: {name: cluster1, namespace: ns1}",
+				`metadata: {name: cluster1, namespace: ns1, annotations: {eslink.io/alias-owners: '{"logs":"ns1/older-link"}'}}`), cluster2)},
+			requirements: flow1Requirements(),
+			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is already used on Elasticsearch ns1/cluster1 by link ns1/older-link (label crossplane.io/composite=older-link): choose another spec.alias",
 		},
 		"AliasUsedByHandWrittenEntry": {
 			reason:       "An entry on the local cluster that eslink does not own keeps its alias.",
@@ -331,7 +357,7 @@ spec: {allowedNamespaces: [platform], endpoint: {url: "https://prod.example.com:
 				observed: map[string]string{"remote-cluster-entry": observedReady("RemoteClusterEntry", "e", `{present: false}`)},
 			},
 			requirements: flow1Requirements(),
-			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is already used on Elasticsearch ns1/cluster1 by another link (RemoteClusterEntry uid uid-other): choose another spec.alias",
+			msg:          "link ns1/orders-to-logs: spec.alias: alias \"logs\" is already used on Elasticsearch ns1/cluster1 by another resource: choose another spec.alias",
 		},
 		"NoOperatorLicense": {
 			reason:       "With the operator namespace configured, flow 1 needs an enterprise or trial license there.",

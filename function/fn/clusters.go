@@ -107,7 +107,7 @@ func clusterProviderConfig(l *link, in *fnv1beta1.Input) (linkv1alpha1.ProviderC
 // needsECKLicense is true for the flows where ECK does the work on the
 // entry: it ignores spec.remoteClusters without an enterprise license.
 func needsECKLicense(l *link, in *fnv1beta1.Input) bool {
-	return in.ECKOperatorNamespace != "" && (l.Flow == FlowECKAPIKey || l.Flow == FlowCertificate)
+	return in.ECKOperatorNamespace != "" && (l.Flow == linkv1alpha1.FlowECKAPIKey || l.Flow == linkv1alpha1.FlowCertificate)
 }
 
 // getClusters returns the required resources, or nil while Crossplane has
@@ -240,10 +240,29 @@ func authorize(l *link, c *clusters) error {
 		return linkrules.AuthorizeExternalCA(l.Namespace, local, "spec.remote.external.caSecretRef")
 	}
 	remote := target(c.Remote, "spec.remote.elasticsearchRef")
-	if l.Flow == FlowCertificate {
+	if err := authorizeTrustSources(l, c, local, remote); err != nil {
+		return err
+	}
+	if l.Flow == linkv1alpha1.FlowCertificate {
 		return linkrules.AuthorizeCertificate(l.Namespace, remote, "spec.securityModel")
 	}
 	return linkrules.AuthorizeAccess(l.Namespace, remote, linkrules.AccessEntries("spec.access", l.Spec.Access))
+}
+
+// authorizeTrustSources repeats the provider's check of the CAs the link's
+// trusts add: the local cluster trusts the remote's transport CA (flow 3),
+// and with a certificate identity the remote trusts the local's.
+func authorizeTrustSources(l *link, c *clusters, local, remote linkrules.Target) error {
+	if l.Flow != linkv1alpha1.FlowProviderAPIKey {
+		return nil
+	}
+	if err := linkrules.AuthorizeTrustSource(l.Namespace, local, c.Remote.GetNamespace(), c.Remote.GetName(), "spec.remote.elasticsearchRef"); err != nil {
+		return err
+	}
+	if l.Spec.CertificateIdentity == nil {
+		return nil
+	}
+	return linkrules.AuthorizeTrustSource(l.Namespace, remote, c.Local.GetNamespace(), c.Local.GetName(), "spec.local.elasticsearchRef")
 }
 
 // authorizeProviderConfig repeats the provider's check that the key's
@@ -315,7 +334,7 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 		}
 		name := s.es.GetNamespace() + "/" + s.es.GetName()
 		switch l.Flow {
-		case FlowCertificate:
+		case linkv1alpha1.FlowCertificate:
 			// One warning is enough: the fix is the same for both sides.
 			if !v.Less(linkrules.CertificateModelDeprecatedVersion) && len(r.Warnings) == 0 {
 				r.Warnings = append(r.Warnings, fmt.Sprintf(
@@ -358,7 +377,10 @@ func checkVersions(l *link, c *clusters, r *checkResult) error {
 func short(v linkrules.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
 // checkAliasFree rejects an alias that another link, ECK or a person
-// already uses on the local cluster. owners are this link's own resources.
+// already uses on the local cluster: the owner the provider records for
+// the alias across all of its pieces, and, for records written before
+// aliases had one owner, the entry's and settings' own. own are this
+// link's resources that hold the alias.
 func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) error {
 	name := local.GetNamespace() + "/" + local.GetName()
 	record := func(annotation string) (map[string]string, error) {
@@ -366,10 +388,14 @@ func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) er
 		if raw := local.GetAnnotations()[annotation]; raw != "" {
 			if err := json.Unmarshal([]byte(raw), &owners); err != nil {
 				return nil, errors.New("cannot check whether alias " + l.Alias + " is free: annotation " + annotation +
-					" on Elasticsearch " + name + " is not a JSON object of alias to uid; ask the platform team to repair it")
+					" on Elasticsearch " + name + " is not a JSON object of alias to owner; ask the platform team to repair it")
 			}
 		}
 		return owners, nil
+	}
+	aliasOwners, err := record(linkrules.AnnotationAliasOwners)
+	if err != nil {
+		return err
 	}
 	entryOwners, err := record(linkrules.AnnotationRemoteClusterOwners)
 	if err != nil {
@@ -390,19 +416,21 @@ func checkAliasFree(l *link, local *unstructured.Unstructured, own ownerUIDs) er
 			break
 		}
 	}
+	me := linkrules.AliasOwner(l.Namespace, map[string]string{linkrules.LabelComposite: l.Composite}, "")
+	owner, owned := aliasOwners[l.Alias]
 	entryOwner, entryOwned := entryOwners[l.Alias]
 	settingsOwner, settingsOwned := settingsOwners[l.Alias]
 	switch {
-	case entryOwned && entryOwner != own.Entry:
+	case owned && owner != me:
 		return fieldErrorf("spec.alias",
-			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterEntry uid %s): choose another spec.alias", l.Alias, name, entryOwner)
-	case settingsOwned && settingsOwner != own.Settings:
+			"alias %q is already used on Elasticsearch %s by %s: choose another spec.alias", l.Alias, name, linkrules.DescribeAliasOwner(owner, l.Namespace))
+	case !owned && (entryOwned && entryOwner != own.Entry || settingsOwned && settingsOwner != own.Settings):
 		return fieldErrorf("spec.alias",
-			"alias %q is already used on Elasticsearch %s by another link (RemoteClusterSettings uid %s): choose another spec.alias", l.Alias, name, settingsOwner)
+			"alias %q is already used on Elasticsearch %s by another resource: choose another spec.alias", l.Alias, name)
 	case present && !entryOwned:
 		return fieldErrorf("spec.alias",
 			"alias %q is already used on Elasticsearch %s by a hand-written spec.remoteClusters entry: choose another spec.alias, or have the cluster's owner remove that entry", l.Alias, name)
-	case l.Flow == FlowProviderAPIKey && linkrules.AliasUsedByECK(local, l.Alias):
+	case l.Flow == linkv1alpha1.FlowProviderAPIKey && linkrules.AliasUsedByECK(local, l.Alias):
 		return fieldErrorf("spec.alias",
 			"alias %q is configured by ECK on Elasticsearch %s (annotation %s): choose another spec.alias", l.Alias, name, linkrules.AnnotationECKManagedRemoteClusters)
 	}

@@ -54,13 +54,13 @@ type composeState struct {
 func compose(l *link, in *fnv1beta1.Input, st composeState) (map[resource.Name]*composed.Unstructured, error) {
 	out := map[resource.Name]runtime.Object{}
 	switch l.Flow {
-	case FlowECKAPIKey:
+	case linkv1alpha1.FlowECKAPIKey:
 		out[nameServer] = server(l, in)
 		out[nameEntry] = entry(l, &eckv1alpha1.RemoteClusterAPIKey{Access: *l.Spec.Access})
 		out[nameKey] = observedECKKey(l, in)
-	case FlowCertificate:
+	case linkv1alpha1.FlowCertificate:
 		out[nameEntry] = entry(l, nil)
-	case FlowProviderAPIKey:
+	case linkv1alpha1.FlowProviderAPIKey:
 		if l.Remote != nil {
 			out[nameServer] = server(l, in)
 		}
@@ -311,7 +311,9 @@ func localProviderConfig(in *fnv1beta1.Input) linkv1alpha1.ProviderConfigReferen
 
 // composesKey reports whether the link's flow has a key resource, which
 // reaches the remote through a provider config.
-func composesKey(l *link) bool { return l.Flow == FlowECKAPIKey || l.Flow == FlowProviderAPIKey }
+func composesKey(l *link) bool {
+	return l.Flow == linkv1alpha1.FlowECKAPIKey || l.Flow == linkv1alpha1.FlowProviderAPIKey
+}
 
 // crossClusterAccess converts ECK's one-entry-per-kind access into the
 // lists of Elasticsearch's cross-cluster API key API.

@@ -28,7 +28,7 @@ kind: Elasticsearch
 metadata:
   name: cluster2
   namespace: ns2
-  annotations: {eslink.io/allowed-namespaces: ns1}
+  annotations: {eslink.io/allowed-namespaces: ns1, eslink.io/allowed-external-ca-namespaces: ns1}
 spec: {version: 9.3.2}
 status: {version: 9.3.2}
 `

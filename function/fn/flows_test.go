@@ -32,9 +32,11 @@ spec:
   access:
     search: {names: [logs-*]}
 `
+	// The local cluster also lets team-a trust the remote's CA: the remote
+	// is in another namespace than the local cluster.
 	grantTeamA := func(es string) string {
 		if es == cluster1 {
-			return edit(t, es, "metadata: {name: cluster1, namespace: ns1}", "metadata: {name: cluster1, namespace: ns1, annotations: {eslink.io/allowed-namespaces: team-a}}")
+			return edit(t, es, "metadata: {name: cluster1, namespace: ns1}", "metadata: {name: cluster1, namespace: ns1, annotations: {eslink.io/allowed-namespaces: team-a, eslink.io/allowed-external-ca-namespaces: team-a}}")
 		}
 		return edit(t, es, "eslink.io/allowed-namespaces: ns1", "eslink.io/allowed-namespaces: 'ns1,team-a'")
 	}

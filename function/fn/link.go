@@ -15,16 +15,6 @@ import (
 	"github.com/eslink/eslink/internal/linkrules"
 )
 
-// Flow is the rendering a link gets, as written to status.flow.
-type Flow string
-
-// Flows of DESIGN.md.
-const (
-	FlowECKAPIKey      Flow = "ECKAPIKey"
-	FlowCertificate    Flow = "Certificate"
-	FlowProviderAPIKey Flow = "ProviderAPIKey"
-)
-
 // aliasPattern is the XRD's pattern for spec.alias. It is checked here too
 // because the alias may come from metadata.name, which the XRD cannot check,
 // and because render runs without the XRD's validation.
@@ -41,10 +31,14 @@ type link struct {
 	// Namespace is where the link lives and where its managed resources go:
 	// the XR's, or the claim's for a legacy XR.
 	Namespace string
+	// Composite is the XR's name, which Crossplane puts on every composed
+	// resource (label crossplane.io/composite): with Namespace, the owner
+	// under which the link's pieces claim its alias.
+	Composite string
 	Spec      linkv1alpha1.XRemoteClusterLinkSpec
 
 	Alias  string
-	Flow   Flow
+	Flow   linkv1alpha1.Flow
 	Local  commonv1alpha1.ElasticsearchReference
 	Remote *commonv1alpha1.ElasticsearchReference // nil for an external remote
 }
@@ -66,7 +60,7 @@ func fieldErrorf(field, format string, a ...any) error {
 // render, whatever the clusters look like.
 func parseLink(oxr *resource.Composite, in *fnv1beta1.Input) (*link, error) {
 	xr := oxr.Resource
-	l := &link{Name: xr.GetName(), Namespace: xr.GetNamespace()}
+	l := &link{Name: xr.GetName(), Namespace: xr.GetNamespace(), Composite: xr.GetName()}
 	if l.Namespace == "" {
 		// A legacy, cluster-scoped XR: its claim's namespace is the one
 		// that asked, and the one authorization must see.
@@ -149,7 +143,7 @@ func checkAlias(alias string, fromName bool) error {
 
 // chooseFlow applies the securityModel and keyManagement defaults and
 // rejects combinations that no flow supports.
-func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (Flow, error) {
+func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (linkv1alpha1.Flow, error) {
 	external := s.Remote.External != nil
 	switch s.SecurityModel {
 	case "", linkv1alpha1.SecurityModelAPIKey:
@@ -163,7 +157,7 @@ func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (Fl
 		if f := providerOnlyField(s); f != "" {
 			return "", fieldErrorf(f, "needs securityModel APIKey with keyManagement Provider; remove %s or switch to the API key model", f)
 		}
-		return FlowCertificate, nil
+		return linkv1alpha1.FlowCertificate, nil
 	default:
 		return "", fieldErrorf("spec.securityModel", "%q is not a security model: use APIKey or Certificate", s.SecurityModel)
 	}
@@ -192,12 +186,12 @@ func chooseFlow(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Input) (Fl
 			}
 			return "", fieldErrorf(f, "needs keyManagement Provider: ECK cannot expire, rotate or bind keys; %s or remove %s", how, f)
 		}
-		return FlowECKAPIKey, nil
+		return linkv1alpha1.FlowECKAPIKey, nil
 	case linkv1alpha1.KeyManagementProvider:
 		if err := checkKeyLifetime(s, in); err != nil {
 			return "", err
 		}
-		return FlowProviderAPIKey, nil
+		return linkv1alpha1.FlowProviderAPIKey, nil
 	default:
 		field := "spec.keyManagement"
 		if !explicit {
@@ -251,9 +245,9 @@ func providerOnlyField(s *linkv1alpha1.XRemoteClusterLinkSpec) string {
 	return ""
 }
 
-func checkAccess(s *linkv1alpha1.XRemoteClusterLinkSpec, flow Flow) error {
+func checkAccess(s *linkv1alpha1.XRemoteClusterLinkSpec, flow linkv1alpha1.Flow) error {
 	a := s.Access
-	if flow == FlowCertificate {
+	if flow == linkv1alpha1.FlowCertificate {
 		if a != nil {
 			return fieldErrorf("spec.access", "is not allowed with securityModel Certificate, which grants what the remote's roles allow; remove spec.access or use securityModel APIKey")
 		}

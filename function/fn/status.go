@@ -64,7 +64,7 @@ type observation struct {
 // the local cluster's Elasticsearch object.
 func observe(l *link, local *unstructured.Unstructured, rendered map[resource.Name]bool, observed map[resource.Name]resource.ObservedComposed) *observation {
 	o := &observation{
-		Status: linkv1alpha1.XRemoteClusterLinkStatus{Alias: l.Alias, Flow: string(l.Flow)},
+		Status: linkv1alpha1.XRemoteClusterLinkStatus{Alias: l.Alias, Flow: l.Flow},
 		Ready:  map[resource.Name]bool{},
 	}
 	redact := redactor(observed)
@@ -139,7 +139,7 @@ func observe(l *link, local *unstructured.Unstructured, rendered map[resource.Na
 	if rendered[nameKey] {
 		o.observeKey(l)
 	}
-	if l.Flow == FlowProviderAPIKey {
+	if l.Flow == linkv1alpha1.FlowProviderAPIKey {
 		o.observeLocalWiring(local, rendered)
 	}
 	if connectivity != nil {
@@ -156,7 +156,7 @@ func (o *observation) observeKey(l *link) {
 	}
 	keyName := ownedKeyName(l)
 	fix := "the provider creates it"
-	if l.Flow == FlowECKAPIKey {
+	if l.Flow == linkv1alpha1.FlowECKAPIKey {
 		keyName = eckKeyName(l)
 		fix = "ECK creates it once the entry is applied"
 	}
@@ -176,7 +176,7 @@ func (o *observation) observeKey(l *link) {
 		o.block(true, "KeyExpired", fmt.Sprintf("key %s (id %s) on %s has expired: set spec.rotateBefore so it is replaced in time", keyName, at.ID, remote))
 	case !at.AccessMatches:
 		updater := "the provider updates it"
-		if l.Flow == FlowECKAPIKey {
+		if l.Flow == linkv1alpha1.FlowECKAPIKey {
 			updater = "ECK updates it from the entry"
 		}
 		o.block(false, "KeyAccessMismatch", fmt.Sprintf("key %s (id %s) on %s does not grant the requested access yet: %s", keyName, at.ID, remote, updater))
@@ -241,41 +241,41 @@ func (o *observation) observeConnectivity(l *link, ready xpv2.Condition) {
 func (o *observation) diagnose(l *link) (string, bool) {
 	remote := remoteString(l)
 	keyName := ownedKeyName(l)
-	if l.Flow == FlowECKAPIKey {
+	if l.Flow == linkv1alpha1.FlowECKAPIKey {
 		keyName = eckKeyName(l)
 	}
 	switch {
-	case l.Remote != nil && l.Flow != FlowCertificate && !o.server.Enabled:
+	case l.Remote != nil && l.Flow != linkv1alpha1.FlowCertificate && !o.server.Enabled:
 		return fmt.Sprintf("the remote cluster server of %s is not enabled", remote), false
-	case l.Flow != FlowCertificate && o.key.Invalidated:
+	case l.Flow != linkv1alpha1.FlowCertificate && o.key.Invalidated:
 		return fmt.Sprintf("key %s (id %s) is invalidated", keyName, o.key.ID), true
-	case l.Flow != FlowCertificate && o.key.Expired:
+	case l.Flow != linkv1alpha1.FlowCertificate && o.key.Expired:
 		return fmt.Sprintf("key %s (id %s) has expired", keyName, o.key.ID), true
-	case l.Flow != FlowCertificate && o.key.ID == "":
+	case l.Flow != linkv1alpha1.FlowCertificate && o.key.ID == "":
 		return fmt.Sprintf("key %s does not exist yet", keyName), false
-	case l.Flow == FlowProviderAPIKey && o.credentials.TakenUpKeyID == "":
+	case l.Flow == linkv1alpha1.FlowProviderAPIKey && o.credentials.TakenUpKeyID == "":
 		return fmt.Sprintf("%s has not loaded the key yet", refString(l.Local)), false
-	case l.Flow == FlowProviderAPIKey && o.credentials.TakenUpKeyID != o.key.ID:
+	case l.Flow == linkv1alpha1.FlowProviderAPIKey && o.credentials.TakenUpKeyID != o.key.ID:
 		// A rotation keeps the replaced key valid until it is taken up, so
 		// the replaced key was invalidated or expired outside the rotation.
 		return fmt.Sprintf("%s still uses key %s (id %s), which %s no longer accepts: it was invalidated or expired there; eslink delivered its replacement (id %s), which %s has not loaded yet",
 			refString(l.Local), keyName, o.credentials.TakenUpKeyID, remote, o.key.ID, refString(l.Local)), false
-	case l.Flow == FlowProviderAPIKey && !o.trust.InBundle:
+	case l.Flow == linkv1alpha1.FlowProviderAPIKey && !o.trust.InBundle:
 		return fmt.Sprintf("%s does not trust the CA of the remote cluster server yet (its eslink CA bundle lacks it)", refString(l.Local)), false
-	case l.Flow == FlowProviderAPIKey && !(o.trust.Mounted && o.trust.RolledOut):
+	case l.Flow == linkv1alpha1.FlowProviderAPIKey && !(o.trust.Mounted && o.trust.RolledOut):
 		return fmt.Sprintf("%s has not mounted its eslink CA bundle yet (a rolling restart)", refString(l.Local)), false
 	case l.Spec.CertificateIdentity != nil && !(o.signing.Configured && o.signing.RolledOut):
 		return fmt.Sprintf("%s does not sign its requests to alias %s yet (a rolling restart)", refString(l.Local), l.Alias), false
-	case l.Flow == FlowProviderAPIKey && !o.Ready[nameSettings]:
+	case l.Flow == linkv1alpha1.FlowProviderAPIKey && !o.Ready[nameSettings]:
 		return fmt.Sprintf("the proxy settings of alias %s are not set on %s yet", l.Alias, refString(l.Local)), false
-	case l.Flow != FlowProviderAPIKey && !o.entry.Present:
+	case l.Flow != linkv1alpha1.FlowProviderAPIKey && !o.entry.Present:
 		return fmt.Sprintf("the entry %s is not in spec.remoteClusters of %s yet", l.Alias, refString(l.Local)), false
 	case !o.connectivity.Configured:
 		return fmt.Sprintf("%s does not know the alias yet (GET /_remote/info does not list it)", refString(l.Local)), false
 	}
 	address, serverName := remoteAddress(l)
 	switch l.Flow {
-	case FlowProviderAPIKey:
+	case linkv1alpha1.FlowProviderAPIKey:
 		why := fmt.Sprintf("every part is in place, yet %s cannot connect to %s (server name %s): check the network path, that the remote cluster server's certificate is signed by the trusted CA and valid for that name, and the remote's license",
 			refString(l.Local), address, serverName)
 		if l.Remote == nil && l.Spec.CertificateIdentity != nil {
@@ -301,7 +301,7 @@ func describe(l *link, n resource.Name) string {
 	case nameEntry:
 		return "remote cluster entry " + l.Alias + " on " + refString(l.Local)
 	case nameKey:
-		if l.Flow == FlowECKAPIKey {
+		if l.Flow == linkv1alpha1.FlowECKAPIKey {
 			return "key " + eckKeyName(l)
 		}
 		return "key " + ownedKeyName(l)
@@ -325,7 +325,7 @@ func describe(l *link, n resource.Name) string {
 // for a key the provider owns, what its rotation costs.
 func readyMessage(l *link, local *unstructured.Unstructured) string {
 	msg := fmt.Sprintf("alias %s on %s reaches %s", l.Alias, refString(l.Local), remoteString(l))
-	if l.Flow != FlowProviderAPIKey || l.Spec.Expiration == "" {
+	if l.Flow != linkv1alpha1.FlowProviderAPIKey || l.Spec.Expiration == "" {
 		return msg
 	}
 	if linkrules.FileBasedSecureSettings(local) {

@@ -2,7 +2,7 @@
 // from the importable github.com/crossplane/crossplane/v2/cmd/crossplane/render
 // package. The core crossplane binary cannot be built from the published
 // module and the crossplane CLI module is not obtainable, so eslink builds
-// its own engine (see DESIGN.md, Testing).
+// its own engine (see docs/development.md, How the tests stand in).
 //
 // Two modes:
 //

@@ -294,6 +294,7 @@ func checkRuntime(t *testing.T, c pkgCase, img v1.Image, dir string) {
 
 	bin := filepath.Join(dir, c.name+"-entrypoint")
 	extractFile(t, img, c.entrypoint, bin)
+	checkNoFaultPoints(t, bin)
 
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
@@ -327,6 +328,27 @@ func checkRuntime(t *testing.T, c pkgCase, img v1.Image, dir string) {
 			if !strings.Contains(string(out), flag) {
 				t.Errorf("the image's entrypoint does not take %s:\n%s", flag, out)
 			}
+		}
+	}
+}
+
+// faultPointHooks are strings only a binary with the crash tests' fault
+// points contains (eslink's provider/internal/faultpoint, built with the
+// tag eslink_faultpoints): the variable that names the step to die at, and
+// the message printed there.
+var faultPointHooks = []string{"ESLINK_FAULT_POINT", "fault point %s reached"}
+
+// checkNoFaultPoints fails when the shipped binary at bin could be made to
+// exit by an environment variable.
+func checkNoFaultPoints(t *testing.T, bin string) {
+	t.Helper()
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hook := range faultPointHooks {
+		if bytes.Contains(b, []byte(hook)) {
+			t.Errorf("the shipped binary contains the fault point hook %q: it was built with the crash tests' build tag", hook)
 		}
 	}
 }

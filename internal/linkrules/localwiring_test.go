@@ -153,3 +153,28 @@ func TestAuthorizeExternalCA(t *testing.T) {
 		})
 	}
 }
+
+func TestAuthorizeTrustSource(t *testing.T) {
+	target := Target{Namespace: "platform", Name: "shared", Annotations: map[string]string{AnnotationAllowedExternalCANamespaces: "granted"}}
+	cases := map[string]struct {
+		ns, sourceNS string
+		denied       bool
+	}{
+		"SourceInTheTrustingClustersNamespace": {ns: "team-a", sourceNS: "platform"},
+		"TeamsOwnClusterNotGranted":            {ns: "team-a", sourceNS: "team-a", denied: true},
+		"OtherNamespaceNotGranted":             {ns: "team-a", sourceNS: "elsewhere", denied: true},
+		"TeamsOwnClusterGranted":               {ns: "granted", sourceNS: "granted"},
+		"TrustOnTheTeamsOwnCluster":            {ns: "platform", sourceNS: "elsewhere"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := AuthorizeTrustSource(tc.ns, target, tc.sourceNS, "source", "spec.forProvider.certificateAuthority.elasticsearchRef")
+			if (err != nil) != tc.denied {
+				t.Fatalf("AuthorizeTrustSource(%s, source in %s) = %v, want denied %v", tc.ns, tc.sourceNS, err, tc.denied)
+			}
+			if err != nil && (!strings.Contains(err.Error(), "spec.forProvider.certificateAuthority.elasticsearchRef") || !strings.Contains(err.Error(), AnnotationAllowedExternalCANamespaces)) {
+				t.Errorf("the denial %q does not name the field and the grant", err)
+			}
+		})
+	}
+}

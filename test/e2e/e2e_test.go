@@ -1,6 +1,6 @@
 // Package e2e proves the whole chain on real components: eslink's packages,
 // pulled from a registry and installed by Crossplane core v2.4; a link
-// applied by an application team with only the RBAC the README gives it;
+// applied by an application team with only the RBAC docs/install.md gives it;
 // Crossplane composing it through eslink's function (dialled with mTLS); the
 // provider reconciling what was composed against ECK objects and fake
 // Elasticsearch clusters; and the link ending Ready, or saying why not.
@@ -202,7 +202,7 @@ func aliases(t *testing.T, h *harness.Harness) []string {
 }
 
 // team is the application team of u's namespace: links are created and
-// deleted with only the RBAC the README gives application teams.
+// deleted with only the RBAC docs/install.md gives application teams.
 func team(t *testing.T, h *harness.Harness, u *unstructured.Unstructured) client.Client {
 	t.Helper()
 	c, err := h.Team(u.GetNamespace())
@@ -367,7 +367,7 @@ func TestNamespacedLinks(t *testing.T) {
 	})
 
 	t.Run("ApplicationTeamHasNoRightsOnElasticsearch", func(t *testing.T) {
-		// The link above was created as team-a with only the README's RBAC;
+		// The link above was created as team-a with only the RBAC of docs/install.md;
 		// that RBAC reaches no Elasticsearch object, so everything the link
 		// did on them went through eslink's grants.
 		c, err := h.Team(harness.TeamNamespace)

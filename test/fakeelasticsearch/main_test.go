@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
 // TestStandaloneProgram builds the command, starts it on a free port with
@@ -105,5 +107,58 @@ func TestStandaloneProgram(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("did not exit on SIGTERM")
+	}
+}
+
+// TestFromConfigDir starts a node from a directory laid out like
+// Elasticsearch's config directory, as --config-dir does: cluster and
+// node name from elasticsearch.yml, users from the file realm.
+func TestFromConfigDir(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("elasticsearch.yml", "cluster:\n  name: from-dir\nnode.name: ${POD_NAME}\n")
+	write("users", "admin:plain-secret\n")
+	write("users_roles", "superuser:admin\n")
+	var env envFlags
+	if err := env.Set("POD_NAME=pod-0"); err != nil {
+		t.Fatal(err)
+	}
+	opts := esfake.Options{Addr: "127.0.0.1:0", Version: "9.3.2"}
+	if err := fromConfigDir(&opts, dir, env); err != nil {
+		t.Fatal(err)
+	}
+	s, err := esfake.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/", nil)
+	req.SetBasicAuth("admin", "plain-secret")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var info struct {
+		Name        string `json:"name"`
+		ClusterName string `json:"cluster_name"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&info); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /: %d %v", res.StatusCode, err)
+	}
+	if info.Name != "pod-0" || info.ClusterName != "from-dir" {
+		t.Fatalf("GET / = %+v, want node pod-0 of cluster from-dir", info)
+	}
+	if err := env.Set("novalue"); err == nil {
+		t.Fatal("--env without = accepted")
 	}
 }

@@ -200,10 +200,16 @@ func TestKeyCleanupAfterRevokedGrant(t *testing.T) {
 
 	setGrants(t, remote, nil)
 	deleteAndWait(t, tenant, k)
-	i := slices.IndexFunc(remote.Fake.Keys(), func(s esfake.KeySnapshot) bool { return s.ID == id })
-	if i < 0 || !remote.Fake.Keys()[i].Invalidated {
+	if !invalidated(remote.Fake, id) {
 		t.Errorf("key %s of the deleted resource is still valid after its grant was revoked: %+v", id, remote.Fake.Keys())
 	}
+}
+
+// invalidated reports whether fake holds key id, invalidated.
+func invalidated(fake *esfake.Server, id string) bool {
+	keys := fake.Keys()
+	i := slices.IndexFunc(keys, func(s esfake.KeySnapshot) bool { return s.ID == id })
+	return i >= 0 && keys[i].Invalidated
 }
 
 // TestKeyCleanupAfterTargetGone is the key half of leak 5 when the remote

@@ -408,6 +408,18 @@ func waitReady(t *testing.T, mg resource.Managed) {
 	})
 }
 
+// pointAt switches mg's provider config to kind/name as c, the way a team
+// edits its own resource while the provider writes its status.
+func pointAt(t *testing.T, c client.Client, mg resource.ModernManaged, kind, name string) {
+	t.Helper()
+	if err := controlplane.Update(t.Context(), c, mg, func() error {
+		mg.SetProviderConfigReference(&xpv2.ProviderConfigReference{Kind: kind, Name: name})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // deleteAndWait deletes mg as c and waits until it is gone.
 func deleteAndWait(t *testing.T, c client.Client, mg resource.Managed) {
 	t.Helper()

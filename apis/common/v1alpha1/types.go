@@ -24,11 +24,15 @@ type ElasticsearchReference struct {
 type FieldSecurity struct {
 	// Grant lists the fields that may be read.
 	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=255
 	// +listType=atomic
 	Grant []string `json:"grant,omitempty"`
 
 	// Except lists fields removed from the granted ones.
 	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=255
 	// +listType=atomic
 	Except []string `json:"except,omitempty"`
 }
@@ -37,6 +41,8 @@ type FieldSecurity struct {
 type SearchAccess struct {
 	// Names are index names or patterns, such as logs-*.
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=255
 	// +listType=atomic
 	Names []string `json:"names"`
 
@@ -62,6 +68,8 @@ type SearchAccess struct {
 type ReplicationAccess struct {
 	// Names are index names or patterns, such as archive-*.
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=255
 	// +listType=atomic
 	Names []string `json:"names"`
 
@@ -89,6 +97,8 @@ type LinkAccess struct {
 type ECKReplicationAccess struct {
 	// Names are index names or patterns, such as archive-*.
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=255
 	// +listType=atomic
 	Names []string `json:"names"`
 }

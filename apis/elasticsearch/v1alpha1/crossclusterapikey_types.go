@@ -22,6 +22,10 @@ const (
 	// MetadataReplaces is the id of the key a key replaced, recorded on
 	// Elasticsearch so that a pending handover survives any crash.
 	MetadataReplaces = "eslink.io/replaces"
+	// MetadataForceReplaceBefore is spec.forProvider.forceReplaceBefore as
+	// the key was created with, so that one value replaces a key once
+	// whatever the clocks of the provider and Elasticsearch say.
+	MetadataForceReplaceBefore = "eslink.io/force-replace-before"
 
 	// ManagedByValue is the value of MetadataManagedBy.
 	ManagedByValue = "eslink"
@@ -42,11 +46,13 @@ const (
 type CrossClusterAccess struct {
 	// Search entries.
 	// +optional
+	// +kubebuilder:validation:MaxItems=16
 	// +listType=atomic
 	Search []commonv1alpha1.SearchAccess `json:"search,omitempty"`
 
 	// Replication entries.
 	// +optional
+	// +kubebuilder:validation:MaxItems=16
 	// +listType=atomic
 	Replication []commonv1alpha1.ReplicationAccess `json:"replication,omitempty"`
 }
@@ -111,14 +117,27 @@ type CrossClusterAPIKeyParameters struct {
 
 	// Metadata stored on the key, next to the provider's own eslink.io/
 	// tags. Keys may not begin with an underscore or eslink.io/; the provider
-	// rejects them (the schema cannot, as values are arbitrary JSON).
+	// rejects them (the schema cannot, as values are arbitrary JSON). At
+	// most 32 entries of 4 KiB together: every key on a remote is read in
+	// one shared listing.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=32
 	Metadata map[string]apiextensionsv1.JSON `json:"metadata,omitempty"`
 
 	// CertificateIdentity is a regular expression the querying cluster's
 	// signing certificate subject must match (Elasticsearch 9.3+).
 	// +optional
+	// +kubebuilder:validation:MaxLength=1024
 	CertificateIdentity *string `json:"certificateIdentity,omitempty"`
+
+	// ForceReplaceBefore replaces the key at once when it was created
+	// before this time, even if it has not yet served the provider's
+	// --min-key-lifetime. A change of the spec that needs a new key (such
+	// as removing expiration) waits for that lifetime otherwise. Set it to
+	// the current time to replace the key now; the new key records the
+	// value in its metadata, so one value replaces the key once.
+	// +optional
+	ForceReplaceBefore *metav1.Time `json:"forceReplaceBefore,omitempty"`
 }
 
 // CrossClusterAPIKeyObservation is the key as Elasticsearch holds it.
@@ -178,9 +197,11 @@ type CrossClusterAPIKeyStatus struct {
 	AtProvider                 CrossClusterAPIKeyObservation `json:"atProvider,omitempty"`
 	// AuthorizedCluster is the ECK Elasticsearch object (namespace/name)
 	// whose grants last allowed this resource, recorded by the provider
-	// before it first wrote a key there. Once the resource is deleted, the
-	// provider invalidates its keys on that cluster even if the grant was
-	// revoked since, and reaches no cluster that never allowed it.
+	// before it first wrote a key there. It is a hint that names the
+	// cluster in messages and notices a provider config that moved: the
+	// proof that lets a deletion invalidate the keys after the grant was
+	// revoked is the eslink.io/key-namespaces annotation the provider keeps
+	// on that Elasticsearch object, which a team cannot write.
 	// +optional
 	AuthorizedCluster string `json:"authorizedCluster,omitempty"`
 }

@@ -20,6 +20,26 @@ const (
 	SecurityModelCertificate SecurityModel = "Certificate"
 )
 
+// Flow is the rendering a link gets, written by the function to
+// status.flow.
+// +kubebuilder:validation:Enum=ECKAPIKey;Certificate;ProviderAPIKey
+type Flow string
+
+// Flows, as docs/flows.md describes them.
+const (
+	// FlowECKAPIKey: ECK creates the cross-cluster API key on an ECK
+	// remote and wires the local cluster (securityModel APIKey,
+	// keyManagement ECK).
+	FlowECKAPIKey Flow = "ECKAPIKey"
+	// FlowCertificate: mutual TLS on the transport port, no key
+	// (securityModel Certificate).
+	FlowCertificate Flow = "Certificate"
+	// FlowProviderAPIKey: the provider owns the key and wires the local
+	// cluster entry by entry (keyManagement Provider, or a remote outside
+	// ECK).
+	FlowProviderAPIKey Flow = "ProviderAPIKey"
+)
+
 // KeyManagement is who owns the cross-cluster API key.
 // +kubebuilder:validation:Enum=ECK;Provider
 type KeyManagement string
@@ -256,7 +276,7 @@ type XRemoteClusterLinkStatus struct {
 	Alias string `json:"alias,omitempty"`
 	// Flow is the rendering in effect: ECKAPIKey, Certificate or ProviderAPIKey.
 	// +optional
-	Flow string `json:"flow,omitempty"`
+	Flow Flow `json:"flow,omitempty"`
 	// APIKey is the key as the remote holds it.
 	// +optional
 	APIKey *APIKeyStatus `json:"apiKey,omitempty"`

@@ -21,7 +21,7 @@ import (
 )
 
 // Names and labels of ECK's remote cluster objects
-// (pkg/controller/remotecluster, reference/eck.md §2-5).
+// (ECK's pkg/controller/remotecluster).
 const (
 	labelClusterName       = "elasticsearch.k8s.elastic.co/cluster-name"
 	labelType              = "common.k8s.elastic.co/type"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,13 +15,14 @@ import (
 )
 
 // BuildBinary compiles a package of the repository (such as
-// ./provider/cmd/provider) into out, as the end-to-end suite does.
-func BuildBinary(ctx context.Context, pkg, out string) error {
+// ./provider/cmd/provider) into out, as the end-to-end suite does, with
+// the build tags given (the crash tests' fault points).
+func BuildBinary(ctx context.Context, pkg, out string, tags ...string) error {
 	root, err := controlplane.RepoRoot()
 	if err != nil {
 		return err
 	}
-	return build(ctx, root, pkg, out)
+	return build(ctx, root, pkg, out, tags...)
 }
 
 // Kubeconfig returns a kubeconfig file's content for cfg, for a binary's
@@ -70,8 +72,12 @@ func (p *Process) Stop() { p.once.Do(p.p.stop) }
 // Log returns the process's output so far.
 func (p *Process) Log() string { return p.p.output() }
 
-func build(ctx context.Context, root, pkg, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+func build(ctx context.Context, root, pkg, out string, tags ...string) error {
+	args := []string{"build", "-o", out}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("cannot build %s: %w: %s", pkg, err, b)

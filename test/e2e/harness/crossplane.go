@@ -30,13 +30,17 @@ const (
 	// clientSecret holds the client certificate Crossplane presents to
 	// functions (mTLS), with the CA in ca.crt.
 	clientSecret = "crossplane-tls-client"
+	// ProviderPoll is the provider's --poll: how often it observes what no
+	// watch reports (GET /_remote/info among them), so the longest a link's
+	// status may lag a part it does not watch.
+	ProviderPoll = 2 * time.Second
 	// pollInterval is long on purpose: links must become Ready, and react to
 	// changed Elasticsearch objects, through Crossplane's watches of composed
 	// and required resources, never by waiting for a poll.
 	pollInterval = 10 * time.Minute
 )
 
-// The XR circuit breaker settings the README's Install section recommends.
+// The XR circuit breaker settings docs/install.md recommends.
 // Crossplane's defaults (a bucket of 100 tokens, an update costing two,
 // refilled at one a second, open for five minutes) admit 50 updates at once
 // per composite resource; a flow 3 link composes nine resources, whose
@@ -139,7 +143,7 @@ func (h *Harness) startCrossplane(ctx, pctx context.Context, kubeconfig, registr
 		"--xfn-cache-dir", filepath.Join(h.LogDir, "xfn-cache"),
 		"--tls-client-certs-dir", certs,
 		"--poll-interval", pollInterval.String(),
-		// As the README's Install section asks: a flow 3 link's creation
+		// As docs/install.md asks: a flow 3 link's creation
 		// alone exceeds the default XR circuit breaker.
 		"--circuit-breaker-burst", CircuitBreakerBurst,
 		"--circuit-breaker-refill-rate", CircuitBreakerRefillRate,

@@ -8,7 +8,7 @@
 // the provider), seeds two fake Elasticsearch clusters behind ECK
 // Elasticsearch objects whose status is written as ECK writes it, and runs
 // a simulated ECK (package ecksim). Application teams act through Team, with
-// only the RBAC the README gives them. The end-to-end tests and `make demo`
+// only the RBAC docs/install.md gives them. The end-to-end tests and `make demo`
 // both use it.
 package harness
 

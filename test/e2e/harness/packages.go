@@ -43,7 +43,7 @@ var (
 	configurationGVK = pkgv1.SchemeGroupVersion.WithKind(pkgv1.ConfigurationKind)
 	providerRevGVK   = pkgv1.SchemeGroupVersion.WithKind(pkgv1.ProviderRevisionKind)
 	functionRevGVK   = pkgv1.SchemeGroupVersion.WithKind(pkgv1.FunctionRevisionKind)
-	// installFiles are what the README's Install section applies, in order.
+	// installFiles are what docs/install.md applies, in order.
 	installFiles = []string{"examples/rbac/provider-eslink.yaml", "examples/install/imageconfig.yaml",
 		"examples/install/provider-and-function.yaml", "examples/install/configuration.yaml"}
 )
@@ -325,7 +325,7 @@ func (h *Harness) runProvider(ctx, pctx context.Context, kubeconfig string, args
 	// network, as from a pod (see serviceProxy).
 	proxyEnv := []string{"HTTPS_PROXY=" + h.proxy.URL(), "https_proxy=" + h.proxy.URL(), "NO_PROXY=", "no_proxy="}
 	h.provider, err = start(pctx, h.LogDir, "provider", runtimeBinary(h.Root, "provider"), proxyEnv, append([]string{
-		"--kubeconfig", kubeconfig, "--poll", "2s", "--debug",
+		"--kubeconfig", kubeconfig, "--poll", ProviderPoll.String(), "--debug",
 		"--metrics-bind-address", "127.0.0.1:" + strconv.Itoa(ports[0]),
 		"--health-probe-bind-address", "127.0.0.1:" + strconv.Itoa(ports[1])}, args...)...)
 	if err != nil {

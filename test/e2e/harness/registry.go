@@ -19,7 +19,7 @@ import (
 )
 
 // ociRegistry is an in-memory OCI registry served over TLS on loopback: the
-// "your registry" of the README's install steps. Crossplane pulls eslink's
+// "your registry" of docs/install.md's steps. Crossplane pulls eslink's
 // packages from it, trusting its CA through core's --ca-bundle-path.
 type ociRegistry struct {
 	// Host is host:port, the registry part of a package reference.

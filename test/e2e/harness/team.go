@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// teamRBAC is the RBAC the README gives application teams.
+// teamRBAC is the RBAC docs/install.md gives application teams.
 const teamRBAC = "examples/rbac/application-team.yaml"
 
 // grantTeams applies teamRBAC, and binds its ClusterRole in each namespace

@@ -111,6 +111,21 @@ func (c *call) requireBody() (*doc, jval, *esError) {
 	return d, root, nil
 }
 
+// bodyFields reads the required body of an endpoint whose body is one
+// object for parser pn: the document, its fields, and a syntax error met
+// after them (reported only when no field before it is wrong).
+func (c *call) bodyFields(pn string) (*doc, []jfield, *esError, *esError) {
+	d, root, err := c.requireBody()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fs, serr, err := objectFields(d, root, pn)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return d, fs, serr, nil
+}
+
 // objectFields reads a top-level object for parser pn, reporting a non-object
 // like ObjectParser does.
 func objectFields(d *doc, root jval, pn string) ([]jfield, *esError, *esError) {

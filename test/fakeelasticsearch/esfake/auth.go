@@ -58,6 +58,13 @@ func (st *state) authenticate(r *http.Request) (*principal, *esError) {
 		if !found {
 			return nil, unauthenticated("invalid basic authentication header value")
 		}
+		// The file realm comes first in the realm chain (ECK orders it
+		// first); a user it does not authenticate falls through.
+		if fu, hash, found := st.fileUser(name); found && verifyHash(hash, pass) {
+			p := &principal{user: fu, realm: st.fileRealmName(), realmType: "file"}
+			p.privs, p.resolved = st.resolveRoles(fu)
+			return p, nil
+		}
 		u, okUser := st.users[name]
 		if !okUser || u.disabled || subtle.ConstantTimeCompare([]byte(u.Password), []byte(pass)) != 1 {
 			return nil, unauthenticated("unable to authenticate user [%s] for REST request [%s]", name, r.URL.RequestURI())
@@ -90,6 +97,9 @@ func (st *state) authenticate(r *http.Request) (*principal, *esError) {
 			return nil, unauthenticated(badCredentials)
 		}
 		u, okUser := st.users[k.username]
+		if k.realmType == "file" {
+			u, _, okUser = st.fileUser(k.username)
+		}
 		if !okUser || u.disabled {
 			return nil, unauthenticated(badCredentials)
 		}

@@ -52,24 +52,49 @@ func handleClusterState(c *call) (reply, *esError) {
 	}
 	if all || want["master_node"] {
 		b.WriteString(`,"master_node":`)
-		b.Write(mustJSON(st.nodeID))
+		if m := st.master(); m != nil {
+			b.Write(mustJSON(m.st.nodeID))
+		} else {
+			b.WriteString("null")
+		}
 	}
 	if all || want["blocks"] {
 		b.WriteString(`,"blocks":{}`)
 	}
 	if all || want["nodes"] {
 		b.WriteString(`,"nodes":{`)
-		b.Write(mustJSON(st.nodeID))
-		b.WriteString(`:{"name":"node-0","ephemeral_id":`)
-		b.Write(mustJSON(st.nodeID))
-		b.WriteString(`,"transport_address":"127.0.0.1:9300","external_id":"node-0","attributes":{},"roles":["data","ingest","master","remote_cluster_client"],"version":`)
-		b.Write(mustJSON(st.ver.raw))
-		b.WriteString(`}}`)
+		for i, m := range st.members {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.Write(mustJSON(m.st.nodeID))
+			b.WriteString(`:{"name":`)
+			b.Write(mustJSON(m.st.nodeName))
+			b.WriteString(`,"ephemeral_id":`)
+			b.Write(mustJSON(m.st.nodeID))
+			b.WriteString(`,"transport_address":`)
+			b.Write(mustJSON(m.st.publishHost() + ":9300"))
+			b.WriteString(`,"external_id":`)
+			b.Write(mustJSON(m.st.nodeName))
+			b.WriteString(`,"attributes":{},"roles":`)
+			b.Write(mustJSON(m.st.nodeRoles))
+			b.WriteString(`,"version":`)
+			b.Write(mustJSON(m.st.ver.raw))
+			b.WriteByte('}')
+		}
+		b.WriteByte('}')
 	}
 	if all || want["metadata"] {
 		b.WriteString(`,"metadata":{"cluster_uuid":`)
 		b.Write(mustJSON(st.clusterUUID))
-		b.WriteString(`,"cluster_uuid_committed":true,"templates":{},"indices":{},"reserved_state":`)
+		b.WriteString(`,"cluster_uuid_committed":true,"cluster_coordination":{"voting_config_exclusions":[`)
+		for i, e := range st.votingExclusions {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"node_id":%s,"node_name":%s}`, mustJSON(e.nodeID), mustJSON(e.nodeName))
+		}
+		b.WriteString(`]},"templates":{},"indices":{},"reserved_state":`)
 		b.Write(st.reservedStateJSON())
 		b.WriteByte('}')
 	}

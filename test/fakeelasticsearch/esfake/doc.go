@@ -1,11 +1,13 @@
 // Package esfake is an in-process fake Elasticsearch node (8.10 to 9.5)
-// for the parts of the REST API that eslink uses: cross-cluster API keys,
-// API key get/query/invalidate, cluster settings for remote clusters,
-// _remote/info, the cluster state's reserved state, secure settings reload,
-// license and authentication.
+// for the parts of the REST API that eslink and ECK use: cross-cluster API
+// keys, API key get/query/invalidate, cluster settings for remote clusters
+// and shard allocation, _remote/info, the cluster state's reserved state,
+// secure settings reload, license (trial, basic), authentication, and what
+// an orchestrator drives: cluster health, nodes info, node shutdown,
+// voting configuration exclusions, desired nodes, _cat/shards and flush.
 //
 // Bodies, statuses, headers and error messages follow
-// /work/shared/reference/elasticsearch-api.md and, where it is silent, the
+// Elasticsearch's REST API documentation and specification and, where it is silent, the
 // Elasticsearch sources and REST tests. Every response carries
 // X-Elastic-Product: Elasticsearch.
 //
@@ -13,6 +15,28 @@
 //
 //	s := esfake.NewServer(t, esfake.Options{Version: "9.3.2", TLS: true})
 //	cfg := elasticsearch.Config{Addresses: []string{s.URL}, Username: "elastic", Password: "changeme", CACert: s.CACertPEM}
+//
+// # Clusters of several nodes, started from ECK's configuration
+//
+// A Cluster holds the cluster state its nodes share (settings, license,
+// native users and roles, API keys, shutdown records, voting exclusions,
+// desired nodes); each node keeps its own elasticsearch.yml, files and
+// keystore. Start(Options{Cluster: cl, Config: ..., Files: ..., Keystore:
+// ...}) starts a node the way a pod starts Elasticsearch: node.name,
+// cluster.name (which must match), node.roles and node.attr.* come from
+// elasticsearch.yml (ParseElasticsearchYML reads the file ECK writes), the
+// HTTP layer serves xpack.security.http.ssl.certificate and .key from the
+// node's files, and the file realm (users with bcrypt hashes, users_roles,
+// roles.yml in ConfigDir) authenticates before the native realm. _nodes,
+// health and the cluster state list the running nodes; the first
+// master-eligible one is master. A node keeps its ID across restarts (the
+// data path), the cluster keeps its state while no node runs, and only
+// transient settings are lost when the last node stops.
+//
+// Requests to endpoints the fake does not implement answer as
+// Elasticsearch answers a path it has no handler for (400 "no handler
+// found", or 405 with Allow when the path exists under other methods);
+// Options.Log receives a line for each and Server.Unknown lists them.
 //
 // # Keystore semantics
 //
@@ -114,7 +138,16 @@
 //
 // # Deliberate simplifications
 //
-// One node plays a whole cluster. Connections are evaluated when asked for,
+// Without Options.Cluster one node plays a whole cluster. The cluster
+// holds no indices: health is green, there are no shards, shutdowns need
+// no shard moves (a REMOVE of a node never seen is NOT_STARTED), and
+// wait_for_events never waits. Nodes info renders the basic fields of each
+// node without metric sections. Desired nodes are stored and returned as
+// sent, not normalized or validated beyond their shape. License signatures
+// cannot be verified, so PUT /_license answers license_status invalid;
+// start_basic leaves out the per-feature acknowledgement messages; only
+// trials of type trial start. The file realm verifies bcrypt hashes and
+// treats any other hash as plain text. Connections are evaluated when asked for,
 // not kept open; TLS is checked by verifying certificate chains, without a
 // handshake. cluster_secrets override keystore entries of the same name.
 // Java regex features Go's RE2 lacks make a certificate identity

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +37,12 @@ type reply struct {
 	// finish, when set, computes the body after Server.mu is released:
 	// for answers that need other nodes (GET /_remote/info).
 	finish func() []byte
+	// await, when set, replaces the reply after Server.mu is released:
+	// for answers that wait for the cluster to change (wait_for_* params).
+	await func() reply
+	// contentType overrides the negotiated JSON type (plain-text answers
+	// such as an empty acknowledgement or a cat table).
+	contentType string
 }
 
 func ok(body []byte) reply { return reply{status: http.StatusOK, body: body} }
@@ -87,6 +94,28 @@ func (s *Server) routes() []*route {
 		{method: "GET", template: "/_cluster/state/{metric}", params: clusterStateParams, handle: handleClusterState},
 		{method: "POST", template: "/_nodes/reload_secure_settings", params: p("timeout"), handle: handleReload},
 		{method: "POST", template: "/_nodes/{node_id}/reload_secure_settings", params: p("timeout"), handle: handleReload},
+		{method: "POST", template: "/_license/start_trial", params: startTrialParams, handle: handleStartTrial},
+		{method: "POST", template: "/_license/start_basic", params: startBasicParams, handle: handleStartBasic},
+		{method: "PUT", template: "/_license", params: putLicenseParams, handle: handlePutLicense},
+		{method: "POST", template: "/_license", params: putLicenseParams, handle: handlePutLicense},
+		{method: "DELETE", template: "/_license", params: masterTimeoutParams, handle: handleDeleteLicense},
+		{method: "GET", template: "/_cluster/health", params: healthParams, handle: handleHealth},
+		{method: "GET", template: "/_nodes", params: nodesInfoParams, handle: handleNodesInfo},
+		{method: "GET", template: "/_nodes/{node_id}", params: nodesInfoParams, handle: handleNodesInfo},
+		{method: "GET", template: "/_nodes/{node_id}/{metrics}", params: nodesInfoParams, handle: handleNodesInfo},
+		{method: "GET", template: "/_nodes/{node_id}/info/{metrics}", params: nodesInfoParams, handle: handleNodesInfo},
+		{method: "GET", template: "/_nodes/shutdown", params: masterTimeoutParams, handle: handleGetShutdown},
+		{method: "GET", template: "/_nodes/{node_id}/shutdown", params: masterTimeoutParams, handle: handleGetShutdown},
+		{method: "PUT", template: "/_nodes/{node_id}/shutdown", params: masterTimeoutParams, handle: handlePutShutdown},
+		{method: "DELETE", template: "/_nodes/{node_id}/shutdown", params: masterTimeoutParams, handle: handleDeleteShutdown},
+		{method: "POST", template: "/_cluster/voting_config_exclusions", params: addVotingParams, handle: handleAddVotingExclusions},
+		{method: "DELETE", template: "/_cluster/voting_config_exclusions", params: clearVotingParams, handle: handleClearVotingExclusions},
+		{method: "GET", template: "/_cat/shards", params: catShardsParams, handle: handleCatShards},
+		{method: "GET", template: "/_flush", params: flushParams, handle: handleFlush},
+		{method: "POST", template: "/_flush", params: flushParams, handle: handleFlush},
+		{method: "GET", template: "/_internal/desired_nodes/_latest", params: masterTimeoutParams, handle: handleGetDesiredNodes},
+		{method: "PUT", template: "/_internal/desired_nodes/{history_id}/{version}", params: desiredNodesParams, handle: handleUpdateDesiredNodes},
+		{method: "DELETE", template: "/_internal/desired_nodes", params: masterTimeoutParams, handle: handleDeleteDesiredNodes},
 	}
 	for _, r := range rs {
 		r.segs = splitPath(r.template)
@@ -137,19 +166,31 @@ func splitPath(p string) []string {
 }
 
 // match finds the route for a request; when the path exists under other
-// methods it returns those methods for the 405 answer.
+// methods it returns those methods for the 405 answer. Like Elasticsearch's
+// path trie, a literal segment wins over a parameter: GET /_nodes/shutdown
+// is the shutdown API, not nodes info for a node called "shutdown".
 func (s *Server) match(method, path string) (*route, map[string]string, []string) {
 	segs := splitPath(path)
 	allowed := make([]string, 0, len(s.routeTable))
+	var best *route
+	var bestParams map[string]string
 	for _, rt := range s.routeTable {
 		params, okPath := matchSegs(rt.segs, segs)
 		if !okPath {
 			continue
 		}
-		if rt.method == method {
-			return rt, params, nil
+		if rt.method != method {
+			if !slices.Contains(allowed, rt.method) {
+				allowed = append(allowed, rt.method)
+			}
+			continue
 		}
-		allowed = append(allowed, rt.method)
+		if best == nil || len(params) < len(bestParams) {
+			best, bestParams = rt, params
+		}
+	}
+	if best != nil {
+		return best, bestParams, nil
 	}
 	return nil, nil, allowed
 }
@@ -255,6 +296,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt == nil {
+		s.logUnknown(r, allowed)
 		writeNoHandler(rec, r, allowed)
 		return
 	}
@@ -271,6 +313,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{s: s, st: s.st, r: r, body: body, query: r.URL.Query(), params: params, used: map[string]bool{}}
 	if rt.template != "/" && isCrossClusterRoute(rt) && !s.st.ver.crossClusterKeys() {
 		// Before 8.10 the cross-cluster endpoints are not registered.
+		s.logUnknown(r, nil)
 		writeNoHandler(rec, r, nil)
 		return
 	}
@@ -290,8 +333,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	unlock()
+	if res.await != nil {
+		res = res.await()
+	}
 	if res.finish != nil {
 		res.body = res.finish()
+	}
+	if res.contentType != "" {
+		respType = res.contentType
 	}
 	writeBody(rec, r, res.status, res.body, respType)
 }

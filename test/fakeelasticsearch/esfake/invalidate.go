@@ -14,11 +14,7 @@ type invalidateRequest struct {
 
 func handleInvalidate(c *call) (reply, *esError) {
 	const pn = "invalidate_api_key"
-	d, root, err := c.requireBody()
-	if err != nil {
-		return reply{}, err
-	}
-	fs, serr, err := objectFields(d, root, pn)
+	d, fs, serr, err := c.bodyFields(pn)
 	if err != nil {
 		return reply{}, err
 	}

@@ -32,7 +32,7 @@ func TestMediaTypes(t *testing.T) {
 	if r.status != http.StatusNotAcceptable {
 		t.Fatalf("text/plain: %d %s", r.status, r.body)
 	}
-	r = do(t, s, "DELETE", "/_license", "", adminAuth)
+	r = do(t, s, "POST", "/_cluster/health", "", adminAuth)
 	if r.status != 405 || r.header.Get("Allow") != "GET" {
 		t.Fatalf("405: %d %v", r.status, r.header)
 	}

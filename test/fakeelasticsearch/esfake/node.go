@@ -1,6 +1,7 @@
 package esfake
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -10,8 +11,11 @@ import (
 	"net"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 )
 
 // ConfigDir is the node's config directory; relative paths in settings
@@ -211,9 +215,13 @@ func (s *Server) EnableRemoteClusterServer(serverNames ...string) error {
 // node would build checked, so that a node whose certificates are missing
 // does not start (Elasticsearch exits at startup in that case).
 func (n *nodeState) loadConfig() (map[string]any, error) {
-	out := make(map[string]any, len(n.staged.Settings))
-	for _, k := range sortedKeys(n.staged.Settings) {
-		v, err := normalizeConfigValue(k, n.staged.Settings[k], n.staged.Env)
+	// elasticsearch.yml may nest keys (cluster: {name: x}); Elasticsearch
+	// reads them as the flat keys they spell.
+	flat := make(map[string]any, len(n.staged.Settings))
+	flatten("", n.staged.Settings, flat)
+	out := make(map[string]any, len(flat))
+	for _, k := range sortedKeys(flat) {
+		v, err := normalizeConfigValue(k, flat[k], n.staged.Env)
 		if err != nil {
 			return nil, err
 		}
@@ -464,4 +472,87 @@ func (st *state) remoteSettings() map[string]any {
 	maps.Copy(out, st.persistent)
 	maps.Copy(out, st.transient)
 	return out
+}
+
+// ParseElasticsearchYML reads elasticsearch.yml (YAML, nested or flat
+// keys) into settings for NodeConfig.
+func ParseElasticsearchYML(data []byte) (map[string]any, error) {
+	out := map[string]any{}
+	if err := yaml.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("parse elasticsearch.yml: %w", err)
+	}
+	if out == nil {
+		out = map[string]any{}
+	}
+	return out, nil
+}
+
+// allRoles are the node roles Elasticsearch knows (DiscoveryNodeRole),
+// sorted as it lists them; a node without node.roles has all but
+// voting_only (and the stateless index and search roles).
+var allRoles = []string{"data", "data_cold", "data_content", "data_frozen", "data_hot", "data_warm", "ingest", "master", "ml", "remote_cluster_client", "transform", "voting_only"}
+
+func defaultRoles() []string { return slices.Clone(allRoles[:len(allRoles)-1]) }
+
+// parseRoles reads node.roles like DiscoveryNode.getRolesFromSettings.
+func parseRoles(v any) ([]string, error) {
+	var names []string
+	switch t := v.(type) {
+	case []string:
+		names = t
+	case string:
+		if t != "" {
+			names = strings.Split(t, ",")
+		}
+	}
+	out := make([]string, 0, len(names))
+	for _, r := range names {
+		r = strings.TrimSpace(r)
+		if !slices.Contains(allRoles, r) {
+			return nil, fmt.Errorf("cannot start: unknown role [%s]", r)
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// httpCertificate is the HTTP layer's certificate from the files that
+// xpack.security.http.ssl.certificate and .key name, and the CA bundle of
+// xpack.security.http.ssl.certificate_authorities; enabled is false when
+// the HTTP layer is plain HTTP.
+func (n *nodeState) httpCertificate() (cert tls.Certificate, caPEM []byte, enabled bool, err error) {
+	const prefix = "xpack.security.http.ssl."
+	if configString(n.config, prefix+"enabled") != "true" {
+		return tls.Certificate{}, nil, false, nil
+	}
+	read := func(key string) ([]byte, error) {
+		p := configString(n.config, prefix+key)
+		if p == "" {
+			return nil, fmt.Errorf("%s%s is not set", prefix, key)
+		}
+		b, ok := n.files[resolvePath(p)]
+		if !ok {
+			return nil, fmt.Errorf("%s%s: file [%s] does not exist", prefix, key, resolvePath(p))
+		}
+		return b, nil
+	}
+	certPEM, err := read("certificate")
+	if err != nil {
+		return tls.Certificate{}, nil, true, err
+	}
+	keyPEM, err := read("key")
+	if err != nil {
+		return tls.Certificate{}, nil, true, err
+	}
+	cert, err = tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, nil, true, fmt.Errorf("invalid SSL configuration for xpack.security.http.ssl: %w", err)
+	}
+	for _, p := range configList(n.config, prefix+"certificate_authorities") {
+		caPEM = append(caPEM, n.files[resolvePath(p)]...)
+	}
+	return cert, caPEM, true, nil
 }

@@ -114,40 +114,20 @@ func handleReload(c *call) (reply, *esError) {
 			return reply{}, serr
 		}
 	}
-	nodeSel := c.params["node_id"]
-	selected := nodeSel == "" || nodeSel == "_all" || nodeSel == "_local" || nodeSel == "*" ||
-		nodeSel == c.st.nodeID || nodeSel == "node-0"
-	st := c.st
-	if selected {
-		creds := map[string]string{}
-		if !st.ver.reloadRemoteCreds() {
-			for k, v := range st.keystoreActive {
-				if isCredentialSetting(k) {
-					creds[k] = v
-				}
-			}
-		}
-		st.loadKeystore()
-		if !st.ver.reloadRemoteCreds() {
-			for k := range st.keystoreActive {
-				if isCredentialSetting(k) {
-					delete(st.keystoreActive, k)
-				}
-			}
-			for k, v := range creds {
-				st.keystoreActive[k] = v
-			}
-		}
+	// Every selected node of the cluster reloads its own keystore.
+	nodes := c.st.resolveNodes(c.s, c.params["node_id"])
+	for _, m := range nodes {
+		m.st.reloadKeystore()
 	}
 	var b bytes.Buffer
-	total := 0
-	if selected {
-		total = 1
-	}
-	fmt.Fprintf(&b, `{"_nodes":{"total":%d,"successful":%d,"failed":0},"cluster_name":`, total, total)
-	b.Write(mustJSON(st.clusterName))
+	fmt.Fprintf(&b, `{"_nodes":{"total":%d,"successful":%d,"failed":0},"cluster_name":`, len(nodes), len(nodes))
+	b.Write(mustJSON(c.st.clusterName))
 	b.WriteString(`,"nodes":{`)
-	if selected {
+	for i, m := range nodes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		st := m.st
 		names := sortedKeys(st.keystoreDisk)
 		sort.Strings(names)
 		h := sha256.New()
@@ -155,7 +135,9 @@ func handleReload(c *call) (reply, *esError) {
 			_, _ = fmt.Fprintf(h, "%s=%s\n", k, st.keystoreDisk[k]) // hash.Hash writes never fail.
 		}
 		b.Write(mustJSON(st.nodeID))
-		b.WriteString(`:{"name":"node-0","secure_setting_names":`)
+		b.WriteString(`:{"name":`)
+		b.Write(mustJSON(st.nodeName))
+		b.WriteString(`,"secure_setting_names":`)
 		b.Write(mustJSON(names))
 		b.WriteString(`,"keystore_path":"/usr/share/elasticsearch/config/elasticsearch.keystore","keystore_digest":`)
 		b.Write(mustJSON(hex.EncodeToString(h.Sum(nil))))
@@ -165,6 +147,31 @@ func handleReload(c *call) (reply, *esError) {
 	}
 	b.WriteString(`}}`)
 	return ok(b.Bytes()), nil
+}
+
+// reloadKeystore loads the on-disk keystore as POST
+// /_nodes/reload_secure_settings does: before 8.13 remote cluster
+// credentials are not reloadable and keep their loaded values.
+func (st *state) reloadKeystore() {
+	creds := map[string]string{}
+	if !st.ver.reloadRemoteCreds() {
+		for k, v := range st.keystoreActive {
+			if isCredentialSetting(k) {
+				creds[k] = v
+			}
+		}
+	}
+	st.loadKeystore()
+	if !st.ver.reloadRemoteCreds() {
+		for k := range st.keystoreActive {
+			if isCredentialSetting(k) {
+				delete(st.keystoreActive, k)
+			}
+		}
+		for k, v := range creds {
+			st.keystoreActive[k] = v
+		}
+	}
 }
 
 func isCredentialSetting(k string) bool {

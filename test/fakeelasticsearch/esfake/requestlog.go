@@ -1,6 +1,11 @@
 package esfake
 
-import "time"
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
 
 // Request is one logged request. It never holds credentials or bodies.
 type Request struct {
@@ -15,6 +20,8 @@ type Request struct {
 	// used), empty when authentication failed or never ran. It tells apart
 	// the clients sharing one fake, e.g. the provider and a simulated ECK.
 	User string
+	// Node is the name of the node that served the request.
+	Node string
 	Time time.Time
 }
 
@@ -26,7 +33,17 @@ func (s *Server) logRequest(r Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r.Time = s.st.clock()
+	r.Node = s.st.nodeName
 	s.reqlog.entries = append(s.reqlog.entries, r)
+	s.st.requests = append(s.st.requests, r)
+}
+
+// Requests returns the requests every node of the cluster served, stopped
+// nodes included, in the order they were served.
+func (c *Cluster) Requests() []Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Request(nil), c.sh.requests...)
 }
 
 // Requests returns a copy of the request log, oldest first.
@@ -52,4 +69,32 @@ func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reqlog.entries = nil
+}
+
+// logUnknown reports a request no endpoint of the fake serves, through
+// Options.Log: Elasticsearch may well serve it, so a client that depends
+// on it tests nothing until the fake learns it.
+func (s *Server) logUnknown(r *http.Request, allowed []string) {
+	if s.log == nil {
+		return
+	}
+	answer := "400 no handler found"
+	if len(allowed) > 0 {
+		answer = "405, allowed: " + strings.Join(allowed, ",")
+	}
+	s.log(fmt.Sprintf("esfake: UNKNOWN ENDPOINT %s %s on node %s of cluster %s: answered %s as Elasticsearch answers a request it has no handler for; the fake does not implement this endpoint",
+		r.Method, r.URL.Path, s.st.nodeName, s.st.clusterName, answer))
+}
+
+// Unknown returns the logged requests that no endpoint of the fake served.
+func (s *Server) Unknown() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Request
+	for _, r := range s.reqlog.entries {
+		if r.Endpoint == "unknown" {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -11,11 +11,7 @@ import (
 // REST keys for type-mismatch tests and to authenticate with a key.
 func handleCreateREST(c *call) (reply, *esError) {
 	const pn = "api_key_request"
-	d, root, err := c.requireBody()
-	if err != nil {
-		return reply{}, err
-	}
-	fs, serr, err := objectFields(d, root, pn)
+	d, fs, serr, err := c.bodyFields(pn)
 	if err != nil {
 		return reply{}, err
 	}

@@ -121,8 +121,16 @@ func globMatch(pattern, s string) bool {
 // resolveRoles returns the cluster privileges of u's roles that exist and
 // the names of those roles.
 func (st *state) resolveRoles(u *User) (privs, resolved []string) {
+	fileRoles := st.fileRoles()
 	for _, name := range u.Roles {
+		// Reserved roles, then the file roles, then native roles, as the
+		// composite roles store looks them up.
 		r, found := st.roles[name]
+		if fr, inFile := fileRoles[name]; inFile && (!found || !r.reserved) {
+			resolved = append(resolved, name)
+			privs = append(privs, fr...)
+			continue
+		}
 		if !found {
 			continue
 		}
@@ -167,9 +175,9 @@ func rolesDescription(u *User, resolved []string) string {
 // user's privileges become its first role (unless that role is reserved or
 // already defined), so that Options stay a one-line way to get a user with
 // given cluster privileges.
-func (st *state) seedSecurity(users []User) error {
-	st.roles = reservedRoles()
-	st.users = make(map[string]*User, len(users))
+func (sh *shared) seedSecurity(users []User) error {
+	sh.roles = reservedRoles()
+	sh.users = make(map[string]*User, len(users))
 	for _, u := range users {
 		if u.Name == "" {
 			return fmt.Errorf("options: user with empty name")
@@ -189,15 +197,15 @@ func (st *state) seedSecurity(users []User) error {
 				return fmt.Errorf("options: user %s: unknown cluster privilege %q", u.Name, p)
 			}
 		}
-		if _, exists := st.roles[u.Roles[0]]; !exists {
-			st.roles[u.Roles[0]] = &role{
+		if _, exists := sh.roles[u.Roles[0]]; !exists {
+			sh.roles[u.Roles[0]] = &role{
 				name: u.Roles[0], cluster: append([]string(nil), u.Privileges...),
 				indices: []byte("[]"), applications: []byte("[]"), runAs: []byte("[]"),
 				metadata: []byte("{}"), transientMetadata: []byte(`{"enabled":true}`),
 			}
 		}
 		u.reserved = reservedUsers[u.Name]
-		st.users[u.Name] = &u
+		sh.users[u.Name] = &u
 	}
 	return nil
 }

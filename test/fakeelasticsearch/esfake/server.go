@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"sync"
@@ -37,6 +38,30 @@ type Options struct {
 	Clock func() time.Time
 	// ClusterName is reported by GET / and reload_secure_settings. Default "eslink-fake".
 	ClusterName string
+
+	// Cluster, when set, is the cluster the node joins: it shares that
+	// cluster's state with the other nodes started with it, and License,
+	// Users, Clock and ClusterName above are the cluster's (ignored here).
+	// Without it the node is a cluster of its own.
+	Cluster *Cluster
+	// NodeName is node.name; default the node.name of Config, else node-0.
+	NodeName string
+	// Config is the elasticsearch.yml the node starts with, as a pod
+	// mounts it. A node that cannot start with it (unresolved placeholder,
+	// missing certificate file, another cluster.name) makes Start fail.
+	// With xpack.security.http.ssl.enabled: true, the node serves HTTPS
+	// with xpack.security.http.ssl.certificate and .key from Files (TLS
+	// and DNSNames are then ignored) and CACertPEM is the file of
+	// xpack.security.http.ssl.certificate_authorities.
+	Config *NodeConfig
+	// Files are the node's files at start (see WriteFile): certificates,
+	// and the file realm's users, users_roles and roles.yml in ConfigDir.
+	Files map[string][]byte
+	// Keystore is the on-disk keystore at start (see SetKeystore).
+	Keystore map[string]string
+	// Log receives one line per request to an endpoint the fake does not
+	// implement (e.g. t.Log). Nil logs nothing; Unknown lists them anyway.
+	Log func(line string)
 }
 
 // User is a user the server starts with (elastic is in the reserved realm,
@@ -80,9 +105,12 @@ type Server struct {
 	closeMu  sync.Once
 
 	routeTable []*route
+	log        func(line string)
 
-	mu sync.Mutex
-	st *state
+	// mu is the cluster's lock: the nodes of one cluster share its state.
+	mu      *sync.Mutex
+	cluster *Cluster
+	st      *state
 	faults
 	reqlog
 
@@ -92,24 +120,16 @@ type Server struct {
 	closed  atomic.Bool
 }
 
-// state is everything a request can observe; guarded by Server.mu.
+// state is everything a request to one node can observe: the cluster's
+// shared state and the node's own. Guarded by Server.mu.
 type state struct {
-	ver         version
-	license     string
-	users       map[string]*User
-	roles       map[string]*role
-	clock       func() time.Time
-	clusterName string
-	clusterUUID string
-	nodeID      string
+	*shared
 
-	keys     map[string]*apiKey
-	keyOrder []string
-
-	persistent map[string]any
-	transient  map[string]any
-	// stateVersion counts cluster state updates (settings, file settings).
-	stateVersion int64
+	ver      version
+	nodeID   string
+	nodeName string
+	// nodeRoles are node.roles, sorted as Elasticsearch lists them.
+	nodeRoles []string
 
 	// keystoreDisk is what ECK writes into the keystore file; keystoreActive
 	// is what the node has loaded (at start, on Restart, on reload).
@@ -121,9 +141,34 @@ type state struct {
 	node nodeState
 }
 
-// Start starts a fake server listening on opts.Addr.
+// Start starts a fake node listening on opts.Addr.
 func Start(opts Options) (*Server, error) {
-	st, err := newState(opts)
+	cl := opts.Cluster
+	if cl == nil {
+		users := opts.Users
+		if len(users) == 0 {
+			users = []User{{Name: "elastic", Password: "changeme"}}
+		}
+		lic := opts.License
+		if lic == "" {
+			lic = "enterprise"
+		}
+		sh, err := newShared(opts.ClusterName, lic, opts.Clock, users)
+		if err != nil {
+			return nil, err
+		}
+		cl = &Cluster{sh: sh, version: "9.3.2"}
+	}
+	s := &Server{mu: &cl.mu, cluster: cl, serveErr: make(chan error, 1), log: opts.Log}
+	cl.mu.Lock()
+	st, err := newState(cl, opts)
+	cl.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	s.st = st
+	s.routeTable = s.routes()
+	httpTLS, err := s.httpTLS(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -135,19 +180,10 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	s := &Server{st: st, listener: ln, serveErr: make(chan error, 1)}
-	s.routeTable = s.routes()
+	s.listener = ln
 	scheme := "http"
-	if opts.TLS {
-		ca, err := newCertAuthority(opts.DNSNames)
-		if err != nil {
-			_ = ln.Close()
-			return nil, fmt.Errorf("generate TLS certificates: %w", err)
-		}
-		s.CACertPEM = ca.caPEM
-		s.CertFingerprint = ca.fingerprint
-		s.LeafFingerprint = ca.leafFingerprint
-		s.listener = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{ca.serverCert}, MinVersion: tls.VersionTLS12})
+	if httpTLS != nil {
+		s.listener = tls.NewListener(ln, httpTLS)
 		scheme = "https"
 	}
 	s.URL = scheme + "://" + ln.Addr().String()
@@ -157,8 +193,42 @@ func Start(opts Options) (*Server, error) {
 		// The Go client logs nothing useful from server-side TLS noise.
 		ErrorLog: nil,
 	}
+	cl.mu.Lock()
+	cl.sh.join(s)
+	cl.mu.Unlock()
 	go func() { s.serveErr <- s.httpSrv.Serve(s.listener) }()
 	return s, nil
+}
+
+// httpTLS is the HTTPS configuration: the node's own certificate files
+// when its elasticsearch.yml enables HTTP SSL, else a generated CA when
+// opts.TLS asks for one, else nil (plain HTTP).
+func (s *Server) httpTLS(opts Options) (*tls.Config, error) {
+	if opts.Config != nil {
+		s.mu.Lock()
+		cert, caPEM, enabled, err := s.st.node.httpCertificate()
+		s.mu.Unlock()
+		if err != nil {
+			return nil, fmt.Errorf("node %s of cluster %s cannot start: %w", s.st.nodeName, s.st.clusterName, err)
+		}
+		if !enabled {
+			return nil, nil
+		}
+		s.CACertPEM = caPEM
+		s.LeafFingerprint = fingerprint(cert.Certificate[0])
+		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	}
+	if !opts.TLS {
+		return nil, nil
+	}
+	ca, err := newCertAuthority(opts.DNSNames)
+	if err != nil {
+		return nil, fmt.Errorf("generate TLS certificates: %w", err)
+	}
+	s.CACertPEM = ca.caPEM
+	s.CertFingerprint = ca.fingerprint
+	s.LeafFingerprint = ca.leafFingerprint
+	return &tls.Config{Certificates: []tls.Certificate{ca.serverCert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // NewServer starts a server for a test and closes it when the test ends.
@@ -176,6 +246,9 @@ func NewServer(t testing.TB, opts Options) *Server {
 func (s *Server) Close() {
 	s.closeMu.Do(func() {
 		s.closed.Store(true)
+		s.mu.Lock()
+		s.cluster.sh.leave(s)
+		s.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := s.httpSrv.Shutdown(ctx); err != nil {
@@ -187,51 +260,65 @@ func (s *Server) Close() {
 	})
 }
 
-func newState(opts Options) (*state, error) {
+// newState builds a node's state from its options, as a starting node
+// reads elasticsearch.yml, its files and its keystore. Called with the
+// cluster's lock held.
+func newState(cl *Cluster, opts Options) (*state, error) {
 	vs := opts.Version
 	if vs == "" {
-		vs = "9.3.2"
+		vs = cl.version
 	}
 	ver, err := parseVersion(vs)
 	if err != nil {
 		return nil, fmt.Errorf("options: %w", err)
 	}
-	lic := opts.License
-	if lic == "" {
-		lic = "enterprise"
-	}
-	if err := checkLicense(lic); err != nil {
-		return nil, fmt.Errorf("options: %w", err)
-	}
-	users := opts.Users
-	if len(users) == 0 {
-		users = []User{{Name: "elastic", Password: "changeme"}}
-	}
-	clock := opts.Clock
-	if clock == nil {
-		clock = time.Now
-	}
-	name := opts.ClusterName
-	if name == "" {
-		name = "eslink-fake"
-	}
 	node, err := newNodeState()
 	if err != nil {
 		return nil, err
 	}
+	for name, content := range opts.Files {
+		node.files[resolvePath(name)] = append([]byte(nil), content...)
+	}
 	st := &state{
-		node: node,
-		ver:  ver, license: lic, clock: clock, clusterName: name,
-		clusterUUID: randomID(16), nodeID: randomID(16),
-		keys:       map[string]*apiKey{},
-		persistent: map[string]any{}, transient: map[string]any{},
+		shared: cl.sh, node: node, ver: ver, nodeRoles: defaultRoles(),
 		keystoreDisk:     map[string]string{"keystore.seed": randomID(15)},
 		keystoreActive:   map[string]string{},
-		keystoreModified: clock(),
+		keystoreModified: cl.sh.clock(),
 	}
-	if err := st.seedSecurity(users); err != nil {
-		return nil, err
+	for k, v := range opts.Keystore {
+		st.keystoreDisk[k] = v
 	}
+	name := opts.NodeName
+	if opts.Config != nil {
+		st.node.staged = NodeConfig{Settings: maps.Clone(opts.Config.Settings), Env: maps.Clone(opts.Config.Env)}
+		cfg, err := st.node.loadConfig()
+		if err != nil {
+			return nil, fmt.Errorf("node of cluster %s cannot start: %w", cl.sh.clusterName, err)
+		}
+		st.node.config = cfg
+		if cn := configString(cfg, "cluster.name"); cn != "" && cn != cl.sh.clusterName {
+			return nil, fmt.Errorf("node with cluster.name [%s] cannot join cluster [%s]", cn, cl.sh.clusterName)
+		}
+		if name == "" {
+			name = configString(cfg, "node.name")
+		}
+		if roles, set := cfg["node.roles"]; set {
+			st.nodeRoles, err = parseRoles(roles)
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	if name == "" {
+		name = "node-0"
+	}
+	for _, m := range cl.sh.members {
+		if m.st.nodeName == name {
+			return nil, fmt.Errorf("node %s already runs in cluster %s", name, cl.sh.clusterName)
+		}
+	}
+	st.nodeName = name
+	st.nodeID = cl.sh.nodeIDFor(name)
 	st.loadKeystore()
 	return st, nil
 }
@@ -306,9 +393,10 @@ func (s *Server) RemoveKeystoreEntry(name string) {
 	s.st.keystoreModified = s.st.clock()
 }
 
-// Restart simulates a full restart of the node without closing the
-// listener: elasticsearch.yml (SetNodeConfig) and the on-disk keystore are
-// loaded and transient settings are lost. Keys, persistent settings and
+// Restart simulates a restart of the node without closing the listener:
+// elasticsearch.yml (SetNodeConfig) and the on-disk keystore are loaded;
+// transient settings are lost when the node is the only one of its
+// cluster (a full cluster restart). Keys, persistent settings and
 // file-based settings survive, as they live in the cluster state. When the
 // node cannot start with the new elasticsearch.yml (an unresolved
 // placeholder, a missing or invalid certificate file), Restart changes
@@ -323,7 +411,10 @@ func (s *Server) Restart() error {
 	}
 	s.st.node.config = cfg
 	s.st.loadKeystore()
-	s.st.transient = map[string]any{}
+	if len(s.st.members) <= 1 {
+		// The node was the whole cluster: a full cluster restart.
+		s.st.transient = map[string]any{}
+	}
 	return nil
 }
 

@@ -147,11 +147,7 @@ func valueErr(key, val string, cause *esError) *esError {
 
 func handlePutSettings(c *call) (reply, *esError) {
 	const pn = "cluster_update_settings_request"
-	d, root, err := c.requireBody()
-	if err != nil {
-		return reply{}, err
-	}
-	fs, serr, err := objectFields(d, root, pn)
+	d, fs, serr, err := c.bodyFields(pn)
 	if err != nil {
 		return reply{}, err
 	}
@@ -415,4 +411,12 @@ func (s *Server) ClusterSettings() (persistent, transient map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return copySettings(s.st.persistent), copySettings(s.st.transient)
+}
+
+// ClusterUUID returns the cluster_uuid the server answers GET / with, as
+// ECK records it on the cluster's Elasticsearch object once it formed.
+func (s *Server) ClusterUUID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.clusterUUID
 }

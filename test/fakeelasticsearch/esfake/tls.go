@@ -68,12 +68,10 @@ func newCertAuthority(dnsNames []string) (*certAuthority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server certificate: %w", err)
 	}
-	sum := sha256.Sum256(caDER)
-	leafSum := sha256.Sum256(srvDER)
 	return &certAuthority{
 		caPEM:           pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		fingerprint:     hex.EncodeToString(sum[:]),
-		leafFingerprint: hex.EncodeToString(leafSum[:]),
+		fingerprint:     fingerprint(caDER),
+		leafFingerprint: fingerprint(srvDER),
 		// The chain as ECK serves it: the server certificate, then the CA
 		// that signed it.
 		serverCert: tls.Certificate{Certificate: [][]byte{srvDER, caDER}, PrivateKey: srvKey, Leaf: nil},
@@ -150,4 +148,10 @@ func serial() *big.Int {
 		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // unrecoverable platform failure
 	}
 	return n
+}
+
+// fingerprint is the hex SHA-256 of a DER certificate.
+func fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
 }

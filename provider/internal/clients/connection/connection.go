@@ -64,6 +64,11 @@ type Request struct {
 	// are, so a resource that never reached a cluster cannot reach it by
 	// being deleted.
 	AllowedOn string
+	// AllowedBefore, while cleaning up, reports whether the target's
+	// annotations prove that the provider wrote for the namespace there
+	// before (a record only the provider writes); such a target's grants
+	// are not checked again either.
+	AllowedBefore func(annotations map[string]string, namespace string) bool
 }
 
 // A Denied error says the managed resource's namespace may not use the
@@ -257,6 +262,15 @@ func (r *Resolver) fromClusterProviderConfig(ctx context.Context, req Request) (
 // user is a superuser, so a cluster that did not grant the namespace must
 // never be reached with it.
 func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e v1alpha1.ECKEndpoint, target types.NamespacedName) (*resolved, error) {
+	if req.Role == linkrules.RoleLocal && req.ElasticsearchRef != nil {
+		want := types.NamespacedName{Namespace: req.ElasticsearchRef.Namespace, Name: req.ElasticsearchRef.Name}
+		if want.Namespace == "" {
+			want.Namespace = req.Namespace
+		}
+		if err := pointsElsewhere(req.ProviderConfig, target, want); err != nil {
+			return nil, err
+		}
+	}
 	es := linkrules.NewElasticsearch()
 	if err := r.kube.Get(ctx, target, es); err != nil {
 		if kerrors.IsNotFound(err) {
@@ -265,7 +279,8 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e 
 		}
 		return nil, fmt.Errorf("cannot get Elasticsearch %s: %w", target, err)
 	}
-	if !req.Cleanup || req.AllowedOn != target.String() {
+	provenBefore := req.AllowedOn == target.String() || (req.AllowedBefore != nil && req.AllowedBefore(es.GetAnnotations(), req.Namespace))
+	if !req.Cleanup || !provenBefore {
 		t := linkrules.Target{Namespace: target.Namespace, Name: target.Name, Annotations: es.GetAnnotations(), Field: "spec.forProvider.elasticsearchRef"}
 		role := req.Role
 		if role == "" {

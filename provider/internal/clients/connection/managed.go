@@ -51,18 +51,30 @@ func (u *UsageTracker) Track(ctx context.Context, mg resource.ModernManaged) err
 // the cluster as a local cluster, except while it is being deleted. The
 // local kinds send a request during cleanup only for what the Elasticsearch
 // object's ownership annotations, which only the provider writes, prove
-// the resource made there: that is their proof of the earlier grant.
+// the resource made there: that is their proof of the earlier grant. The
+// config must reach that same cluster (see local.go), in cleanup too.
 func (r *Resolver) ResolveLocal(ctx context.Context, mg resource.ModernManaged, ref commonv1alpha1.ElasticsearchReference) (*elasticsearch.Client, error) {
 	ns := ref.Namespace
 	if ns == "" {
 		ns = mg.GetNamespace()
 	}
-	return r.Resolve(ctx, Request{
+	want := types.NamespacedName{Namespace: ns, Name: ref.Name}
+	c, err := r.Resolve(ctx, Request{
 		Namespace:        mg.GetNamespace(),
 		ProviderConfig:   mg.GetProviderConfigReference(),
 		ElasticsearchRef: &ref,
 		Role:             linkrules.RoleLocal,
 		Cleanup:          meta.WasDeleted(mg),
-		AllowedOn:        types.NamespacedName{Namespace: ns, Name: ref.Name}.String(),
+		AllowedOn:        want.String(),
 	})
+	if err != nil {
+		return nil, err
+	}
+	if c.Cluster() == "" {
+		// A URL endpoint: ECK-mode configs were held to want in fromECK.
+		if err := r.checkReachesByUUID(ctx, c, mg.GetProviderConfigReference(), want); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }

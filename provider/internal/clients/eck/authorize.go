@@ -3,6 +3,7 @@ package eck
 import (
 	"context"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
@@ -31,10 +32,12 @@ const (
 )
 
 // AuthorizeAlias checks what every kind that wires alias into local checks
-// before it reads or writes anything else: that namespace ns is granted on
+// before it reads or writes anything else: that mg's namespace is granted on
 // local and, when the remote is an ECK cluster (remote set), on the remote;
-// and that ECK does not configure alias itself from spec.remoteClusters.
-func (c *Client) AuthorizeAlias(ctx context.Context, ns string, local *unstructured.Unstructured, remote *commonv1alpha1.ElasticsearchReference, alias string) error {
+// that no other link owns alias on local (CheckAlias); and that ECK does
+// not configure alias itself from spec.remoteClusters.
+func (c *Client) AuthorizeAlias(ctx context.Context, mg metav1.Object, local *unstructured.Unstructured, remote *commonv1alpha1.ElasticsearchReference, alias string) error {
+	ns := mg.GetNamespace()
 	if err := linkrules.AuthorizeNamespace(ns, Target(local, FieldLocal), linkrules.RoleLocal); err != nil {
 		return err
 	}
@@ -46,6 +49,9 @@ func (c *Client) AuthorizeAlias(ctx context.Context, ns string, local *unstructu
 		if err := linkrules.AuthorizeNamespace(ns, Target(r, FieldRemote), linkrules.RoleRemote); err != nil {
 			return err
 		}
+	}
+	if err := CheckAlias(local, alias, mg); err != nil {
+		return err
 	}
 	if linkrules.AliasUsedByECK(local, alias) {
 		return &ConflictError{What: "remote cluster alias", Key: alias,

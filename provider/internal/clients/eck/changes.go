@@ -46,6 +46,16 @@ func Changes(old, cur *unstructured.Unstructured) (shared bool, parts []string) 
 		return true, nil
 	}
 	entries = append(entries, changedValues(oldSettings, curSettings)...)
+	// An entry refuses an alias another link owns.
+	oldAliases, err := AliasOwners.Owners(old)
+	if err != nil {
+		return true, nil
+	}
+	curAliases, err := AliasOwners.Owners(cur)
+	if err != nil {
+		return true, nil
+	}
+	entries = append(entries, changedValues(oldAliases, curAliases)...)
 	for _, alias := range entries {
 		parts = append(parts, RemoteClusterPart(alias))
 	}
@@ -73,6 +83,7 @@ var bookkeeping = map[string]bool{
 	linkrules.AnnotationRemoteClusterSettingsOwners: true,
 	linkrules.AnnotationSecureSettingsOwners:        true,
 	linkrules.AnnotationRemoteClusterSigningOwners:  true,
+	linkrules.AnnotationAliasOwners:                 true,
 }
 
 func sharedChanged(old, cur *unstructured.Unstructured) bool {

@@ -99,6 +99,10 @@ func TestChanges(t *testing.T) {
 				annotate(linkrules.AnnotationRemoteClusterSettingsOwners, `{"logs":"u7"}`)),
 			wantParts: []string{RemoteClusterPart("logs")},
 		},
+		"AliasClaimed": {
+			cur:       with(base, annotate(linkrules.AnnotationAliasOwners, `{"audit":"team-a/orders"}`)),
+			wantParts: []string{RemoteClusterPart("audit")},
+		},
 		"DamagedSettingsOwners": {
 			cur:        with(base, annotate(linkrules.AnnotationRemoteClusterSettingsOwners, `{`)),
 			wantShared: true,

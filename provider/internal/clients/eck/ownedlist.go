@@ -60,20 +60,29 @@ func (o Ownership) String() string {
 }
 
 // A ConflictError says that a key is taken by an entry this owner does not
-// own. It is never resolved by overwriting.
+// own. It is never resolved by overwriting. Its message never quotes
+// another owner's uid: a team learns that the key is taken, not by whom in
+// another namespace.
 type ConflictError struct {
 	What   string
 	Key    string
 	Object string
 	// OtherOwner is the uid of the owning resource, empty for a hand-written
-	// entry.
+	// entry. It is kept for callers, never shown.
 	OtherOwner string
+	// Owner describes the owner to the refused resource, when it may know
+	// (linkrules.DescribeAliasOwner).
+	Owner string
 }
 
 func (e *ConflictError) Error() string {
-	if e.OtherOwner != "" {
-		return fmt.Sprintf("%s %q already exists on Elasticsearch %s and is owned by another resource (uid %s): pick another %s, or delete that resource (if it is gone, remove %q from the object's ownership annotation by hand)",
-			e.What, e.Key, e.Object, e.OtherOwner, e.What, e.Key)
+	switch {
+	case e.Owner != "":
+		return fmt.Sprintf("%s %q already exists on Elasticsearch %s and is owned by another resource (%s): pick another %s, or delete that link's resources",
+			e.What, e.Key, e.Object, e.Owner, e.What)
+	case e.OtherOwner != "":
+		return fmt.Sprintf("%s %q already exists on Elasticsearch %s and is owned by another resource: pick another %s, or delete that resource",
+			e.What, e.Key, e.Object, e.What)
 	}
 	return fmt.Sprintf("%s %q already exists on Elasticsearch %s and is not owned by this resource: pick another %s or remove the hand-written entry",
 		e.What, e.Key, e.Object, e.What)

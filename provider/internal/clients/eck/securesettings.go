@@ -26,7 +26,10 @@ func CredentialsSetting(alias string) string { return "cluster.remote." + alias 
 // holds an alias's credentials. It depends on the alias alone, so that two
 // resources delivering the same alias meet on the same secureSettings entry
 // and the second is refused. The hash keeps aliases that differ only in
-// case or in _ and - apart, as Secret names cannot hold either.
+// case, in _ and -, or beyond the cut apart, as Secret names cannot hold
+// either. It is the whole SHA-256: the alias is a tenant's input, and a
+// short hash would let a team search for an alias whose name collides with
+// another team's and take its Secret.
 func CredentialsSecretName(alias string) string {
 	s := strings.ToLower(strings.ReplaceAll(alias, "_", "-"))
 	if len(s) > 40 {
@@ -34,7 +37,7 @@ func CredentialsSecretName(alias string) string {
 	}
 	s = strings.Trim(s, "-")
 	sum := sha256.Sum256([]byte(alias))
-	return "eslink-remote-credentials-" + s + "-" + hex.EncodeToString(sum[:4])
+	return "eslink-remote-credentials-" + s + "-" + hex.EncodeToString(sum[:])
 }
 
 // RenderSecureSettingsEntry is the spec.secureSettings entry that maps the

@@ -77,7 +77,12 @@ func New(cfg Config) (*Client, error) {
 	case u.Scheme == "http" && !cfg.AllowInsecureHTTP:
 		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: http:// would send the credentials in clear; use https:// or allow insecure HTTP explicitly", u.Redacted())
 	}
-	tr, err := transport(cfg, u.Hostname())
+	// A URL endpoint has no Elasticsearch object to name it in metrics.
+	cluster := cfg.Cluster
+	if cluster == "" {
+		cluster = u.Host
+	}
+	tr, err := transport(cfg, u.Hostname(), cluster)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create Elasticsearch client for %s: %w", u.Redacted(), err)
 	}
@@ -343,12 +348,24 @@ func (c *Client) InvalidateAPIKeys(ctx context.Context, ids ...string) error {
 	return nil
 }
 
+// maxResponseBytes bounds what the client reads of one response, so that
+// a server (or keys with huge metadata) cannot exhaust the provider's
+// memory.
+const maxResponseBytes = 16 << 20
+
+// ErrResponseTooLarge says a response was larger than the client reads: a
+// listing of many keys may be read in smaller parts instead.
+var ErrResponseTooLarge = errors.New("response too large")
+
 // decode reads a response: errors are classified, successes decoded into out.
 func decode(res *esapi.Response, url, op string, out any) error {
 	defer func() { _ = res.Body.Close() }() // Nothing to do about a failed close of a response body.
-	data, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
 	if err != nil {
 		return classifyTransport(url, op, err)
+	}
+	if len(data) > maxResponseBytes {
+		return fmt.Errorf("cannot %s: the response of Elasticsearch at %s is larger than %d MiB: %w", op, url, maxResponseBytes>>20, ErrResponseTooLarge)
 	}
 	if res.IsError() {
 		var body esErrorBody

@@ -19,6 +19,16 @@ const defaultPageSize = 1000
 // cannot keep the client reading.
 const maxPages = 1000
 
+// queryFilterPath is every field of a listed key the provider uses (see
+// APIKey) and the sort values to continue from: Elasticsearch leaves the
+// rest out of the response (role_descriptors, limited_by, realm_type,
+// profile_uid), which keeps a page of many keys small.
+var queryFilterPath = []string{
+	"api_keys.id", "api_keys.name", "api_keys.type", "api_keys.creation", "api_keys.expiration",
+	"api_keys.invalidated", "api_keys.invalidation", "api_keys.username", "api_keys.realm",
+	"api_keys.metadata", "api_keys.access", "api_keys.certificate_identity", "api_keys._sort",
+}
+
 // KeySelection says which cross-cluster keys CrossClusterKeys reads: those
 // not invalidated that carry one of MetadataKeys, or whose name begins with
 // one of NamePrefixes.
@@ -68,7 +78,8 @@ func (c *Client) CrossClusterKeys(ctx context.Context, sel KeySelection) ([]APIK
 		if err != nil {
 			return nil, fmt.Errorf("cannot %s: %w", op, err)
 		}
-		res, err := c.es.Security.QueryAPIKeys(c.es.Security.QueryAPIKeys.WithContext(ctx), c.es.Security.QueryAPIKeys.WithBody(bytes.NewReader(body)))
+		res, err := c.es.Security.QueryAPIKeys(c.es.Security.QueryAPIKeys.WithContext(ctx), c.es.Security.QueryAPIKeys.WithBody(bytes.NewReader(body)),
+			c.es.Security.QueryAPIKeys.WithFilterPath(queryFilterPath...))
 		if err != nil {
 			return nil, classifyTransport(c.url, op, err)
 		}

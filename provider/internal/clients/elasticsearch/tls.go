@@ -11,6 +11,13 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	// Go's copy of the Mozilla root store, used only where the system has
+	// no roots: the provider's image is the binary alone, and a remote with
+	// a publicly trusted certificate (Elastic Cloud) must verify without a
+	// CA Secret. Where the system has roots (SSL_CERT_FILE, a CA layer),
+	// they are used instead.
+	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
 // The TLS policy of every connection the provider makes to Elasticsearch.
@@ -47,7 +54,7 @@ func tlsConfig(cfg Config, serverName string) (*tls.Config, error) {
 	case cfg.InsecureSkipVerify:
 		c.InsecureSkipVerify = true // Explicitly requested by the provider config.
 	case pin == nil:
-		c.RootCAs = roots // nil means the system roots.
+		c.RootCAs = roots // nil means the system roots, or the fallback roots above.
 	default:
 		// crypto/tls cannot verify against a pinned CA that is not in a
 		// root pool, so verification moves into VerifyConnection, which
@@ -127,9 +134,10 @@ func (p *pinning) verify(cs tls.ConnectionState) error {
 	return errors.New("tls: the pinned certificate fingerprint matches neither the server certificate nor a CA certificate that signs it")
 }
 
-// transport is the HTTP transport of one client: TLS as configured, and
-// credential values removed from every response body (see redact.go).
-func transport(cfg Config, serverName string) (http.RoundTripper, error) {
+// transport is the HTTP transport of one client: TLS as configured,
+// credential values removed from every response body (see redact.go), and
+// every request counted for the remote named cluster (see instrument.go).
+func transport(cfg Config, serverName, cluster string) (http.RoundTripper, error) {
 	tc, err := tlsConfig(cfg, serverName)
 	if err != nil {
 		return nil, err
@@ -140,5 +148,5 @@ func transport(cfg Config, serverName string) (http.RoundTripper, error) {
 	}
 	tr := base.Clone()
 	tr.TLSClientConfig = tc
-	return &redactingTransport{base: tr, secrets: cfg.secrets()}, nil
+	return &instrumentedTransport{base: &redactingTransport{base: tr, secrets: cfg.secrets()}, cluster: cluster}, nil
 }

@@ -4,9 +4,11 @@ package kube
 import (
 	"context"
 	"reflect"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -24,7 +26,7 @@ func NewClient(cfg *rest.Config, o client.Options) (client.Client, error) {
 // SkipUnchangedStatus returns c, except that a status update is not sent
 // when c reads the object (from the manager's cache) at the same
 // resourceVersion with the same status, nor an update with the same
-// metadata and spec.
+// metadata and spec, once that cache has seen the last write c made to it.
 //
 // crossplane-runtime's managed reconciler updates the status at the end of
 // every reconcile, so each managed resource costs the API server a write per
@@ -35,40 +37,73 @@ func NewClient(cfg *rest.Config, o client.Options) (client.Client, error) {
 // time a usage comes or goes, a thousand times for a thousand resources.
 // The reconcilers themselves are unchanged: a change, or an object read at
 // another resourceVersion, is written as before.
+//
+// The cache lags behind the API server. A reconcile that starts right after
+// this client wrote a status reads the object as it was before that write,
+// and compares it with the same lagging cache: a status computed anew that
+// equals the old one looks unchanged, although the API server holds the
+// newer status. Sent, that update would conflict and the reconciler would
+// requeue; skipped, nothing reconciles the object again before the next
+// poll, because a change of status alone does not trigger a reconcile. So
+// the client remembers the resourceVersion of its own last write to each
+// object, and skips only once the cache shows it.
 func SkipUnchangedStatus(c client.Client) client.Client {
-	return &skipping{Client: c}
+	return &skipping{Client: c, own: &ownWrites{versions: map[types.UID]string{}}}
 }
 
 type skipping struct {
 	client.Client
+	own *ownWrites
 }
 
 func (c *skipping) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
-	if len(opts) == 0 && unchanged(ctx, c.Client, obj, metaAndSpec) {
+	if len(opts) == 0 && unchanged(ctx, c.Client, c.own, obj, metaAndSpec) {
 		return nil
 	}
-	return c.Client.Update(ctx, obj, opts...)
+	err := c.Client.Update(ctx, obj, opts...)
+	c.own.moved(obj, err)
+	return err
+}
+
+func (c *skipping) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	err := c.Client.Patch(ctx, obj, patch, opts...)
+	c.own.moved(obj, err)
+	return err
+}
+
+func (c *skipping) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	c.own.forget(obj)
+	return c.Client.Delete(ctx, obj, opts...)
 }
 
 func (c *skipping) Status() client.SubResourceWriter {
-	return &statusWriter{SubResourceWriter: c.Client.Status(), reader: c.Client}
+	return &statusWriter{SubResourceWriter: c.Client.Status(), reader: c.Client, own: c.own}
 }
 
 type statusWriter struct {
 	client.SubResourceWriter
 	reader client.Reader
+	own    *ownWrites
 }
 
 func (w *statusWriter) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-	if len(opts) == 0 && unchanged(ctx, w.reader, obj, status) {
+	if len(opts) == 0 && unchanged(ctx, w.reader, w.own, obj, status) {
 		return nil
 	}
-	return w.SubResourceWriter.Update(ctx, obj, opts...)
+	err := w.SubResourceWriter.Update(ctx, obj, opts...)
+	w.own.wrote(obj, err)
+	return err
+}
+
+func (w *statusWriter) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	err := w.SubResourceWriter.Patch(ctx, obj, patch, opts...)
+	w.own.wrote(obj, err)
+	return err
 }
 
 // unchanged reports whether r holds obj at the same resourceVersion with
-// the same part.
-func unchanged(ctx context.Context, r client.Reader, obj client.Object, part func(client.Object) (any, bool)) bool {
+// the same part, and shows own's last write to it.
+func unchanged(ctx context.Context, r client.Reader, own *ownWrites, obj client.Object, part func(client.Object) (any, bool)) bool {
 	a, ok := part(obj)
 	if !ok || obj.GetResourceVersion() == "" {
 		return false
@@ -80,11 +115,74 @@ func unchanged(ctx context.Context, r client.Reader, obj client.Object, part fun
 	if err := r.Get(ctx, client.ObjectKeyFromObject(obj), current); err != nil {
 		return false
 	}
-	if current.GetResourceVersion() != obj.GetResourceVersion() {
+	if current.GetResourceVersion() != obj.GetResourceVersion() || !own.seen(current) {
 		return false
 	}
 	b, ok := part(current)
 	return ok && equality.Semantic.DeepEqual(a, b)
+}
+
+// ownWrites holds, for each object this client wrote, the resourceVersion
+// that holds its last write, until the reader shows it. An
+// entry is dropped once seen, and when a write removed the object's last
+// finalizer or deleted it, so an entry outlives the cache's lag only for
+// an object someone else deleted right after this client wrote it.
+type ownWrites struct {
+	mu       sync.Mutex
+	versions map[types.UID]string
+}
+
+// wrote records a write.
+func (o *ownWrites) wrote(obj client.Object, err error) {
+	if err != nil || obj.GetUID() == "" || obj.GetResourceVersion() == "" {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.versions[obj.GetUID()] = obj.GetResourceVersion()
+}
+
+// moved records a write of the object itself when a later update of it may
+// be skipped (it has a spec) or a status write is still unseen; nothing is
+// kept for an object without either, such as a Secret, which someone else
+// may delete. A write that removed the last finalizer of an object being
+// deleted lets the API server delete it, so its entry goes.
+func (o *ownWrites) moved(obj client.Object, err error) {
+	if err != nil {
+		return
+	}
+	if obj.GetDeletionTimestamp() != nil && len(obj.GetFinalizers()) == 0 {
+		o.forget(obj)
+		return
+	}
+	o.mu.Lock()
+	_, tracked := o.versions[obj.GetUID()]
+	o.mu.Unlock()
+	if _, skippable := metaAndSpec(obj); tracked || skippable {
+		o.wrote(obj, nil)
+	}
+}
+
+func (o *ownWrites) forget(obj client.Object) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.versions, obj.GetUID())
+}
+
+// seen reports whether read, an object as the reader serves it, reflects
+// this client's last write to it.
+func (o *ownWrites) seen(read client.Object) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	v, ok := o.versions[read.GetUID()]
+	if !ok {
+		return true
+	}
+	if v != read.GetResourceVersion() {
+		return false
+	}
+	delete(o.versions, read.GetUID())
+	return true
 }
 
 // status returns the status of a typed object (its Status field) or of an

@@ -163,6 +163,9 @@ const metadataUID = esv1alpha1.MetadataUID
 // who owns the key, a hash of its access, the expiration it was set from
 // and, during a handover, the key it replaces.
 func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Access, replaces string) (map[string]json.RawMessage, error) {
+	if err := checkMetadataSize(cr.Spec.ForProvider.Metadata); err != nil {
+		return nil, err
+	}
 	out := make(map[string]json.RawMessage, len(cr.Spec.ForProvider.Metadata)+7)
 	for k, v := range cr.Spec.ForProvider.Metadata {
 		if len(k) > 0 && k[0] == '_' {
@@ -195,6 +198,7 @@ func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Acc
 	if replaces != "" {
 		tags[esv1alpha1.MetadataReplaces] = replaces
 	}
+
 	for k, v := range tags {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -203,6 +207,45 @@ func desiredMetadata(cr *esv1alpha1.CrossClusterAPIKey, access elasticsearch.Acc
 		out[k] = b
 	}
 	return out, nil
+}
+
+// Bounds of a key's user metadata. Every key eslink makes is read back
+// with the others on its remote in one shared listing, which Elasticsearch
+// answers in pages and the client reads up to 16 MiB each: a few keys with
+// megabytes of metadata would push a page over and stop every key on that
+// remote from being checked and rotated. The CRD bounds the number of
+// entries; the size of a JSON value it cannot, hence this check.
+const (
+	maxMetadataEntries = 32
+	maxMetadataBytes   = 4 << 10
+)
+
+// checkMetadataSize refuses user metadata beyond the bounds, naming the
+// field: a resource may have been written against an older CRD.
+func checkMetadataSize(md map[string]apiextensionsv1.JSON) error {
+	if len(md) > maxMetadataEntries {
+		return fmt.Errorf("spec.forProvider.metadata has %d entries, more than the %d a key may carry: keep it to labels that identify the key", len(md), maxMetadataEntries)
+	}
+	size := 0
+	for k, v := range md {
+		size += len(k) + len(v.Raw)
+	}
+	if size > maxMetadataBytes {
+		return fmt.Errorf("spec.forProvider.metadata is %d bytes, more than the %d bytes a key may carry (keys and JSON values together): every key on the remote is read in one shared listing, so keep metadata to labels that identify the key", size, maxMetadataBytes)
+	}
+	return nil
+}
+
+// withForced records in md the spec.forProvider.forceReplaceBefore a key
+// was made with: a new key takes the spec's value, an existing key keeps
+// its own, so that an update never marks a key as made after a forced
+// replacement it did not get.
+func withForced(md map[string]json.RawMessage, value string) map[string]json.RawMessage {
+	if value != "" {
+		b, _ := json.Marshal(value) //nolint:errchkjson // A string always encodes.
+		md[esv1alpha1.MetadataForceReplaceBefore] = b
+	}
+	return md
 }
 
 // metadataEqual compares metadata by JSON meaning.

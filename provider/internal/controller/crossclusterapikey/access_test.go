@@ -2,6 +2,7 @@ package crossclusterapikey
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -151,5 +152,33 @@ func TestDesiredMetadata(t *testing.T) {
 	cr.Spec.ForProvider.Metadata = map[string]apiextensionsv1.JSON{"_x": {Raw: []byte(`1`)}}
 	if _, err := desiredMetadata(cr, access, ""); err == nil || !strings.Contains(err.Error(), "underscore") {
 		t.Errorf("desiredMetadata(_x) error = %v, want one naming the underscore", err)
+	}
+}
+
+func TestCheckMetadataSize(t *testing.T) {
+	entries := func(n, size int) map[string]apiextensionsv1.JSON {
+		md := map[string]apiextensionsv1.JSON{}
+		for i := range n {
+			md[fmt.Sprintf("k%02d", i)] = apiextensionsv1.JSON{Raw: []byte(`"` + strings.Repeat("x", size) + `"`)}
+		}
+		return md
+	}
+	cases := map[string]struct {
+		md   map[string]apiextensionsv1.JSON
+		want string
+	}{
+		"None":         {},
+		"AtTheBounds":  {md: entries(maxMetadataEntries, maxMetadataBytes/maxMetadataEntries-5)},
+		"TooManyKeys":  {md: entries(maxMetadataEntries+1, 1), want: "spec.forProvider.metadata has 33 entries"},
+		"TooManyBytes": {md: entries(2, maxMetadataBytes), want: "more than the 4096 bytes a key may carry"},
+		"OneHugeValue": {md: entries(1, 1<<20), want: "more than the 4096 bytes"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := checkMetadataSize(tc.md)
+			if (err != nil) != (tc.want != "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("checkMetadataSize() = %v, want an error saying %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -43,7 +43,7 @@ func TestCrashRecovery(t *testing.T) {
 	bin := filepath.Join(dir, "provider")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := e2eharness.BuildBinary(ctx, "./provider/cmd/provider", bin); err != nil {
+	if err := e2eharness.BuildBinary(ctx, "./provider/cmd/provider", bin, faultpoint.BuildTag); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("built the provider in %s", time.Since(started).Round(time.Second))

@@ -39,6 +39,7 @@ import (
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
 // Condition reasons a person can act on.
@@ -62,6 +63,7 @@ const (
 	reasonTargetGone         event.Reason         = "TargetGone"
 	reasonNeverAllowed       event.Reason         = "NeverAllowed"
 	reasonExpirationApplied  event.Reason         = "ExpirationApplied"
+	reasonReplacementWaits   event.Reason         = "ReplacementWaitsForMinKeyLifetime"
 	errNotCrossClusterAPIKey                      = "managed resource is not a CrossClusterAPIKey"
 )
 
@@ -129,6 +131,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, ko Options) error {
 		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
 	}
 	r := managed.NewReconciler(mgr, resource.ManagedKind(esv1alpha1.CrossClusterAPIKeyGroupVersionKind), opts...)
+	metrics.WatchKeys(mgr.GetCache(), func(cr *esv1alpha1.CrossClusterAPIKey) bool { return !observeOnly(cr) })
 	b, err := watch(mgr, ctrl.NewControllerManagedBy(mgr).Named(name).WithOptions(o.ForControllerRuntime()), o.Logger.WithValues("controller", name))
 	if err != nil {
 		return err
@@ -168,12 +171,23 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		ProviderConfig:   cr.GetProviderConfigReference(),
 		ElasticsearchRef: cr.Spec.ForProvider.ElasticsearchRef,
 		Cleanup:          deleting,
-		AllowedOn:        cr.Status.AuthorizedCluster,
+		// Not status.authorizedCluster: a team that may write the status
+		// could forge it to reach a cluster that never granted it.
+		AllowedBefore: linkrules.KeyNamespaceRecorded,
 	}
 	if !observeOnly(cr) {
 		req.Access = linkAccess(cr.Spec.ForProvider.Access)
 	}
 	es, err := c.resolver.Resolve(ctx, req)
+	if err != nil && deleting && connection.IsTargetGone(err) {
+		// Judged before TargetGone: a config switched to a cluster that is
+		// gone must not let the deletion skip the keys on the one that
+		// still holds them.
+		if merr := c.movedFromStaying(ctx, cr); merr != nil {
+			setBlocked(cr, ReasonClusterChanged, merr)
+			return nil, merr
+		}
+	}
 	switch {
 	case err != nil && deleting && connection.IsTargetGone(err):
 		// Nothing is left to hold the key: say so, and let go rather than
@@ -181,29 +195,30 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		c.record.Event(cr, event.Warning(reasonTargetGone, fmt.Errorf(
 			"%s is deleted without invalidating its key: the cluster that held it is gone (%w)", ref(cr), err)))
 		return gone{}, nil
-	case err != nil && deleting && connection.IsDenied(err) && cr.Status.AuthorizedCluster == "":
-		// The provider never recorded a grant for this resource, so it
-		// never wrote a key: contacting a cluster that does not allow the
-		// namespace, with the cluster's superuser, only to look, would be
-		// the reach the grant denies.
-		c.record.Event(cr, event.Normal(reasonNeverAllowed,
-			fmt.Sprintf("%s is deleted without contacting Elasticsearch: no cluster ever allowed it, so it holds no key (%s)", ref(cr), err)))
-		return gone{}, nil
 	case err != nil && deleting && connection.IsDenied(err):
-		// The config no longer allows the namespace, or now reaches a
-		// cluster that does not: cleanup skips grants only on the cluster
-		// that allowed the resource, and its keys are there. Only that
-		// cluster's end lets the resource go without invalidating them.
-		keysGone, gerr := c.clusterGone(ctx, cr.Status.AuthorizedCluster)
-		if gerr != nil {
+		// The config no longer allows the namespace, or reaches a cluster
+		// that does not and holds no record of it. Only the cluster named
+		// in the status can hold the keys; its own record (which a team
+		// cannot write, unlike the status) says whether it does.
+		held := cr.Status.AuthorizedCluster
+		exists, recorded, gerr := c.heldKeys(ctx, held, cr.GetNamespace())
+		switch {
+		case gerr != nil:
 			err = gerr
-		}
-		if keysGone {
+		case held != "" && !exists:
 			c.record.Event(cr, event.Warning(reasonTargetGone, fmt.Errorf(
-				"%s is deleted without invalidating its keys: Elasticsearch %s, which held them, is gone", ref(cr), cr.Status.AuthorizedCluster)))
+				"%s is deleted without invalidating its keys: Elasticsearch %s, which held them, is gone", ref(cr), held)))
+			return gone{}, nil
+		case !recorded:
+			// The provider never wrote a key for the namespace there, so
+			// the resource holds none: contacting a cluster that does not
+			// allow the namespace, with the cluster's superuser, only to
+			// look, would be the reach the grant denies.
+			c.record.Event(cr, event.Normal(reasonNeverAllowed,
+				fmt.Sprintf("%s is deleted without contacting Elasticsearch: no cluster it may reach holds a key of namespace %s (%s)", ref(cr), cr.GetNamespace(), err)))
 			return gone{}, nil
 		}
-		err = fmt.Errorf("cannot invalidate the keys %s made on Elasticsearch %s: %w", ref(cr), cr.Status.AuthorizedCluster, err)
+		err = fmt.Errorf("cannot invalidate the keys %s made on Elasticsearch %s: %w", ref(cr), held, err)
 		markBlocked(cr, err)
 		return nil, err
 	}
@@ -250,18 +265,42 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		}
 	}
 	return &external{
-		kube: c.kube, secrets: c.secrets, cached: c.cached, es: writes, keys: keys, version: v,
+		kube: c.kube, secrets: c.secrets, cached: c.cached, es: writes, keys: keys, version: v, cluster: es.Cluster(),
 		record: c.record, log: c.log, now: c.now, minLifetime: c.minLifetime,
 	}, nil
 }
 
 func (c *connector) Disconnect(context.Context) error { return nil }
 
+// heldKeys reports whether the Elasticsearch object named cluster
+// (namespace/name, "" for none) exists, and whether the provider recorded
+// there that it wrote keys for namespace ns.
+func (c *connector) heldKeys(ctx context.Context, cluster, ns string) (exists, recorded bool, err error) {
+	if cluster == "" {
+		return false, false, nil
+	}
+	name := splitCluster(cluster)
+	es := linkrules.NewElasticsearch()
+	if err := c.kube.Get(ctx, name, es); err != nil {
+		if kerrors.IsNotFound(err) {
+			return false, false, nil
+		}
+		return false, false, fmt.Errorf("cannot tell whether Elasticsearch %s holds keys: %w", cluster, err)
+	}
+	return true, linkrules.KeyNamespaceRecorded(es.GetAnnotations(), ns), nil
+}
+
+// splitCluster parses namespace/name.
+func splitCluster(cluster string) types.NamespacedName {
+	ns, name, _ := strings.Cut(cluster, "/")
+	return types.NamespacedName{Namespace: ns, Name: name}
+}
+
 // clusterGone reports whether the Elasticsearch object named
 // namespace/name is gone, and with it every key it held.
 func (c *connector) clusterGone(ctx context.Context, cluster string) (bool, error) {
-	ns, name, _ := strings.Cut(cluster, "/")
-	err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, linkrules.NewElasticsearch())
+	name := splitCluster(cluster)
+	err := c.kube.Get(ctx, name, linkrules.NewElasticsearch())
 	if kerrors.IsNotFound(err) {
 		return true, nil
 	}
@@ -269,6 +308,30 @@ func (c *connector) clusterGone(ctx context.Context, cluster string) (bool, erro
 		return false, fmt.Errorf("cannot tell whether Elasticsearch %s is gone: %w", cluster, err)
 	}
 	return false, nil
+}
+
+// movedFromStaying refuses the deletion of a resource whose provider
+// config now reaches a cluster that is gone while the cluster that holds
+// its keys stays (it exists and is not being deleted): the keys would be
+// left valid there.
+func (c *connector) movedFromStaying(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) error {
+	held := cr.Status.AuthorizedCluster
+	if held == "" {
+		return nil
+	}
+	name := splitCluster(held)
+	es := linkrules.NewElasticsearch()
+	if err := c.kube.Get(ctx, name, es); err != nil {
+		if kerrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("cannot tell whether Elasticsearch %s, which holds the keys of %s, is gone: %w", held, ref(cr), err)
+	}
+	if es.GetDeletionTimestamp() != nil {
+		return nil
+	}
+	return fmt.Errorf("the keys of %s are on Elasticsearch %s, but its provider config now reaches a cluster that is gone, and a key cannot move: set spec.providerConfigRef back to a config that reaches %s so that the deletion invalidates them",
+		ref(cr), held, held)
 }
 
 // moved refuses a resource whose provider config now reaches another
@@ -315,12 +378,15 @@ func (gone) Delete(context.Context, *esv1alpha1.CrossClusterAPIKey) (managed.Ext
 func (gone) Disconnect(context.Context) error { return nil }
 
 type external struct {
-	kube        client.Client
-	secrets     client.Reader
-	cached      client.Reader
-	es          keyWriter
-	keys        keyReader
-	version     linkrules.Version
+	kube    client.Client
+	secrets client.Reader
+	cached  client.Reader
+	es      keyWriter
+	keys    keyReader
+	version linkrules.Version
+	// cluster is the ECK Elasticsearch object (namespace/name) that holds
+	// the keys, "" for a cluster reached by URL.
+	cluster     string
 	record      event.Recorder
 	log         logging.Logger
 	now         func() time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -644,6 +645,18 @@ func TestRotation(t *testing.T) {
 	h.assertOneValidKey(cr)
 }
 
+// keyExpiringIn30d creates a key resource with expiration 30d and its key.
+func (h *harness) keyExpiringIn30d() (*esv1alpha1.CrossClusterAPIKey, string) {
+	h.t.Helper()
+	cr := newKey()
+	cr.Spec.ForProvider.Expiration = ptr("30d")
+	if err := h.kube.Create(context.Background(), cr); err != nil {
+		h.t.Fatal(err)
+	}
+	h.reconcile(cr)
+	return cr, h.assertOneValidKey(cr)
+}
+
 func TestExpirationChange(t *testing.T) {
 	for _, tc := range []struct {
 		version string
@@ -654,15 +667,8 @@ func TestExpirationChange(t *testing.T) {
 		{version: "8.12.2", rotates: true},
 	} {
 		t.Run(tc.version, func(t *testing.T) {
-			ctx := context.Background()
 			h := newHarness(t, esfake.Options{Version: tc.version})
-			cr := newKey()
-			cr.Spec.ForProvider.Expiration = ptr("30d")
-			if err := h.kube.Create(ctx, cr); err != nil {
-				t.Fatal(err)
-			}
-			h.reconcile(cr)
-			k1 := h.assertOneValidKey(cr)
+			cr, k1 := h.keyExpiringIn30d()
 			cr.Spec.ForProvider.Expiration = ptr("2d")
 			h.clock.Set(h.clock.Now().Add(time.Hour))
 			if obs := h.reconcile(cr); obs.ResourceUpToDate {
@@ -685,6 +691,49 @@ func TestExpirationChange(t *testing.T) {
 				t.Errorf("after the change = %+v, want up to date", obs)
 			}
 		})
+	}
+}
+
+// TestSpecChangeWaitsForMinLifetime: a change of spec that needs a new key
+// (removing expiration) does not replace a key younger than the minimum
+// lifetime, so toggling the field cannot churn keys; forceReplaceBefore
+// replaces it at once, and once.
+func TestSpecChangeWaitsForMinLifetime(t *testing.T) {
+	h := newHarness(t, esfake.Options{})
+	cr, k1 := h.keyExpiringIn30d()
+	for i := range 4 {
+		if i%2 == 0 {
+			cr.Spec.ForProvider.Expiration = nil
+		} else {
+			cr.Spec.ForProvider.Expiration = ptr("30d")
+		}
+		h.clock.Set(h.clock.Now().Add(5 * time.Second))
+		h.reconcile(cr)
+		if k := h.assertOneValidKey(cr); k != k1 {
+			t.Fatalf("change %d replaced key %s by %s before it served the minimum lifetime", i, k1, k)
+		}
+	}
+	if n := len(h.srv.Keys()); n != 1 {
+		t.Fatalf("toggling expiration made %d keys, want 1", n)
+	}
+	// Forced: replaced once the time has come (the updates before it do
+	// not mark the key as already replaced), and only once.
+	cr.Spec.ForProvider.Expiration = nil
+	cr.Spec.ForProvider.ForceReplaceBefore = timeOf(h.clock.Now().Add(2 * time.Second))
+	h.reconcile(cr)
+	if k := h.assertOneValidKey(cr); k != k1 {
+		t.Fatalf("forceReplaceBefore replaced key %s before its time", k1)
+	}
+	h.clock.Set(h.clock.Now().Add(3 * time.Second))
+	h.reconcile(cr)
+	k2 := h.assertOneValidKey(cr)
+	if k2 == k1 {
+		t.Fatalf("forceReplaceBefore did not replace key %s", k1)
+	}
+	h.clock.Set(h.clock.Now().Add(time.Second))
+	h.reconcile(cr)
+	if k := h.assertOneValidKey(cr); k != k2 || len(h.srv.Keys()) != 2 {
+		t.Errorf("after the forced replacement: current %s (want %s), %d keys (want 2)", k, k2, len(h.srv.Keys()))
 	}
 }
 
@@ -1022,16 +1071,31 @@ func TestObserveOnlyVisibility(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || c.Reason != ReasonNotAuthorized || !strings.Contains(c.Message, "may use") {
-				t.Errorf("Observe() = %v, Ready = %+v, want reason %s", err, c, ReasonNotAuthorized)
+			// A key the namespace may not see gets the answer of a key
+			// that does not exist: the same observation and condition.
+			missing := newKey(xpv2.ManagementActionObserve)
+			missing.Spec.WriteConnectionSecretToReference = nil
+			missing.Spec.ForProvider.Name = "no-such-key"
+			wantObs, wantErr := h.ext.Observe(ctx, missing)
+			want := strings.ReplaceAll(readyCondition(missing).Message, `"no-such-key"`, fmt.Sprintf("%q", cr.Spec.ForProvider.Name))
+			obs, err := h.ext.Observe(ctx, cr)
+			c = readyCondition(cr)
+			if obs.ResourceExists != wantObs.ResourceExists || (err == nil) != (wantErr == nil) || c.Reason != ReasonKeyNotFound || c.Message != want {
+				t.Errorf("Observe() = %+v, %v, Ready = %+v; want what a missing key gets: %+v, %v, %q", obs, err, c, wantObs, wantErr, want)
 			}
 			if ap := cr.Status.AtProvider; ap.ID != "" || ap.Access != nil || strings.Contains(c.Message, k.ID) {
 				t.Errorf("a key the namespace may not see is reported: atProvider %+v, message %q", ap, c.Message)
 			}
-			// The same holds when the id is pinned by hand.
+			// The same holds when the id is pinned by hand: a real id and
+			// a made-up one get the same answer.
+			meta.SetExternalName(missing, "no-such-id")
+			wantObs, wantErr = h.ext.Observe(ctx, missing)
+			want = strings.ReplaceAll(readyCondition(missing).Message, "no-such-id", k.ID)
+			want = strings.ReplaceAll(want, `"no-such-key"`, fmt.Sprintf("%q", cr.Spec.ForProvider.Name))
 			meta.SetExternalName(cr, k.ID)
-			if _, err := h.ext.Observe(ctx, cr); err == nil || readyCondition(cr).Reason != ReasonNotAuthorized || cr.Status.AtProvider.ID != "" {
-				t.Errorf("pinned by id: Observe() = %v, Ready = %+v, atProvider %+v", err, readyCondition(cr), cr.Status.AtProvider)
+			obs, err = h.ext.Observe(ctx, cr)
+			if obs.ResourceExists != wantObs.ResourceExists || (err == nil) != (wantErr == nil) || readyCondition(cr).Reason != ReasonKeyNotFound || readyCondition(cr).Message != want || cr.Status.AtProvider.ID != "" {
+				t.Errorf("pinned by id: Observe() = %+v, %v, Ready = %+v, atProvider %+v; want %+v, %v, %q", obs, err, readyCondition(cr), cr.Status.AtProvider, wantObs, wantErr, want)
 			}
 		})
 	}

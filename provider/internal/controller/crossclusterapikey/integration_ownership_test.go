@@ -117,7 +117,7 @@ func TestIntegrationOwnershipAttacks(t *testing.T) {
 				cr.Spec.WriteConnectionSecretToReference = nil
 				return cr
 			},
-			reason: ReasonNotAuthorized, want: []string{"namespace " + teamB + " may use"},
+			reason: ReasonKeyNotFound, want: []string{"key not found in observe mode", "that namespace " + teamB + " may see"},
 		},
 		"ObserveECKKeyOfAnotherTeamsCluster": {
 			key: func() *esv1alpha1.CrossClusterAPIKey {
@@ -127,7 +127,7 @@ func TestIntegrationOwnershipAttacks(t *testing.T) {
 				cr.Spec.WriteConnectionSecretToReference = nil
 				return cr
 			},
-			reason: ReasonNotAuthorized, want: []string{"namespace " + teamB + " may use"},
+			reason: ReasonKeyNotFound, want: []string{"key not found in observe mode", "that namespace " + teamB + " may see"},
 		},
 	}
 	for name, a := range attacks {

@@ -231,8 +231,12 @@ func TestIntegrationCleanup(t *testing.T) {
 		if err := c.kube.Get(ctx, types.NamespacedName{Namespace: r.ns, Name: r.name}, es); err != nil {
 			t.Fatal(err)
 		}
+		// The platform team changes its grant; the provider's own record
+		// (eslink.io/key-namespaces) stays, as a team cannot write it.
 		if err := controlplane.Update(ctx, c.kube, es, func() error {
-			es.SetAnnotations(map[string]string{linkrules.AnnotationAllowedNamespaces: "someone-else"})
+			a := es.GetAnnotations()
+			a[linkrules.AnnotationAllowedNamespaces] = "someone-else"
+			es.SetAnnotations(a)
 			return nil
 		}); err != nil {
 			t.Fatal(err)

@@ -85,7 +85,9 @@ func (e *external) observeFound(ctx context.Context, cr *esv1alpha1.CrossCluster
 
 // findVisible returns the key the resource refers to, if the resource may
 // see it: by external name (the id), or else the only visible active key
-// with the name. A missing key is nil without error.
+// with the name. A key that is missing and one the resource may not see
+// give the same answer, nil with the same condition: an observing resource
+// learns nothing about another team's keys, not even whether one exists.
 func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (*elasticsearch.APIKey, error) {
 	name := cr.Spec.ForProvider.Name
 	if id := meta.GetExternalName(cr); id != "" {
@@ -93,20 +95,16 @@ func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterA
 		if err != nil {
 			return nil, fmt.Errorf("cannot observe cross-cluster API key %s for %s: %w", id, ref(cr), err)
 		}
-		if key == nil {
-			setBlocked(cr, ReasonKeyNotFound, fmt.Errorf(
-				"key not found in observe mode: no API key with id %s (crossplane.io/external-name) on Elasticsearch at %s; remove the annotation to find the key by name %q", id, e.es.URL(), name))
-			return nil, nil
-		}
-		if key.Type != "" && key.Type != "cross_cluster" {
-			return nil, fmt.Errorf("API key %s (crossplane.io/external-name of %s) is a %s key, not a cross-cluster key: fix the annotation", id, ref(cr), key.Type)
-		}
-		ok, err := e.visible(ctx, cr, key)
-		if err != nil {
-			return nil, err
+		ok := key != nil && (key.Type == "" || key.Type == "cross_cluster")
+		if ok {
+			if ok, err = e.visible(ctx, cr, key); err != nil {
+				return nil, err
+			}
 		}
 		if !ok {
-			return nil, blocked(cr, ReasonNotAuthorized, notVisible(cr, fmt.Sprintf("API key %s (crossplane.io/external-name)", id)))
+			setBlocked(cr, ReasonKeyNotFound, notFound(cr, fmt.Sprintf("with id %s (crossplane.io/external-name)", id), e.es.URL(),
+				fmt.Sprintf("remove the annotation to find the key by name %q", name)))
+			return nil, nil
 		}
 		return key, nil
 	}
@@ -124,14 +122,12 @@ func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterA
 			keys = append(keys, all[i])
 		}
 	}
-	switch {
-	case len(keys) == 0 && len(all) > 0:
-		return nil, blocked(cr, ReasonNotAuthorized, notVisible(cr, fmt.Sprintf("active cross-cluster API key named %q", name)))
-	case len(keys) == 0:
-		setBlocked(cr, ReasonKeyNotFound, fmt.Errorf(
-			"key not found in observe mode: no active cross-cluster API key named %q on Elasticsearch at %s; ECK creates it once the remote cluster entry with an apiKey exists on the local cluster, so check that entry if this persists", name, e.es.URL()))
+	switch len(keys) {
+	case 0:
+		setBlocked(cr, ReasonKeyNotFound, notFound(cr, fmt.Sprintf("named %q", name), e.es.URL(),
+			"ECK creates it once the remote cluster entry with an apiKey exists on the local cluster, so check that entry if this persists"))
 		return nil, nil
-	case len(keys) == 1:
+	case 1:
 		return &keys[0], nil
 	}
 	ids := make([]string, 0, len(keys))
@@ -143,11 +139,12 @@ func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterA
 		len(keys), name, e.es.URL(), strings.Join(ids, ", ")))
 }
 
-// notVisible does not say whose key it is: an observing resource learns
-// nothing about a key it may not see.
-func notVisible(cr *esv1alpha1.CrossClusterAPIKey, what string) error {
-	return fmt.Errorf("%s for %s was not made for a local cluster that namespace %s may use: an observing resource reports only keys that ECK made for such a cluster (metadata %s and %s) or that eslink made in namespace %s (metadata %s)",
-		what, ref(cr), cr.GetNamespace(), eckMetadataNamespace, eckMetadataName, cr.GetNamespace(), esv1alpha1.MetadataNamespace)
+// notFound is the one answer for a key that does not exist and a key the
+// resource may not see: it says what the resource may see, never whose a
+// key is or whether one exists.
+func notFound(cr *esv1alpha1.CrossClusterAPIKey, what, url, hint string) error {
+	return fmt.Errorf("key not found in observe mode: no active cross-cluster API key %s that namespace %s may see on Elasticsearch at %s (an observing resource reports only keys that ECK made for a local cluster the namespace may use, metadata %s and %s, or that eslink made in namespace %s, metadata %s); %s",
+		what, cr.GetNamespace(), url, eckMetadataNamespace, eckMetadataName, cr.GetNamespace(), esv1alpha1.MetadataNamespace, hint)
 }
 
 // visible decides what an observing resource may read. The remote granted
@@ -175,7 +172,10 @@ func (e *external) visible(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKe
 		if kerrors.IsNotFound(err) {
 			return false, nil
 		}
-		return false, fmt.Errorf("cannot get the local cluster of key %s for %s: %w", k.ID, ref(cr), err)
+		// The key's local cluster is another team's business: the error
+		// names neither it nor the key.
+		e.log.Debug("Cannot read the local cluster an observed key was made for", "key", k.ID, "error", err)
+		return false, fmt.Errorf("cannot tell which keys namespace %s may see for %s: reading a local cluster failed, retrying", ns, ref(cr))
 	}
 	t := linkrules.Target{Namespace: lns, Name: lname, Annotations: es.GetAnnotations()}
 	return linkrules.AuthorizeNamespace(ns, t, linkrules.RoleLocal) == nil, nil

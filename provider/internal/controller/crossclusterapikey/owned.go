@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -16,6 +17,7 @@ import (
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
 // An owned key's life, and what a crash between two steps leaves behind.
@@ -76,6 +78,9 @@ func (e *external) checkOwnedSpec(cr *esv1alpha1.CrossClusterAPIKey) error {
 	p := cr.Spec.ForProvider
 	if cr.GetWriteConnectionSecretToReference() == nil {
 		return fmt.Errorf("spec.writeConnectionSecretToReference is required for a key %s creates: a key's secret can be read only once, when it is created", ref(cr))
+	}
+	if err := checkMetadataSize(p.Metadata); err != nil {
+		return err
 	}
 	if strings.HasPrefix(p.Name, "eck-") {
 		return fmt.Errorf("spec.forProvider.name %q begins with eck-, the prefix of the keys ECK manages (ECK invalidates eck- keys it does not know): choose another name", p.Name)
@@ -255,6 +260,7 @@ func (e *external) plan(cr *esv1alpha1.CrossClusterAPIKey, st *ownedState, now t
 	if err != nil {
 		return nil, err
 	}
+	md = withForced(md, k.MetadataString(esv1alpha1.MetadataForceReplaceBefore))
 	next, err := nextRotation(cr, k, e.minLifetime)
 	if err != nil {
 		return nil, err
@@ -279,12 +285,24 @@ func (e *external) plan(cr *esv1alpha1.CrossClusterAPIKey, st *ownedState, now t
 		diffs = append(diffs, "handover complete")
 	}
 
-	rotate := ""
+	rotate, expirationWaits := "", false
 	switch {
 	case next != nil && !now.Before(*next):
 		rotate = fmt.Sprintf("its rotation was due at %s", next.UTC().Format(time.RFC3339))
+	case forcedReplacement(cr, k, now):
+		rotate = fmt.Sprintf("spec.forProvider.forceReplaceBefore is %s, and the key was made before it was set", forceReplaceBefore(cr))
 	case expirationChanged(cr, k) && (desiredExpiration(cr) == "" || !elasticsearch.SupportsUpdateExpiration(e.version)):
-		rotate = fmt.Sprintf("spec.forProvider.expiration changed to %q, which Elasticsearch %s cannot apply to an existing key", desiredExpiration(cr), e.version)
+		why := fmt.Sprintf("spec.forProvider.expiration changed to %q, which Elasticsearch %s cannot apply to an existing key", desiredExpiration(cr), e.version)
+		// A change of the spec never replaces a key younger than the
+		// minimum lifetime: toggling a field must not churn keys.
+		if at := time.UnixMilli(k.Creation).Add(e.minLifetime); now.Before(at) {
+			expirationWaits = true
+			e.record.Event(cr, event.Normal(reasonReplacementWaits, fmt.Sprintf(
+				"Key %s is replaced at %s, once it has served the provider's --min-key-lifetime (%s): %s; set spec.forProvider.forceReplaceBefore to the current time to replace it now",
+				k.ID, at.UTC().Format(time.RFC3339), e.minLifetime, why)))
+			break
+		}
+		rotate = why
 	}
 	if rotate != "" && st.handover != nil && !st.handoverDone {
 		// A rotation is never due again before the last one finished.
@@ -305,7 +323,7 @@ func (e *external) plan(cr *esv1alpha1.CrossClusterAPIKey, st *ownedState, now t
 	if !metadataEqual(md, k.Metadata) {
 		diffs = append(diffs, "metadata")
 	}
-	if expirationChanged(cr, k) {
+	if expirationChanged(cr, k) && !expirationWaits {
 		st.applyExpiration = true
 		diffs = append(diffs, "expiration")
 	}
@@ -347,7 +365,11 @@ func (e *external) newKey(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey
 	if err != nil {
 		return nil, err
 	}
+	md = withForced(md, forceReplaceBefore(cr))
 	if err := e.checkCertificateIdentity(p.CertificateIdentity); err != nil {
+		return nil, err
+	}
+	if err := e.recordNamespace(ctx, cr); err != nil {
 		return nil, err
 	}
 	req := elasticsearch.CreateRequest{Name: p.Name, Access: access, Metadata: md, CertificateIdentity: p.CertificateIdentity, Expiration: desiredExpiration(cr)}
@@ -415,6 +437,7 @@ func (e *external) updateOwned(ctx context.Context, cr *esv1alpha1.CrossClusterA
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
+	md = withForced(md, st.current.MetadataString(esv1alpha1.MetadataForceReplaceBefore))
 	if err := e.checkCertificateIdentity(p.CertificateIdentity); err != nil {
 		markBlocked(cr, err)
 		return managed.ExternalUpdate{}, err
@@ -451,7 +474,8 @@ func (e *external) updateOwned(ctx context.Context, cr *esv1alpha1.CrossClusterA
 // rotate replaces the current key without downtime: the successor is
 // created, published and recorded before the old key is invalidated, or,
 // with a handover, kept until the consumer has taken up the successor.
-func (e *external) rotate(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, st *ownedState, why string) (managed.ExternalUpdate, error) {
+func (e *external) rotate(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, st *ownedState, why string) (_ managed.ExternalUpdate, err error) {
+	defer metrics.StartRotation(cr.GetUID()).End(&err)
 	old := st.current
 	keep, replaces := "", ""
 	if cr.Spec.ForProvider.Handover != nil {
@@ -574,4 +598,38 @@ func controlledBy(p published, cr *esv1alpha1.CrossClusterAPIKey) bool {
 		}
 	}
 	return false
+}
+
+// recordNamespace records the resource's namespace on the Elasticsearch
+// object that holds its keys, before the namespace's first key there: the
+// proof that lets its deletion invalidate them after the grant was
+// revoked (see linkrules.AnnotationKeyNamespaces). A namespace already
+// recorded costs one read.
+func (e *external) recordNamespace(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) error {
+	if e.cluster == "" {
+		return nil
+	}
+	name := splitCluster(e.cluster)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		es := linkrules.NewElasticsearch()
+		if err := e.kube.Get(ctx, name, es); err != nil {
+			return err
+		}
+		a := es.GetAnnotations()
+		if linkrules.KeyNamespaceRecorded(a, cr.GetNamespace()) {
+			return nil
+		}
+		orig := es.DeepCopy()
+		if a == nil {
+			a = map[string]string{}
+		}
+		a[linkrules.AnnotationKeyNamespaces] = linkrules.WithKeyNamespace(a[linkrules.AnnotationKeyNamespaces], cr.GetNamespace())
+		es.SetAnnotations(a)
+		return e.kube.Patch(ctx, es, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
+	})
+	if err != nil {
+		return fmt.Errorf("cannot record namespace %s in annotation %s of Elasticsearch %s before creating a key for %s: %w",
+			cr.GetNamespace(), linkrules.AnnotationKeyNamespaces, e.cluster, ref(cr), err)
+	}
+	return nil
 }

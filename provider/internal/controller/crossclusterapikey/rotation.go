@@ -46,3 +46,21 @@ func desiredExpiration(cr *esv1alpha1.CrossClusterAPIKey) string {
 func expirationChanged(cr *esv1alpha1.CrossClusterAPIKey, key *elasticsearch.APIKey) bool {
 	return key.MetadataString(esv1alpha1.MetadataExpiration) != desiredExpiration(cr)
 }
+
+// forcedReplacement reports whether a person asked for the key to be
+// replaced: spec.forProvider.forceReplaceBefore has passed, and the key was
+// not made with that value (its metadata records the one it was made
+// with), so one value replaces the key once.
+func forcedReplacement(cr *esv1alpha1.CrossClusterAPIKey, key *elasticsearch.APIKey, now time.Time) bool {
+	f := forceReplaceBefore(cr)
+	return f != "" && !now.Before(cr.Spec.ForProvider.ForceReplaceBefore.Time) && key.MetadataString(esv1alpha1.MetadataForceReplaceBefore) != f
+}
+
+// forceReplaceBefore is spec.forProvider.forceReplaceBefore as recorded in
+// a key's metadata, "" when unset.
+func forceReplaceBefore(cr *esv1alpha1.CrossClusterAPIKey) string {
+	if f := cr.Spec.ForProvider.ForceReplaceBefore; f != nil {
+		return f.UTC().Format(time.RFC3339)
+	}
+	return ""
+}

@@ -327,11 +327,14 @@ func (s *snapshotKeys) KeysByOwner(ctx context.Context, uid, name string) ([]ela
 }
 
 // rejected reports whether the remote refused the snapshot's query itself
-// with 400 (a version whose query API does not take it): each resource then
-// reads live, as it did before snapshots, rather than fail. Any other
+// with 400 (a version whose query API does not take it), or answered a page
+// too large to read (keys with huge metadata, which one team's keys must
+// not turn into every team's failure): each resource then reads its own
+// keys live, as it did before snapshots, rather than fail. Any other
 // failure (down, overloaded, credentials, privileges) would fail the live
 // reads just the same, so it fails them without a request each.
 func rejected(err error) bool {
 	var e *elasticsearch.Error
-	return errors.As(err, &e) && e.Reason == elasticsearch.ReasonBadRequest && e.Status == http.StatusBadRequest
+	return errors.Is(err, elasticsearch.ErrResponseTooLarge) ||
+		(errors.As(err, &e) && e.Reason == elasticsearch.ReasonBadRequest && e.Status == http.StatusBadRequest)
 }

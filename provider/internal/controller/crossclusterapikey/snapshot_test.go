@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -360,6 +361,16 @@ func TestSnapshotKeys(t *testing.T) {
 		},
 		"RefusedQueryReadsOwnerLive": {
 			err: refused,
+			read: func(ctx context.Context, r keyReader) ([]string, error) {
+				return idsOf(r.KeysByOwner(ctx, "uid-1", "orders"))
+			},
+			want:     []string{"live"},
+			wantLive: []string{"KeysByOwner uid-1 orders"},
+		},
+		"PageTooLargeReadsOwnerLive": {
+			// One team's keys with huge metadata must not stop every
+			// other resource on the remote from reading its own keys.
+			err: fmt.Errorf("cannot read the keys: %w", elasticsearch.ErrResponseTooLarge),
 			read: func(ctx context.Context, r keyReader) ([]string, error) {
 				return idsOf(r.KeysByOwner(ctx, "uid-1", "orders"))
 			},

@@ -3,9 +3,9 @@ package crossclusterapikey
 import "github.com/eslink/eslink/provider/internal/faultpoint"
 
 // Fault points: the steps of an owned key's life between two side effects,
-// where a crash leaves state that recovery must sort out. Setting
-// ESLINK_FAULT_POINT to one of them makes the provider process exit there
-// (package faultpoint).
+// where a crash leaves state that recovery must sort out. In a provider
+// built with faultpoint.BuildTag, setting ESLINK_FAULT_POINT to one of them
+// makes the process exit there (package faultpoint).
 const (
 	// Create: the key exists on Elasticsearch, nothing else does.
 	StepCreateKeyCreated = "create/after-create-key"

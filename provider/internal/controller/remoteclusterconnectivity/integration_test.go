@@ -12,8 +12,10 @@ import (
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecktest"
+	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -54,7 +56,7 @@ func TestConnectivity(t *testing.T) {
 	}
 
 	mg := &v1alpha1.RemoteClusterConnectivity{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "logs"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "logs", Labels: map[string]string{linkrules.LabelComposite: "logs-link"}},
 		Spec: v1alpha1.RemoteClusterConnectivitySpec{
 			ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: "ProviderConfig", Name: "eck"}},
 			ForProvider:         v1alpha1.RemoteClusterConnectivityParameters{ElasticsearchRef: commonv1alpha1.ElasticsearchReference{Name: "c1"}, Alias: "logs"},
@@ -72,6 +74,20 @@ func TestConnectivity(t *testing.T) {
 			c := ecktest.Condition(out.Status.Conditions, xpv2.TypeReady)
 			return c.Reason == reason, fmt.Sprintf("%s/%s %s, %+v", c.Status, c.Reason, c.Message, out.Status.AtProvider)
 		}
+	}
+	// Until a piece of its link owns the alias, nothing about it is read.
+	ecktest.WaitFor(t, "the alias not owned", observed(ReasonNotOwned))
+	for _, r := range srv.Requests() {
+		if r.Endpoint == "GET /_remote/info" {
+			t.Errorf("the resource read %s for an alias its link does not own", r.Path)
+		}
+	}
+	es := h.GetES(t, ns, "c1")
+	if err := controlplane.Update(context.Background(), h.Kube, es, func() error {
+		es.SetAnnotations(map[string]string{linkrules.AnnotationAliasOwners: `{"logs":"` + ns + `/logs-link"}`})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	ecktest.WaitFor(t, "the alias not configured", observed(ReasonNotConfigured))
 

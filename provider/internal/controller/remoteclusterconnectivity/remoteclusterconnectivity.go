@@ -20,10 +20,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/internal/linkrules"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/controller/eck/ecksetup"
+	"github.com/eslink/eslink/provider/internal/metrics"
 )
 
 // Reasons of the Ready condition.
@@ -31,17 +33,22 @@ const (
 	ReasonConnected     xpv2.ConditionReason = "Connected"
 	ReasonNotConnected  xpv2.ConditionReason = "NotConnected"
 	ReasonNotConfigured xpv2.ConditionReason = "AliasNotConfigured"
+	// ReasonNotOwned: the alias is not this resource's link's, so nothing
+	// about it is shown.
+	ReasonNotOwned xpv2.ConditionReason = "AliasNotOwned"
 )
 
 // Setup adds a controller that reconciles RemoteClusterConnectivity.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
+	metrics.WatchConnectivity(mgr.GetCache())
 	return ecksetup.Setup(mgr, o, v1alpha1.RemoteClusterConnectivityGroupVersionKind, &v1alpha1.RemoteClusterConnectivity{},
-		func(kube client.Client, _ client.Reader, _ event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterConnectivity] {
-			return &connector{resolver: connection.NewResolver(kube), usage: connection.NewUsageTracker(kube)}
+		func(kube client.Client, live client.Reader, _ event.Recorder) managed.TypedExternalConnector[*v1alpha1.RemoteClusterConnectivity] {
+			return &connector{eck: eck.NewClient(kube, live), resolver: connection.NewResolver(kube), usage: connection.NewUsageTracker(kube)}
 		}, nil)
 }
 
 type connector struct {
+	eck      *eck.Client
 	resolver *connection.Resolver
 	usage    *connection.UsageTracker
 }
@@ -65,11 +72,12 @@ func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RemoteClusterConne
 		return nil, notReady(mg, "ProviderConfigError", fmt.Errorf("cannot track provider config usage of %s: %w", ref(mg), err))
 	}
 	connection.SetTransportCondition(mg, es)
-	return &external{es: es}, nil
+	return &external{eck: c.eck, es: es}, nil
 }
 
 type external struct {
-	es *elasticsearch.Client
+	eck *eck.Client
+	es  *elasticsearch.Client
 }
 
 func ref(mg *v1alpha1.RemoteClusterConnectivity) string {
@@ -83,6 +91,24 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterConnec
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	alias := mg.Spec.ForProvider.Alias
+	// A local cluster is shared: only an alias this resource's link owns
+	// is read, and one that is not says the same whether another link, a
+	// person or nobody configured it.
+	local, err := e.eck.Get(ctx, eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace()), eck.FieldLocal)
+	if err != nil {
+		return managed.ExternalObservation{}, notReady(mg, eck.ReasonTargetNotFound, err)
+	}
+	owns, err := eck.OwnsAlias(local, alias, mg)
+	if err != nil {
+		return managed.ExternalObservation{}, notReady(mg, "ReconcileError", err)
+	}
+	if !owns {
+		mg.Status.AtProvider = v1alpha1.RemoteClusterConnectivityObservation{}
+		setReady(mg, corev1.ConditionFalse, ReasonNotOwned, fmt.Sprintf(
+			"spec.forProvider.alias: alias %s is not configured on Elasticsearch %s/%s by this resource's link: a RemoteClusterConnectivity reports only an alias that a piece of its own link (same namespace and label %s) wired there; create the link, or wait for its pieces",
+			alias, local.GetNamespace(), local.GetName(), linkrules.LabelComposite))
+		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
+	}
 	info, err := e.es.RemoteInfo(ctx)
 	if err != nil {
 		reason := xpv2.ConditionReason(elasticsearch.ReasonOf(err))

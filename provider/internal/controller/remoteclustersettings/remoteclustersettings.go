@@ -106,7 +106,9 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSettin
 	if meta.WasDeleted(mg) {
 		// Only settings this resource owns are removed, so no grant is
 		// needed: leaving them behind after a revoked grant would leak.
-		if isNotFound(err) {
+		if isNotFound(err) || e.es == nil {
+			// Gone with the cluster, or going: Connect said so. The
+			// record stays on an object being deleted.
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
 		if err != nil {
@@ -146,6 +148,15 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSettin
 	mg.Status.AtProvider.Settings = observed
 	exists := owns && len(persistent) > 0
 	upToDate := maps.Equal(observed, desired(mg))
+	if exists {
+		// Settings set before aliases had one owner claim it on the next
+		// update.
+		claimed, err := eck.OwnsAlias(local, p.Alias, mg)
+		if err != nil {
+			return managed.ExternalObservation{}, blocked(mg, err)
+		}
+		upToDate = upToDate && claimed
+	}
 	if exists && upToDate {
 		mg.SetConditions(xpv2.Available())
 	} else {
@@ -158,7 +169,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSettin
 // configures. Nothing is read from or written to Elasticsearch before.
 func (e *external) check(ctx context.Context, mg *v1alpha1.RemoteClusterSettings, local *unstructured.Unstructured) error {
 	p := mg.Spec.ForProvider
-	if err := e.eck.AuthorizeAlias(ctx, mg.GetNamespace(), local, p.RemoteElasticsearchRef, p.Alias); err != nil {
+	if err := e.eck.AuthorizeAlias(ctx, mg, local, p.RemoteElasticsearchRef, p.Alias); err != nil {
 		return err
 	}
 	owners, err := Owners.Owners(local)
@@ -198,7 +209,12 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterSettings) 
 		if err := e.check(ctx, mg, local); err != nil {
 			return false, err
 		}
-		return Owners.Claim(local, p.Alias, string(mg.GetUID()))
+		claimed, err := eck.ClaimAlias(local, p.Alias, mg)
+		if err != nil {
+			return false, err
+		}
+		owned, err := Owners.Claim(local, p.Alias, string(mg.GetUID()))
+		return claimed || owned, err
 	})
 	if err != nil {
 		return blocked(mg, fmt.Errorf("cannot claim alias %s for %s: %w", p.Alias, ref(mg), err))
@@ -223,15 +239,23 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterSettings) 
 // proxy mode it would be invalid, and Elasticsearch would refuse the removal.
 func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterSettings) (managed.ExternalDelete, error) {
 	p := mg.Spec.ForProvider
-	// Without a client the cluster's Elasticsearch is gone with its
-	// settings; only the ownership record may be left on its object.
-	if e.es != nil {
-		if err := e.es.PutPersistentSettings(ctx, map[string]*string{elasticsearch.RemoteSettingsPrefix(p.Alias) + "*": nil}); err != nil {
-			return managed.ExternalDelete{}, fmt.Errorf("cannot remove the settings of alias %s for %s: %w", p.Alias, ref(mg), err)
-		}
+	if e.es == nil {
+		// The local cluster's Elasticsearch is gone with its settings, or
+		// going. Ownership is released only after the settings were
+		// removed: a record that outlives them keeps the alias taken,
+		// never free for settings that may still be there.
+		return managed.ExternalDelete{}, nil
+	}
+	if err := e.es.PutPersistentSettings(ctx, map[string]*string{elasticsearch.RemoteSettingsPrefix(p.Alias) + "*": nil}); err != nil {
+		return managed.ExternalDelete{}, fmt.Errorf("cannot remove the settings of alias %s for %s: %w", p.Alias, ref(mg), err)
 	}
 	_, err := e.eck.Mutate(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
-		return Owners.Release(local, string(mg.GetUID()))
+		released, err := Owners.Release(local, string(mg.GetUID()))
+		if err != nil {
+			return false, err
+		}
+		freed, err := eck.ReleaseAliases(local)
+		return released || freed, err
 	})
 	if err != nil && !isNotFound(err) {
 		return managed.ExternalDelete{}, fmt.Errorf("cannot release alias %s for %s: %w", p.Alias, ref(mg), err)

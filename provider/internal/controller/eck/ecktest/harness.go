@@ -31,12 +31,14 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/eslink/eslink/apis"
 	"github.com/eslink/eslink/internal/linkrules"
+	"github.com/eslink/eslink/provider/internal/clients/kube"
 	"github.com/eslink/eslink/test/controlplane"
 )
 
@@ -96,8 +98,36 @@ func Main(m *testing.M) {
 type WriteLog struct {
 	mu        sync.Mutex
 	writes    []string
+	statuses  map[types.NamespacedName][]StatusUpdate
 	Conflicts atomic.Int64
 	ESReads   atomic.Int64
+}
+
+// A StatusUpdate is a status update the controllers sent: applied, or
+// skipped as unchanged, refused with a conflict, or a no-op.
+type StatusUpdate struct {
+	// Ready is the status of the Ready condition the update carried.
+	Ready   corev1.ConditionStatus
+	Applied bool
+}
+
+// StatusUpdates returns, in order, the status updates the controllers sent
+// for the object ns/name.
+func (l *WriteLog) StatusUpdates(ns, name string) []StatusUpdate {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]StatusUpdate(nil), l.statuses[types.NamespacedName{Namespace: ns, Name: name}]...)
+}
+
+func (l *WriteLog) recordStatus(obj client.Object, ready corev1.ConditionStatus, before string, err error) {
+	l.record("status update", obj, before, err)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.statuses == nil {
+		l.statuses = map[types.NamespacedName][]StatusUpdate{}
+	}
+	key := client.ObjectKeyFromObject(obj)
+	l.statuses[key] = append(l.statuses[key], StatusUpdate{Ready: ready, Applied: err == nil && obj.GetResourceVersion() != before})
 }
 
 func (l *WriteLog) record(verb string, obj client.Object, before string, err error) {
@@ -174,8 +204,14 @@ type countingStatus struct {
 
 func (s *countingStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
 	before := obj.GetResourceVersion()
+	ready := corev1.ConditionUnknown
+	if c, ok := obj.(interface {
+		GetCondition(xpv2.ConditionType) xpv2.Condition
+	}); ok {
+		ready = c.GetCondition(xpv2.TypeReady).Status
+	}
 	err := s.SubResourceWriter.Update(ctx, obj, opts...)
-	s.log.record("status update", obj, before, err)
+	s.log.recordStatus(obj, ready, before, err)
 	return err
 }
 
@@ -189,8 +225,9 @@ func (s *countingStatus) Patch(ctx context.Context, obj client.Object, patch cli
 // Harness runs the controller under test in-process against the shared
 // control plane.
 type Harness struct {
-	Kube client.Client
-	Log  *WriteLog
+	Kube  client.Client
+	Log   *WriteLog
+	cache *laggingCache
 }
 
 func newScheme(t *testing.T) *runtime.Scheme {
@@ -219,18 +256,28 @@ func StartPolling(t *testing.T, workers int, poll time.Duration, setups ...func(
 	t.Helper()
 	env := ControlPlane(t)
 	s := newScheme(t)
-	kube, err := client.New(env.Config, client.Options{Scheme: s})
+	testClient, err := client.New(env.Config, client.Options{Scheme: s})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Harness{Kube: kube, Log: &WriteLog{}}
+	h := &Harness{Kube: testClient, Log: &WriteLog{}}
 	skip := true
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:     s,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: &skip},
+		NewCache: func(cfg *rest.Config, o cache.Options) (cache.Cache, error) {
+			c, err := cache.New(cfg, o)
+			if err != nil {
+				return nil, err
+			}
+			h.cache = &laggingCache{Cache: c, held: map[string]client.Object{}}
+			return h.cache, nil
+		},
+		// The provider's own client, so that the controllers write as
+		// they do in production.
 		NewClient: func(cfg *rest.Config, o client.Options) (client.Client, error) {
-			c, err := client.New(cfg, o)
+			c, err := kube.NewClient(cfg, o)
 			if err != nil {
 				return nil, err
 			}

@@ -44,9 +44,26 @@ func publishKey(t *testing.T, h *ecktest.Harness, ns, id string) {
 	}
 }
 
+// link is the link the credentials belong to.
+const link = "logs-link"
+
+// settingsOfLink are the records a local cluster holds once the link's
+// RemoteClusterSettings, in namespace ns, set the connection settings of
+// alias logs: credentials are delivered only then.
+func settingsOfLink(ns string, annotations map[string]string) map[string]string {
+	out := map[string]string{
+		linkrules.AnnotationAliasOwners:                 `{"logs":"` + ns + "/" + link + `"}`,
+		linkrules.AnnotationRemoteClusterSettingsOwners: `{"logs":"uid-of-the-settings"}`,
+	}
+	for k, v := range annotations {
+		out[k] = v
+	}
+	return out
+}
+
 func credentials(ns, local string) *v1alpha1.RemoteClusterCredentials {
 	return &v1alpha1.RemoteClusterCredentials{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "logs-credentials"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "logs-credentials", Labels: map[string]string{linkrules.LabelComposite: link}},
 		Spec: v1alpha1.RemoteClusterCredentialsSpec{ForProvider: v1alpha1.RemoteClusterCredentialsParameters{
 			ElasticsearchRef: commonv1alpha1.ElasticsearchReference{Name: local},
 			Alias:            "logs",
@@ -98,7 +115,7 @@ func dataKeys(s *corev1.Secret) string {
 func TestDeliverAndRotate(t *testing.T) {
 	h := ecktest.Start(t, 2, Setup)
 	ns := h.Namespace(t, "creds")
-	h.Elasticsearch(t, ns, "c1", "9.3.2", nil, map[string]any{"secureSettings": []any{map[string]any{"secretName": "hand-written"}}})
+	h.Elasticsearch(t, ns, "c1", "9.3.2", settingsOfLink(ns, nil), map[string]any{"secureSettings": []any{map[string]any{"secretName": "hand-written"}}})
 	publishKey(t, h, ns, "KEY1aaaaaaaaaaaaaaaa")
 	mg := credentials(ns, "c1")
 	if err := h.Kube.Create(context.Background(), mg); err != nil {
@@ -171,6 +188,13 @@ func TestRefused(t *testing.T) {
 			reason: eck.ReasonEntryConflict,
 		},
 		"NotAKey": {encoded: base64.StdEncoding.EncodeToString([]byte("another-id:x")), reason: eck.ReasonInvalidSpec},
+		// Nobody, a person or another link set the alias's connection
+		// settings: the cluster would send the key wherever they point.
+		"SettingsNotOfTheLink": {reason: ReasonWaitingForSettings},
+		"AliasOfAnotherLink": {
+			annotations: map[string]string{linkrules.AnnotationAliasOwners: `{"logs":"elsewhere/other-link"}`, linkrules.AnnotationRemoteClusterSettingsOwners: `{"logs":"uid-other"}`},
+			reason:      eck.ReasonEntryConflict,
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -210,7 +234,7 @@ func TestRefused(t *testing.T) {
 func TestFileBased(t *testing.T) {
 	h := ecktest.Start(t, 2, Setup)
 	ns := h.Namespace(t, "filebased")
-	h.Elasticsearch(t, ns, "c1", "9.5.0", map[string]string{linkrules.AnnotationFileBasedSecureSettings: "true"}, nil)
+	h.Elasticsearch(t, ns, "c1", "9.5.0", settingsOfLink(ns, map[string]string{linkrules.AnnotationFileBasedSecureSettings: "true"}), nil)
 	srv := h.LocalAPI(t, ns, "c1", esfake.Options{Version: "9.5.0"})
 	h.Secret(t, ns, linkrules.FileSettingsSecret("c1"), map[string][]byte{"settings.json": []byte(`{"metadata":{"version":"1000","compatibility":"8.6.1"},"state":{}}`)})
 	publishKey(t, h, ns, "KEY1aaaaaaaaaaaaaaaa")
@@ -253,7 +277,7 @@ func TestCleanupAfterRevokedGrant(t *testing.T) {
 	h := ecktest.Start(t, 1, Setup)
 	ns := h.Namespace(t, "team")
 	esNS := h.Namespace(t, "platform")
-	h.Elasticsearch(t, esNS, "c1", "9.3.2", map[string]string{linkrules.AnnotationAllowedNamespaces: ns}, nil)
+	h.Elasticsearch(t, esNS, "c1", "9.3.2", settingsOfLink(ns, map[string]string{linkrules.AnnotationAllowedNamespaces: ns}), nil)
 	publishKey(t, h, ns, "KEY1aaaaaaaaaaaaaaaa")
 	mg := credentials(ns, "c1")
 	mg.Spec.ForProvider.ElasticsearchRef.Namespace = esNS

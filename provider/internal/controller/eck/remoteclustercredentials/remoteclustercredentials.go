@@ -41,6 +41,7 @@ import (
 const (
 	fieldLocal = eck.FieldLocal
 	fieldKey   = "spec.forProvider.apiKeySecretRef"
+	fieldAlias = "spec.forProvider.alias"
 )
 
 // Metadata of the credentials Secret in the local cluster's namespace.
@@ -56,6 +57,9 @@ const (
 	ReasonRollingOut    xpv2.ConditionReason = "RollingOut"
 	ReasonKeyInvalid    xpv2.ConditionReason = "APIKeySecretInvalid"
 	ReasonReloadFailed  xpv2.ConditionReason = "FileSettingsFailed"
+	// ReasonWaitingForSettings: the alias's connection settings are not
+	// this link's (yet), so the key is not delivered.
+	ReasonWaitingForSettings xpv2.ConditionReason = "WaitingForSettings"
 )
 
 // keyIDPattern is the form of a cross-cluster API key id; it is also a
@@ -178,6 +182,14 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 		return managed.ExternalObservation{}, blocked(mg, err)
 	}
 	at.KeyID = key.id
+	if err := settingsOurs(local, mg); err != nil {
+		// What was delivered stays; nothing new goes to an address this
+		// link did not set. Reported as existing and up to date, so the
+		// reconciler neither calls Create (which would show Creating
+		// instead of this reason) nor Update.
+		setReady(mg, false, ReasonWaitingForSettings, err.Error())
+		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
+	}
 	holds, err := eck.SecureSettings.Holds(local, name, uid, eck.RenderSecureSettingsEntry(name, key.id, p.Alias))
 	if err != nil {
 		return managed.ExternalObservation{}, blocked(mg, err)
@@ -291,7 +303,31 @@ func (e *external) fileSettingsApplied(ctx context.Context, mg *v1alpha1.RemoteC
 // delivers credentials for itself.
 func (e *external) check(ctx context.Context, mg *v1alpha1.RemoteClusterCredentials, local *unstructured.Unstructured) error {
 	p := mg.Spec.ForProvider
-	return e.eck.AuthorizeAlias(ctx, mg.GetNamespace(), local, p.RemoteElasticsearchRef, p.Alias)
+	return e.eck.AuthorizeAlias(ctx, mg, local, p.RemoteElasticsearchRef, p.Alias)
+}
+
+// settingsOurs returns an error unless this link owns the alias and its
+// connection settings on local are set by the link (its
+// RemoteClusterSettings holds them): the local cluster sends the
+// credentials wherever cluster.remote.<alias>.proxy_address points, so a
+// key is never delivered to an alias whose settings a person, another
+// link, or nobody any more set.
+func settingsOurs(local *unstructured.Unstructured, mg *v1alpha1.RemoteClusterCredentials) error {
+	alias := mg.Spec.ForProvider.Alias
+	owns, err := eck.OwnsAlias(local, alias, mg)
+	if err != nil {
+		return err
+	}
+	settings, err := eck.SettingsOwners.Owners(local)
+	if err != nil {
+		return err
+	}
+	if _, set := settings[alias]; owns && set {
+		return nil
+	}
+	return &waitError{msg: fmt.Sprintf(
+		"%s: waiting for this link's RemoteClusterSettings (label %s=%s) to set the connection settings of alias %s on Elasticsearch %s/%s: credentials are delivered only to an alias whose settings the same link set",
+		fieldAlias, linkrules.LabelComposite, mg.GetLabels()[linkrules.LabelComposite], alias, local.GetNamespace(), local.GetName())}
 }
 
 // waitError says the key to deliver is not published yet.
@@ -375,12 +411,18 @@ func (e *external) deliver(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 	if err := e.check(ctx, mg, local); err != nil {
 		return blocked(mg, err)
 	}
+	if err := settingsOurs(local, mg); err != nil {
+		return nil //nolint:nilerr // Observe reports WaitingForSettings; nothing is delivered until the link's settings hold the alias.
+	}
 	name := eck.CredentialsSecretName(p.Alias)
 	if err := e.writeSecret(ctx, mg, local, name, key); err != nil {
 		return blocked(mg, err)
 	}
 	_, err = e.eck.Mutate(ctx, lname, fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
 		if err := e.check(ctx, mg, local); err != nil {
+			return false, err
+		}
+		if err := settingsOurs(local, mg); err != nil {
 			return false, err
 		}
 		return eck.SecureSettings.Put(local, name, string(mg.GetUID()), eck.RenderSecureSettingsEntry(name, key.id, p.Alias))
@@ -437,7 +479,12 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterCredent
 	p := mg.Spec.ForProvider
 	uid := string(mg.GetUID())
 	local, err := e.eck.Mutate(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
-		return eck.SecureSettings.Remove(local, uid)
+		removed, err := eck.SecureSettings.Remove(local, uid)
+		if err != nil {
+			return false, err
+		}
+		released, err := eck.ReleaseAliases(local)
+		return removed || released, err
 	})
 	if isNotFound(err) {
 		return managed.ExternalDelete{}, nil

@@ -41,9 +41,14 @@ func unitEntry(deleting bool) *v1alpha1.RemoteClusterEntry {
 }
 
 var (
-	grantAll  = map[string]string{linkrules.AnnotationAllowedNamespaces: "*"}
-	owned     = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationRemoteClusterOwners: `{"logs":"u1"}`}
-	ownedElse = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationRemoteClusterOwners: `{"logs":"u2"}`}
+	grantAll = map[string]string{linkrules.AnnotationAllowedNamespaces: "*"}
+	owned    = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationRemoteClusterOwners: `{"logs":"u1"}`,
+		linkrules.AnnotationAliasOwners: `{"logs":"team/uid:u1"}`}
+	// ownedUnclaimed is an entry written before aliases had one owner.
+	ownedUnclaimed = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationRemoteClusterOwners: `{"logs":"u1"}`}
+	// aliasElsewhere is an alias another namespace's link owns.
+	aliasElsewhere = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationAliasOwners: `{"logs":"team-b/their-link"}`}
+	ownedElse      = map[string]string{linkrules.AnnotationAllowedNamespaces: "*", linkrules.AnnotationRemoteClusterOwners: `{"logs":"u2"}`}
 )
 
 func desiredEntry(t *testing.T) map[string]any {
@@ -74,6 +79,14 @@ func TestObserve(t *testing.T) {
 		"UpToDate": {
 			objs: []client.Object{fakeES("ns1", "c1", "9.3.2", owned, want), remote},
 			want: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true},
+		},
+		"UnclaimedAliasIsClaimedOnUpdate": {
+			objs: []client.Object{fakeES("ns1", "c1", "9.3.2", ownedUnclaimed, want), remote},
+			want: managed.ExternalObservation{ResourceExists: true},
+		},
+		"AliasOfAnotherNamespacesLink": {
+			objs:       []client.Object{fakeES("ns1", "c1", "9.3.2", aliasElsewhere), remote},
+			wantReason: eck.ReasonEntryConflict,
 		},
 		"Outdated": {
 			objs: []client.Object{fakeES("ns1", "c1", "9.3.2", owned, stale), remote},

@@ -114,6 +114,15 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry)
 	}
 
 	exists := own == eck.Owned && entry != nil
+	if exists {
+		// An entry written before aliases had one owner claims it on the
+		// next update.
+		claimed, err := eck.OwnsAlias(local, p.Alias, mg)
+		if err != nil {
+			return managed.ExternalObservation{}, blocked(mg, err)
+		}
+		upToDate = upToDate && claimed
+	}
 	mg.Status.AtProvider.Present = exists
 	if v, err := linkrules.RunningVersion(local); err == nil {
 		mg.Status.AtProvider.Version = v.String()
@@ -137,7 +146,12 @@ func (e *external) Update(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) 
 func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) (managed.ExternalDelete, error) {
 	p := mg.Spec.ForProvider
 	_, err := e.es.Mutate(ctx, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
-		return eck.RemoteClusters.Remove(local, string(mg.GetUID()))
+		removed, err := eck.RemoteClusters.Remove(local, string(mg.GetUID()))
+		if err != nil {
+			return false, err
+		}
+		released, err := eck.ReleaseAliases(local)
+		return removed || released, err
 	})
 	var nf *eck.NotFoundError
 	if errors.As(err, &nf) {
@@ -160,7 +174,17 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) err
 		if err != nil {
 			return false, err
 		}
-		return eck.RemoteClusters.Put(local, p.Alias, string(mg.GetUID()), desired)
+		claimed, err := eck.ClaimAlias(local, p.Alias, mg)
+		if err != nil {
+			return false, err
+		}
+		put, err := eck.RemoteClusters.Put(local, p.Alias, string(mg.GetUID()), desired)
+		if err != nil {
+			return false, err
+		}
+		// Put dropped the entry of a previous alias: its claim goes too.
+		released, err := eck.ReleaseAliases(local)
+		return claimed || put || released, err
 	})
 	if err != nil {
 		return blocked(mg, fmt.Errorf("cannot write remote cluster alias %s of %s/%s: %w", p.Alias, mg.GetNamespace(), mg.GetName(), err))
@@ -175,6 +199,9 @@ func (e *external) desired(ctx context.Context, mg *v1alpha1.RemoteClusterEntry,
 	ns := mg.GetNamespace()
 	if err := linkrules.AuthorizeNamespace(ns, eck.Target(local, fieldLocal), linkrules.RoleLocal); err != nil {
 		return nil, err
+	}
+	if err := eck.CheckAlias(local, p.Alias, mg); err != nil {
+		return nil, fmt.Errorf("%s: %w", fieldAlias, err)
 	}
 	remote, err := e.es.Get(ctx, eck.RemoteRef(p, ns), fieldRemote)
 	if err != nil {

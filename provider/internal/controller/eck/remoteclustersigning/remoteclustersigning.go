@@ -30,7 +30,7 @@ import (
 const fieldLocal = "spec.forProvider.elasticsearchRef"
 
 // Owners records which resource owns each alias's signing settings.
-var Owners = eck.OwnerRecord{Annotation: linkrules.AnnotationRemoteClusterSigningOwners, What: "remote cluster alias"}
+var Owners = eck.SigningOwners
 
 // Settings are an alias's signing settings: each node signs with its own
 // transport certificate, which only the node's configuration file can name
@@ -139,6 +139,9 @@ func check(mg *v1alpha1.RemoteClusterSigning, local *unstructured.Unstructured) 
 	if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(local, fieldLocal), linkrules.RoleLocal); err != nil {
 		return err
 	}
+	if err := eck.CheckAlias(local, p.Alias, mg); err != nil {
+		return err
+	}
 	v, err := linkrules.RunningVersion(local)
 	if err != nil {
 		return err
@@ -181,12 +184,16 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterSigning) e
 		if err := check(mg, local); err != nil {
 			return false, err
 		}
+		aliasClaimed, err := eck.ClaimAlias(local, p.Alias, mg)
+		if err != nil {
+			return false, err
+		}
 		claimed, err := Owners.Claim(local, p.Alias, string(mg.GetUID()))
 		if err != nil {
 			return false, err
 		}
 		set, err := eck.SetConfig(local, Settings(p.Alias))
-		return claimed || set, err
+		return aliasClaimed || claimed || set, err
 	})
 	if err != nil {
 		return blocked(mg, fmt.Errorf("cannot set the signing settings of alias %s on Elasticsearch %s: %w", p.Alias, name, err))
@@ -207,7 +214,11 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterSigning
 			return false, err
 		}
 		released, err := Owners.Release(local, uid)
-		return removed || released, err
+		if err != nil {
+			return false, err
+		}
+		freed, err := eck.ReleaseAliases(local)
+		return removed || released || freed, err
 	})
 	if err != nil && !isNotFound(err) {
 		return managed.ExternalDelete{}, fmt.Errorf("cannot remove the signing settings of alias %s from Elasticsearch %s: %w", p.Alias, name, err)

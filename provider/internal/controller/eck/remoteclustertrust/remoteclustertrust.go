@@ -219,6 +219,9 @@ func (e *external) certificates(ctx context.Context, mg *v1alpha1.RemoteClusterT
 		if err := linkrules.AuthorizeNamespace(mg.GetNamespace(), eck.Target(es, fieldSource), sourceRole); err != nil {
 			return nil, nil, err
 		}
+		if err := linkrules.AuthorizeTrustSource(mg.GetNamespace(), eck.Target(target, fieldTarget), es.GetNamespace(), es.GetName(), fieldSource); err != nil {
+			return nil, nil, err
+		}
 		raw, source, err = e.transportCA(ctx, es)
 		if err != nil {
 			return nil, nil, err
