@@ -108,18 +108,8 @@ func managerOptions(o *options, scheme *runtime.Scheme, owned client.Reader) ctr
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddress},
 		HealthProbeBindAddress:  o.healthAddress,
 		Cache:                   cacheOptions(o.syncInterval),
-		Client: client.Options{Cache: &client.CacheOptions{
-			// ECK's Elasticsearch objects are read as unstructured; caching
-			// them keeps a poll from reaching the API server.
-			Unstructured: true,
-			// Secrets are read from the cache of the provider's own
-			// Secrets, or one by one, live: a cached read of any Secret
-			// would make the manager list and watch every Secret in the
-			// cluster and keep them all in memory, credentials of every
-			// team included.
-			DisableFor: []client.Object{&corev1.Secret{}},
-		}},
-		NewClient: kube.NewClientWithOwnedSecrets(owned),
+		Client:                  client.Options{Cache: kube.CacheOptions()},
+		NewClient:               kube.NewClientWithOwnedSecrets(owned),
 	}
 }
 

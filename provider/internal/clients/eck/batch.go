@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
@@ -42,9 +43,12 @@ var CollectWindow = Window{Quiet: 25 * time.Millisecond, Max: 500 * time.Millise
 // that arrive while a write is in flight, are applied together, each to the
 // result of the ones before, in one Update. A conflict retries the whole
 // batch on a fresh read.
-// A change whose fn fails is left out and its caller gets the error; when
-// the combined Update fails otherwise, each change is written on its own, so
-// that one change the API server rejects does not fail the others.
+// A change whose fn fails is left out and its caller gets the error. When
+// conflicts outlast the backoff, every caller gets the conflict and its
+// reconciler comes back later: writing the changes one by one would cost an
+// Update each and meet the same other writer. When the combined Update
+// fails otherwise, each change is written on its own, so that one change
+// the API server rejects does not fail the others.
 func (c *Client) Mutate(ctx context.Context, name types.NamespacedName, field string, fn MutateFn) (*unstructured.Unstructured, error) {
 	w := &write{fn: fn, field: field, at: time.Now(), done: make(chan writeResult, 1)}
 	v, _ := queues.LoadOrStore(name, &queue{})
@@ -177,7 +181,7 @@ func (c *Client) write(name types.NamespacedName, ws []*write) {
 		for i, w := range ws {
 			results[i] = writeResult{err: &NotFoundError{Field: w.field, Name: name}}
 		}
-	case len(ws) > 1:
+	case len(ws) > 1 && !kerrors.IsConflict(err):
 		// The failed Update may be one change's fault (a webhook refusing
 		// it): each change is written on its own, so no other resource,
 		// whose change may have been none, is handed that error.

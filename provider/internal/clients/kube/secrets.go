@@ -27,6 +27,17 @@ func NewOwnedSecrets(cfg *rest.Config, scheme *runtime.Scheme) (cache.Cache, err
 	})
 }
 
+// CacheOptions are the cache options of the provider's client. ECK's
+// Elasticsearch objects are read as unstructured; caching them keeps a poll
+// from reaching the API server. Secrets are read from the cache of the
+// provider's own (NewClientWithOwnedSecrets), or one by one, live: a cached
+// read of any Secret would make the manager list and watch every Secret in
+// the cluster and keep them all in memory, credentials of every team
+// included.
+func CacheOptions() *client.CacheOptions {
+	return &client.CacheOptions{Unstructured: true, DisableFor: []client.Object{&corev1.Secret{}}}
+}
+
 // NewClientWithOwnedSecrets is NewClient, except that a Secret is read from
 // owned (NewOwnedSecrets) when it holds it, and from the API server
 // otherwise: a Secret someone else wrote, or one owned does not hold yet.

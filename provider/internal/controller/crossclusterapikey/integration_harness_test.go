@@ -190,7 +190,7 @@ func startProviderPolling(t *testing.T, poll time.Duration, ko ...Options) *clus
 		Scheme:     e.Scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: &skip},
-		Client:     client.Options{Cache: &client.CacheOptions{Unstructured: true, DisableFor: []client.Object{&corev1.Secret{}}}},
+		Client:     client.Options{Cache: providerkube.CacheOptions()},
 		NewClient: func(cfg *rest.Config, o client.Options) (client.Client, error) {
 			cl, err := providerkube.NewClientWithOwnedSecrets(owned)(cfg, o)
 			if err != nil {
