@@ -3,6 +3,7 @@ package crossclusterapikey
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -66,9 +67,15 @@ func (e *external) readPublished(ctx context.Context, cr *esv1alpha1.CrossCluste
 
 // publish writes the connection Secret whole, so that id and encoded key
 // always belong to the same key, labelled as the provider's so that its
-// cache of Secrets holds it. A new key's Secret does not exist yet, so it
-// is created in one request; only an existing one is read and replaced,
-// if cr controls it.
+// cache of Secrets holds it.
+//
+// The managed reconciler publishes the details of every observation, so
+// when Create runs it has just created the Secret, empty, if it was
+// missing. A JSON patch that first tests the Secret's owner references
+// (cr as its controller, and no other) writes data and label in one
+// request, into a Secret cr controls and no one else does, without reading
+// it first. A Secret that fails the test, or does not exist, goes the long
+// way: created, or read and replaced only if cr controls it.
 func (e *external) publish(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, k *elasticsearch.CreatedKey) error {
 	s := resource.LocalConnectionSecretFor(cr, esv1alpha1.CrossClusterAPIKeyGroupVersionKind)
 	if s.Labels == nil {
@@ -76,7 +83,18 @@ func (e *external) publish(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKe
 	}
 	s.Labels[linkrules.LabelManagedBy] = linkrules.ManagedBy
 	s.Data = connectionDetails(k)
-	err := e.kube.Create(ctx, s)
+	p, err := json.Marshal([]map[string]any{
+		{"op": "test", "path": "/metadata/ownerReferences", "value": s.OwnerReferences},
+		{"op": "add", "path": "/metadata/labels", "value": s.Labels},
+		{"op": "add", "path": "/data", "value": s.Data},
+	})
+	if err != nil {
+		return fmt.Errorf("cannot publish key %s of %s to its connection Secret: %w", k.ID, ref(cr), err)
+	}
+	if err := e.kube.Patch(ctx, s.DeepCopy(), client.RawPatch(types.JSONPatchType, p)); err == nil {
+		return nil
+	}
+	err = e.kube.Create(ctx, s)
 	if kerrors.IsAlreadyExists(err) {
 		err = resource.NewAPIUpdatingApplicator(e.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(cr.GetUID()))
 	}
