@@ -46,9 +46,7 @@ func TestMutateCombinesWaitingWrites(t *testing.T) {
 
 	const n = 10
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	mutate := func(i int) {
-		defer wg.Done()
+	queueBehindFirst(t, name, n, release, func(i int) {
 		alias := fmt.Sprintf("alias-%d", i)
 		_, errs[i] = c.Mutate(context.Background(), name, "spec.forProvider.elasticsearchRef", func(es *unstructured.Unstructured) (bool, error) {
 			if i == n-1 {
@@ -56,18 +54,7 @@ func TestMutateCombinesWaitingWrites(t *testing.T) {
 			}
 			return RemoteClusters.Put(es, alias, fmt.Sprintf("uid-%d", i), entry(alias, "c2"))
 		})
-	}
-	wg.Add(1)
-	go mutate(0)
-	// The first write is in flight; the others queue behind it.
-	waitQueued(t, name, 0)
-	for i := 1; i < n; i++ {
-		wg.Add(1)
-		go mutate(i)
-	}
-	waitQueued(t, name, n-1)
-	close(release)
-	wg.Wait()
+	})
 
 	for i, err := range errs {
 		if want := i == n-1; (err != nil) != want {
@@ -116,24 +103,12 @@ func TestMutateRetriesTheBatchOnConflict(t *testing.T) {
 
 	const n = 10
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	mutate := func(i int) {
-		defer wg.Done()
+	queueBehindFirst(t, name, n, release, func(i int) {
 		alias := fmt.Sprintf("alias-%d", i)
 		_, errs[i] = c.Mutate(context.Background(), name, "spec.forProvider.elasticsearchRef", func(es *unstructured.Unstructured) (bool, error) {
 			return RemoteClusters.Put(es, alias, fmt.Sprintf("uid-%d", i), entry(alias, "c2"))
 		})
-	}
-	wg.Add(1)
-	go mutate(0)
-	waitQueued(t, name, 0)
-	for i := 1; i < n; i++ {
-		wg.Add(1)
-		go mutate(i)
-	}
-	waitQueued(t, name, n-1)
-	close(release)
-	wg.Wait()
+	})
 
 	for i, err := range errs {
 		if !kerrors.IsConflict(err) {
@@ -143,6 +118,23 @@ func TestMutateRetriesTheBatchOnConflict(t *testing.T) {
 	if want := 2 * steps; updates != want {
 		t.Errorf("%d updates, want %d: the first write's %d attempts, then the batch of %d retried whole %d times", updates, want, steps, n-1, steps)
 	}
+}
+
+// queueBehindFirst runs write(0), whose first Update waits for release,
+// queues write(1) to write(n-1) behind it, then closes release and waits
+// for all n.
+func queueBehindFirst(t *testing.T, name types.NamespacedName, n int, release chan struct{}, write func(i int)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	wg.Go(func() { write(0) })
+	// The first write is in flight; the others queue behind it.
+	waitQueued(t, name, 0)
+	for i := 1; i < n; i++ {
+		wg.Go(func() { write(i) })
+	}
+	waitQueued(t, name, n-1)
+	close(release)
+	wg.Wait()
 }
 
 // waitQueued waits until n writes wait for the object.
