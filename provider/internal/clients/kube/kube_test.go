@@ -117,7 +117,9 @@ func TestSkipUnchangedUpdate(t *testing.T) {
 	ctx := t.Context()
 	var statusWrites, updates atomic.Int64
 	cfg := countingConfig(env, &statusWrites)
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return updateCounter{RoundTripper: rt, updates: &updates} })
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return updateCounter{RoundTripper: rt, updates: &updates}
+	})
 	c, err := NewClient(cfg, client.Options{Scheme: env.Scheme})
 	if err != nil {
 		t.Fatal(err)
