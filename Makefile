@@ -117,7 +117,7 @@ bench: render-engine ## Benchmark RunFunction, over gRPC and through the engine,
 
 SCALE_ARGS ?=
 .PHONY: scale
-scale: deps controlplane ## Benchmark the provider with 500 and 1000 links on 5 remotes (takes minutes; SCALE_ARGS=-v shows progress).
+scale: deps controlplane ## Benchmark the provider with 1000 flow 3 links, then 1000 of the usual mix, on 5 remotes (takes minutes; SCALE_ARGS="-v -mix flow3 -links 200" shows progress of one smaller run).
 	@echo "==> scale: API server, fake Elasticsearch clusters, simulated ECK, provider process"
 	@$(GO) run ./test/scale $(SCALE_ARGS)
 

@@ -62,6 +62,8 @@ type env struct {
 	keepLogs bool
 	cancel   context.CancelFunc
 	eckDone  chan struct{}
+	// own counts the requests of the benchmark and the simulated ECK.
+	own *ownRequests
 }
 
 // buildProvider builds the provider binary once for all runs.
@@ -98,6 +100,8 @@ func start(ctx context.Context, c *config, providerBin string) (e *env, err erro
 	// requests per second would measure the benchmark, not the provider.
 	cfg := rest.CopyConfig(e.cp.Config)
 	cfg.QPS, cfg.Burst = 1000, 2000
+	e.own = &ownRequests{}
+	cfg.Wrap(e.own.wrap)
 	if e.kube, err = client.New(cfg, client.Options{Scheme: e.cp.Scheme}); err != nil {
 		return nil, fmt.Errorf("cannot create client: %w", err)
 	}

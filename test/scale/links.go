@@ -17,9 +17,12 @@ import (
 // the key) is a RemoteClusterServer on the remote, a RemoteClusterEntry with
 // apiKey on the local cluster and an observe-only CrossClusterAPIKey; a
 // flow 3 link (every ownedEvery-th) is a RemoteClusterServer and a
-// CrossClusterAPIKey the provider owns, with a connection Secret. Links are
-// spread round-robin over the namespaces and the remote/local pairs.
-func linkObjects(c *config, i int) []client.Object {
+// CrossClusterAPIKey the provider owns, with a connection Secret, and with
+// -mix flow3 also the RemoteClusterCredentials that deliver the key to the
+// local cluster (a Secret and a spec.secureSettings entry): every link is
+// then flow 3. Links are spread round-robin over the namespaces and the
+// remote/local pairs.
+func linkObjects(c *config, mix string, i int) []client.Object {
 	ns := teamNamespace(i % c.namespaces)
 	r := i % c.remotes
 	name := fmt.Sprintf("link-%04d", i)
@@ -40,10 +43,22 @@ func linkObjects(c *config, i int) []client.Object {
 	key.Spec.ForProvider.ElasticsearchRef = &remote
 	key.Spec.ForProvider.Access = &esv1alpha1.CrossClusterAccess{Search: []commonv1alpha1.SearchAccess{search}}
 
-	if c.ownedEvery > 0 && i%c.ownedEvery == c.ownedEvery-1 {
+	if mix == mixFlow3 || (c.ownedEvery > 0 && i%c.ownedEvery == c.ownedEvery-1) {
 		key.Spec.ForProvider.Name = fmt.Sprintf("eslink-%s-%s-%s", ns, name, name)
 		key.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: name + "-api-key"}
-		return []client.Object{server, key}
+		if mix != mixFlow3 {
+			return []client.Object{server, key}
+		}
+		creds := &eckv1alpha1.RemoteClusterCredentials{}
+		creds.SetNamespace(ns)
+		creds.SetName(name)
+		creds.Spec.ForProvider = eckv1alpha1.RemoteClusterCredentialsParameters{
+			ElasticsearchRef:       local,
+			Alias:                  name,
+			APIKeySecretRef:        eckv1alpha1.LocalSecretReference{Name: name + "-api-key"},
+			RemoteElasticsearchRef: &remote,
+		}
+		return []client.Object{server, key, creds}
 	}
 
 	entry := &eckv1alpha1.RemoteClusterEntry{}

@@ -7,7 +7,14 @@
 // several poll intervals; deletes everything; and checks on the fakes that no
 // key is left valid. Each run prints exactly one line:
 //
-//	scale: links=N remotes=R ready_s=S es_requests_per_poll=E api_writes_per_poll=W rss_mib=M cpu_s_per_poll=C delete_s=D keys_left=K
+//	scale: mix=X links=N remotes=R ready_s=S es_requests_per_poll=E api_writes_per_poll=W api_reads_per_poll=G rss_mib=M cpu_s_per_poll=C delete_s=D keys_left=K api_requests_per_link=Q
+//
+// mix is the kind of links (-mix, both by default): flow3, where every link
+// is flow 3 (a key the provider owns and its delivery to the local
+// cluster), or mixed, where every -owned-every-th link is flow 3 and the
+// others flow 1. api_requests_per_link counts the provider's API requests
+// from the first create until all are Ready, divided by N; the API reads
+// and writes per poll are the provider's too, in the steady-state window.
 //
 // It is a benchmark, run by hand, never part of `make test`. Progress and
 // diagnostics go to stderr, the result lines to stdout.
@@ -24,7 +31,14 @@ import (
 	"time"
 )
 
+// The kinds of links a run creates.
+const (
+	mixMixed = "mixed"
+	mixFlow3 = "flow3"
+)
+
 type config struct {
+	mixes            []string
 	links            []int
 	remotes          int
 	namespaces       int
@@ -43,10 +57,11 @@ type config struct {
 
 func parseFlags(fs *flag.FlagSet, args []string) (*config, error) {
 	c := &config{}
-	links := fs.String("links", "500,1000", "Link counts to run, comma separated; each run starts from scratch.")
+	links := fs.String("links", "1000", "Link counts to run, comma separated; each run starts from scratch.")
 	fs.IntVar(&c.remotes, "remotes", 5, "Remote clusters; each has its own local cluster, and links are spread over the pairs.")
 	fs.IntVar(&c.namespaces, "namespaces", 10, "Namespaces the links are spread over.")
-	fs.IntVar(&c.ownedEvery, "owned-every", 10, "Every n-th link is a flow 3 link whose key the provider owns (0: none); the others are flow 1 links.")
+	mixes := fs.String("mix", mixFlow3+","+mixMixed, "The kinds of links to run, comma separated, each with every link count: mixed (flow 1 links with every -owned-every-th a flow 3 link) or flow3 (every link a key the provider owns, delivered to the local cluster).")
+	fs.IntVar(&c.ownedEvery, "owned-every", 10, "With -mix mixed, every n-th link is a flow 3 link whose key the provider owns (0: none); the others are flow 1 links.")
 	fs.IntVar(&c.otherSecrets, "other-secrets", 0, "Secrets of 8 KiB that are none of eslink's business (Helm releases, certificates), spread over the namespaces, as a cluster shared by many teams holds.")
 	fs.DurationVar(&c.poll, "poll", 30*time.Second, "The provider's --poll.")
 	fs.IntVar(&c.windowPolls, "window-polls", 3, "Length of the steady-state window, in poll intervals (at least 3).")
@@ -66,6 +81,13 @@ func parseFlags(fs *flag.FlagSet, args []string) (*config, error) {
 			return nil, fmt.Errorf("--links must be positive integers, comma separated; got %q", *links)
 		}
 		c.links = append(c.links, n)
+	}
+	for _, m := range strings.Split(*mixes, ",") {
+		m = strings.TrimSpace(m)
+		if m != mixMixed && m != mixFlow3 {
+			return nil, fmt.Errorf("--mix must be %s or %s, comma separated; got %q", mixFlow3, mixMixed, *mixes)
+		}
+		c.mixes = append(c.mixes, m)
 	}
 	switch {
 	case c.remotes < 1:
@@ -109,22 +131,27 @@ func runAll(ctx context.Context, c *config) error {
 			return err
 		}
 	}
-	for _, n := range c.links {
-		r, err := run(ctx, c, provider, n)
-		if err != nil {
-			return fmt.Errorf("links=%d: %w", n, err)
+	for _, mix := range c.mixes {
+		for _, n := range c.links {
+			r, err := run(ctx, c, mix, provider, n)
+			if err != nil {
+				return fmt.Errorf("mix=%s links=%d: %w", mix, n, err)
+			}
+			fmt.Println(r)
 		}
-		fmt.Println(r)
 	}
 	return nil
 }
 
 // result is one run's figures.
 type result struct {
+	mix            string
 	links, remotes int
 	readyS         float64
 	esPerPoll      float64
 	writesPerPoll  float64
+	readsPerPoll   float64
+	requestsPerLnk float64
 	rssMiB         float64
 	cpuPerPoll     float64
 	deleteS        float64
@@ -132,8 +159,8 @@ type result struct {
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("scale: links=%d remotes=%d ready_s=%.1f es_requests_per_poll=%.1f api_writes_per_poll=%.1f rss_mib=%.1f cpu_s_per_poll=%.2f delete_s=%.1f keys_left=%d",
-		r.links, r.remotes, r.readyS, r.esPerPoll, r.writesPerPoll, r.rssMiB, r.cpuPerPoll, r.deleteS, r.keysLeft)
+	return fmt.Sprintf("scale: mix=%s links=%d remotes=%d ready_s=%.1f es_requests_per_poll=%.1f api_writes_per_poll=%.1f api_reads_per_poll=%.1f rss_mib=%.1f cpu_s_per_poll=%.2f delete_s=%.1f keys_left=%d api_requests_per_link=%.1f",
+		r.mix, r.links, r.remotes, r.readyS, r.esPerPoll, r.writesPerPoll, r.readsPerPoll, r.rssMiB, r.cpuPerPoll, r.deleteS, r.keysLeft, r.requestsPerLnk)
 }
 
 func (c *config) progress(format string, args ...any) {

@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -83,10 +85,11 @@ var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "APPL
 
 var metricLabel = regexp.MustCompile(`(\w+)="([^"]*)"`)
 
-// apiWrites reads the API server's write requests so far, by verb and
+// apiRequests reads the API server's requests so far, by verb and
 // resource, from its own metrics. Leases are left out: with leader election
-// off only the API server itself renews them, every few seconds.
-func apiWrites(ctx context.Context, cfg *rest.Config) (map[string]float64, error) {
+// off only the API server itself renews them, every few seconds. So are
+// requests for no resource (its metrics, discovery).
+func apiRequests(ctx context.Context, cfg *rest.Config) (map[string]float64, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create client: %w", err)
@@ -111,7 +114,7 @@ func apiWrites(ctx context.Context, cfg *rest.Config) (map[string]float64, error
 		for _, m := range metricLabel.FindAllStringSubmatch(labels, -1) {
 			l[m[1]] = m[2]
 		}
-		if !writeVerbs[l["verb"]] || l["resource"] == "leases" {
+		if l["resource"] == "" || l["resource"] == "leases" {
 			continue
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
@@ -125,6 +128,70 @@ func apiWrites(ctx context.Context, cfg *rest.Config) (map[string]float64, error
 		out[l["verb"]+" "+res] += v
 	}
 	return out, s.Err()
+}
+
+// writes and reads split requests by verb.
+func writes(m map[string]float64) map[string]float64 { return byVerb(m, true) }
+func reads(m map[string]float64) map[string]float64  { return byVerb(m, false) }
+
+func byVerb(m map[string]float64, write bool) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range m {
+		verb, _, _ := strings.Cut(k, " ")
+		if writeVerbs[verb] == write {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// ownRequests counts the requests of the benchmark itself and of the
+// simulated ECK, which share its client, so that they can be told apart
+// from the provider's in the API server's figures.
+type ownRequests struct {
+	reads, writes atomic.Int64
+}
+
+// wrap counts the requests sent through rt.
+func (o *ownRequests) wrap(rt http.RoundTripper) http.RoundTripper {
+	return counted{next: rt, n: o}
+}
+
+type counted struct {
+	next http.RoundTripper
+	n    *ownRequests
+}
+
+func (c counted) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet {
+		c.n.reads.Add(1)
+	} else {
+		c.n.writes.Add(1)
+	}
+	return c.next.RoundTrip(r)
+}
+
+// providerRequests is the provider's share of the API server's requests:
+// all of them, less the benchmark's own.
+type providerRequests struct {
+	api                 map[string]float64
+	ownReads, ownWrites int64
+}
+
+func (e *env) providerRequests(ctx context.Context) (providerRequests, error) {
+	p := providerRequests{ownReads: e.own.reads.Load(), ownWrites: e.own.writes.Load()}
+	var err error
+	p.api, err = apiRequests(ctx, e.cp.Config)
+	return p, err
+}
+
+// since returns the provider's reads and writes from p0 to p, and the
+// API server's requests by verb and resource.
+func (p providerRequests) since(p0 providerRequests) (r, w float64, all map[string]float64) {
+	all = delta(p0.api, p.api)
+	r = sum(reads(all)) - float64(p.ownReads-p0.ownReads)
+	w = sum(writes(all)) - float64(p.ownWrites-p0.ownWrites)
+	return max(r, 0), max(w, 0), all
 }
 
 // delta returns after minus before, per key, leaving out zeros.

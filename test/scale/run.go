@@ -24,8 +24,8 @@ import (
 const workers = 16
 
 // run measures n links in a fresh environment.
-func run(ctx context.Context, c *config, providerBin string, n int) (result, error) {
-	res := result{links: n, remotes: c.remotes}
+func run(ctx context.Context, c *config, mix, providerBin string, n int) (result, error) {
+	res := result{mix: mix, links: n, remotes: c.remotes}
 	e, err := start(ctx, c, providerBin)
 	if err != nil {
 		return res, err
@@ -41,7 +41,11 @@ func run(ctx context.Context, c *config, providerBin string, n int) (result, err
 
 	var objs []client.Object
 	for i := 0; i < n; i++ {
-		objs = append(objs, linkObjects(c, i)...)
+		objs = append(objs, linkObjects(c, mix, i)...)
+	}
+	r0, err := e.providerRequests(ctx)
+	if err != nil {
+		return fail(err)
 	}
 	t0 := time.Now()
 	if err := each(ctx, objs, func(ctx context.Context, o client.Object) error {
@@ -73,6 +77,13 @@ func run(ctx context.Context, c *config, providerBin string, n int) (result, err
 	}
 	res.readyS = time.Since(t0).Seconds()
 	c.progress("all %d Ready after %.1fs", len(objs), res.readyS)
+	r1, err := e.providerRequests(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	cr, cw, all := r1.since(r0)
+	res.requestsPerLnk = (cr + cw) / float64(n)
+	c.progress("creation: the provider's API requests: %.0f reads, %.0f writes; everyone's by verb and resource: %s", cr, cw, breakdown(all))
 
 	// Let the requeues of the ramp-up pass before the window opens.
 	if err := sleep(ctx, c.poll); err != nil {
@@ -118,7 +129,7 @@ func run(ctx context.Context, c *config, providerBin string, n int) (result, err
 func (e *env) window(ctx context.Context, c *config, res *result) error {
 	fakes := append(append([]*esfake.Server(nil), e.remotes...), e.locals...)
 	es0 := esRequests(providerUser, fakes...)
-	w0, err := apiWrites(ctx, e.cp.Config)
+	r0, err := e.providerRequests(ctx)
 	if err != nil {
 		return err
 	}
@@ -142,19 +153,20 @@ func (e *env) window(ctx context.Context, c *config, res *result) error {
 	if err != nil {
 		return err
 	}
-	w1, err := apiWrites(ctx, e.cp.Config)
+	r1, err := e.providerRequests(ctx)
 	if err != nil {
 		return err
 	}
 	es := delta(es0, esRequests(providerUser, fakes...))
-	writes := delta(w0, w1)
+	apiReads, apiWrites, all := r1.since(r0)
 	polls := float64(c.windowPolls)
 	res.esPerPoll = float64(sum(es)) / polls
-	res.writesPerPoll = sum(writes) / polls
+	res.writesPerPoll = apiWrites / polls
+	res.readsPerPoll = apiReads / polls
 	res.rssMiB = max(peak, p1.rssMiB)
 	res.cpuPerPoll = (p1.cpuSeconds - p0.cpuSeconds) / polls
 	c.progress("window of %d polls: Elasticsearch requests %s", c.windowPolls, breakdown(es))
-	c.progress("window of %d polls: API writes %s", c.windowPolls, breakdown(writes))
+	c.progress("window of %d polls: API requests (everyone's) %s", c.windowPolls, breakdown(all))
 	return nil
 }
 
@@ -244,7 +256,8 @@ func ready(ctx context.Context, kube client.Client) (readiness, error) {
 	servers := &eckv1alpha1.RemoteClusterServerList{}
 	entries := &eckv1alpha1.RemoteClusterEntryList{}
 	keys := &esv1alpha1.CrossClusterAPIKeyList{}
-	for _, l := range []client.ObjectList{servers, entries, keys} {
+	creds := &eckv1alpha1.RemoteClusterCredentialsList{}
+	for _, l := range []client.ObjectList{servers, entries, keys, creds} {
 		if err := kube.List(ctx, l); err != nil {
 			return r, fmt.Errorf("cannot list managed resources: %w", err)
 		}
@@ -252,6 +265,7 @@ func ready(ctx context.Context, kube client.Client) (readiness, error) {
 	count("RemoteClusterServer", managed(servers.Items))
 	count("RemoteClusterEntry", managed(entries.Items))
 	count("CrossClusterAPIKey", managed(keys.Items))
+	count("RemoteClusterCredentials", managed(creds.Items))
 	return r, nil
 }
 

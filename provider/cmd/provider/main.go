@@ -59,7 +59,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.DurationVar(&o.pollInterval, "poll", time.Minute, "How often each managed resource is checked for drift from the external system.")
 	fs.DurationVar(&o.eckPollInterval, "eck-poll", 10*time.Minute, "How often RemoteClusterServers and RemoteClusterEntries are checked although nothing changed: they watch the ECK Elasticsearch objects they depend on, so this is a backstop.")
 	fs.DurationVar(&o.syncInterval, "sync", time.Hour, "How often all watched resources are re-listed from the API server.")
-	fs.IntVar(&o.maxReconcileRate, "max-reconcile-rate", 10, "Maximum number of reconciles per second across all controllers.")
+	fs.IntVar(&o.maxReconcileRate, "max-reconcile-rate", 100, "Maximum number of reconciles per second across all controllers; also the concurrent reconciles of each controller, and a fifth of the API requests per second the provider allows itself.")
 	fs.BoolVar(&o.leaderElection, "leader-election", false, "Use leader election, so that only one replica reconciles.")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election lease; defaults to the pod's namespace in a cluster.")
 	fs.StringVar(&o.metricsAddress, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
@@ -98,8 +98,9 @@ func cacheOptions(sync time.Duration) cache.Options {
 	}
 }
 
-// managerOptions are the controller manager's options.
-func managerOptions(o *options, scheme *runtime.Scheme) ctrl.Options {
+// managerOptions are the controller manager's options. owned is the cache
+// of the provider's own Secrets (kube.NewOwnedSecrets).
+func managerOptions(o *options, scheme *runtime.Scheme, owned client.Reader) ctrl.Options {
 	return ctrl.Options{
 		Scheme:                  scheme,
 		LeaderElection:          o.leaderElection,
@@ -108,16 +109,8 @@ func managerOptions(o *options, scheme *runtime.Scheme) ctrl.Options {
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddress},
 		HealthProbeBindAddress:  o.healthAddress,
 		Cache:                   cacheOptions(o.syncInterval),
-		Client: client.Options{Cache: &client.CacheOptions{
-			// ECK's Elasticsearch objects are read as unstructured; caching
-			// them keeps a poll from reaching the API server.
-			Unstructured: true,
-			// Secrets are read one by one, live: a cached read would make
-			// the manager list and watch every Secret in the cluster and
-			// keep them all in memory, credentials of every team included.
-			DisableFor: []client.Object{&corev1.Secret{}},
-		}},
-		NewClient: kube.NewClient,
+		Client:                  client.Options{Cache: kube.CacheOptions()},
+		NewClient:               kube.NewClientWithOwnedSecrets(owned),
 	}
 }
 
@@ -161,9 +154,16 @@ func run(o *options) error {
 	// second; client-go's default of 20 per second would hold thousands of
 	// resources back.
 	cfg = ratelimiter.LimitRESTConfig(cfg, o.maxReconcileRate)
-	mgr, err := ctrl.NewManager(cfg, managerOptions(o, scheme))
+	owned, err := kube.NewOwnedSecrets(cfg, scheme)
+	if err != nil {
+		return fmt.Errorf("cannot create the cache of the provider's Secrets: %w", err)
+	}
+	mgr, err := ctrl.NewManager(cfg, managerOptions(o, scheme, owned))
 	if err != nil {
 		return fmt.Errorf("cannot create controller manager: %w", err)
+	}
+	if err := mgr.Add(owned); err != nil {
+		return fmt.Errorf("cannot run the cache of the provider's Secrets: %w", err)
 	}
 	if o.healthAddress != "0" {
 		if err := mgr.AddHealthzCheck("ping", func(_ *http.Request) error { return nil }); err != nil {
@@ -191,7 +191,7 @@ func run(o *options) error {
 	}
 	ctx, stop := context.WithCancelCause(ctrl.SetupSignalHandler())
 	defer stop(nil)
-	if err := providercontroller.Setup(mgr, co, o.eckPollInterval, crossclusterapikey.Options{MinKeyLifetime: o.minKeyLifetime}, stop); err != nil {
+	if err := providercontroller.Setup(mgr, co, o.eckPollInterval, crossclusterapikey.Options{MinKeyLifetime: o.minKeyLifetime, OwnedSecrets: owned}, stop); err != nil {
 		return fmt.Errorf("cannot set up controllers: %w", err)
 	}
 	log.Info("Starting provider", "poll", o.pollInterval, "eck-poll", o.eckPollInterval, "max-reconcile-rate", o.maxReconcileRate, "leader-election", o.leaderElection, "min-key-lifetime", o.minKeyLifetime)

@@ -19,7 +19,7 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		"Defaults": {
-			want: &options{pollInterval: time.Minute, eckPollInterval: 10 * time.Minute, syncInterval: time.Hour, maxReconcileRate: 10, metricsAddress: ":8080", healthAddress: ":8081", minKeyLifetime: 24 * time.Hour},
+			want: &options{pollInterval: time.Minute, eckPollInterval: 10 * time.Minute, syncInterval: time.Hour, maxReconcileRate: 100, metricsAddress: ":8080", healthAddress: ":8081", minKeyLifetime: 24 * time.Hour},
 		},
 		"All": {
 			args: []string{"--debug", "--poll=10s", "--eck-poll=1m", "--sync=5m", "--max-reconcile-rate=3", "--leader-election", "--leader-election-namespace=crossplane-system", "--metrics-bind-address=0", "--health-probe-bind-address=:9000", "--min-key-lifetime=1m"},
@@ -58,7 +58,7 @@ func TestParseFlags(t *testing.T) {
 // TestSecretsAreNotCached guards the provider's memory and blast radius: a
 // cached Secret read would list and watch every Secret in the cluster.
 func TestSecretsAreNotCached(t *testing.T) {
-	o := managerOptions(&options{syncInterval: time.Hour}, runtime.NewScheme())
+	o := managerOptions(&options{syncInterval: time.Hour}, runtime.NewScheme(), nil)
 	if o.Client.Cache == nil {
 		t.Fatal("the client reads nothing from the cache; expected the Elasticsearch objects to be cached")
 	}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -90,12 +91,28 @@ func IsTargetGone(err error) bool {
 	return errors.As(err, &g)
 }
 
+// SecretReuse is how long a Secret a client is built from (a password, a CA)
+// is reused before it is read again. Every reconcile resolves its client,
+// and a thousand resources on one cluster would otherwise read the same two
+// Secrets from the API server a thousand times per poll; a rotated password
+// is picked up within SecretReuse. The Secrets are read only after the
+// request was authorized, and a reused one only for a request that was.
+var SecretReuse = 30 * time.Second
+
 // Resolver resolves provider configs. It is safe for concurrent use.
 type Resolver struct {
 	kube client.Client
 
-	mu    sync.Mutex
-	cache map[string]cachedClient
+	// reuse is SecretReuse when the resolver was made.
+	reuse   time.Duration
+	mu      sync.Mutex
+	cache   map[string]cachedClient
+	secrets map[types.NamespacedName]readSecret
+}
+
+type readSecret struct {
+	secret *corev1.Secret
+	at     time.Time
 }
 
 type cachedClient struct {
@@ -105,7 +122,7 @@ type cachedClient struct {
 
 // NewResolver returns a resolver reading through kube.
 func NewResolver(kube client.Client) *Resolver {
-	return &Resolver{kube: kube, cache: map[string]cachedClient{}}
+	return &Resolver{kube: kube, reuse: SecretReuse, cache: map[string]cachedClient{}, secrets: map[types.NamespacedName]readSecret{}}
 }
 
 // resolved is everything a client is built from.
@@ -309,7 +326,9 @@ func (r *Resolver) fromECK(ctx context.Context, req Request, id, base string, e 
 // not, it means ECK has not (re)created it yet: an error to retry, never a
 // reason to let go of keys that are still valid there.
 func (r *Resolver) eckSecretValue(ctx context.Context, name types.NamespacedName, key, why string, clusterDeleting bool) ([]byte, string, error) {
-	v, version, err := r.secretValue(ctx, name, key, why)
+	// A cluster being deleted is read afresh: that its Secrets are gone
+	// is what lets its resources go.
+	v, version, err := r.secretValueFresh(ctx, name, key, why, clusterDeleting)
 	if clusterDeleting && kerrors.IsNotFound(err) {
 		return nil, "", &TargetGoneError{Msg: err.Error()}
 	}
@@ -371,7 +390,20 @@ func (r *Resolver) fromEndpoint(ctx context.Context, id, base string, e v1alpha1
 	return &resolved{cfg: cfg, key: base, version: version}, nil
 }
 
+// secret reads a Secret, or reuses the one read less than SecretReuse ago.
+// The caller must not change it.
 func (r *Resolver) secret(ctx context.Context, name types.NamespacedName, why string) (*corev1.Secret, error) {
+	return r.secretFresh(ctx, name, why, false)
+}
+
+// secretFresh is secret, reading the Secret again when fresh.
+func (r *Resolver) secretFresh(ctx context.Context, name types.NamespacedName, why string, fresh bool) (*corev1.Secret, error) {
+	r.mu.Lock()
+	read, ok := r.secrets[name]
+	r.mu.Unlock()
+	if ok && !fresh && time.Since(read.at) < r.reuse {
+		return read.secret, nil
+	}
 	s := &corev1.Secret{}
 	if err := r.kube.Get(ctx, name, s); err != nil {
 		if kerrors.IsNotFound(err) {
@@ -379,6 +411,9 @@ func (r *Resolver) secret(ctx context.Context, name types.NamespacedName, why st
 		}
 		return nil, fmt.Errorf("cannot get Secret %s: %w", name, err)
 	}
+	r.mu.Lock()
+	r.secrets[name] = readSecret{secret: s, at: time.Now()}
+	r.mu.Unlock()
 	return s, nil
 }
 
@@ -395,7 +430,11 @@ func (e *secretNotFoundError) Unwrap() error { return e.err }
 // secretValue returns one key of a Secret and the Secret's version. Its
 // errors name the Secret and the key, never a value.
 func (r *Resolver) secretValue(ctx context.Context, name types.NamespacedName, key, why string) ([]byte, string, error) {
-	s, err := r.secret(ctx, name, why)
+	return r.secretValueFresh(ctx, name, key, why, false)
+}
+
+func (r *Resolver) secretValueFresh(ctx context.Context, name types.NamespacedName, key, why string, fresh bool) ([]byte, string, error) {
+	s, err := r.secretFresh(ctx, name, why, fresh)
 	if err != nil {
 		return nil, "", err
 	}

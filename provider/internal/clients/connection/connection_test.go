@@ -324,6 +324,11 @@ func TestResolveCachesPerCredentialsVersion(t *testing.T) {
 	if err := e.kube.Update(ctx, s); err != nil {
 		t.Fatal(err)
 	}
+	// Within SecretReuse, the Secrets read last are reused.
+	if c, err := r.Resolve(ctx, req); err != nil || c != c1 {
+		t.Errorf("Resolve() within SecretReuse = %p, %v; want the client built from the Secret read before (%p)", c, err, c1)
+	}
+	r.reuse = 0
 	c3, err := r.Resolve(ctx, req)
 	if err != nil {
 		t.Fatal(err)

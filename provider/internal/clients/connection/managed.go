@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -29,12 +30,20 @@ func NewUsageTracker(c client.Client) *UsageTracker {
 	}
 }
 
-// Track records mg's use of its provider config.
+// Track records mg's use of its provider config. The usage is read from the
+// manager's cache, so it costs one request, its creation; a cache that has
+// not yet seen the usage created by the reconcile before makes that
+// creation fail as already done, which it is, and the next reconcile reads
+// it back (and corrects a config reference that changed meanwhile).
 func (u *UsageTracker) Track(ctx context.Context, mg resource.ModernManaged) error {
+	t := u.namespaced
 	if ref := mg.GetProviderConfigReference(); ref != nil && ref.Kind == v1alpha1.ClusterProviderConfigKind {
-		return u.cluster.Track(ctx, mg)
+		t = u.cluster
 	}
-	return u.namespaced.Track(ctx, mg)
+	if err := t.Track(ctx, mg); err != nil && !kerrors.IsAlreadyExists(err) {
+		return err
+	}
+	return nil
 }
 
 // ResolveLocal returns a client for the local cluster ref of a managed

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
@@ -14,6 +15,19 @@ import (
 
 // writeTimeout bounds one write of an object, conflicts retried included.
 const writeTimeout = time.Minute
+
+// A Window is how long changes to one object are collected before they are
+// written together: until none arrived for Quiet, or Max after the first.
+type Window struct {
+	Quiet, Max time.Duration
+}
+
+// CollectWindow is the window of the clients NewClient returns. Reconciles
+// reach one object a few milliseconds apart, never at once: writing each as
+// it comes costs one Update per entry, however many workers run. Waiting a
+// little for the next lets one Update carry a burst of them; a lone change
+// waits Quiet.
+var CollectWindow = Window{Quiet: 25 * time.Millisecond, Max: 500 * time.Millisecond}
 
 // Mutate applies fn to the current Elasticsearch object and writes it back
 // with Update, which carries the resourceVersion read: a concurrent writer
@@ -24,13 +38,19 @@ const writeTimeout = time.Minute
 //
 // Hundreds of resources may own entries of one object. Writing each on its
 // own would make them queue for the object, or conflict and retry on every
-// round if they raced; instead the changes waiting for one object are
-// applied together, each to the result of the ones before, in one Update.
-// A change whose fn fails is left out and its caller gets the error; when
-// the combined Update fails otherwise, each change is written on its own, so
-// that one change the API server rejects does not fail the others.
+// round if they raced; instead the changes to one object are collected for
+// a short window (CollectWindow), and those collected, together with any
+// that arrive while a write is in flight, are applied together, each to the
+// result of the ones before, in one Update. A conflict retries the whole
+// batch on a fresh read.
+// A change whose fn fails is left out and its caller gets the error. When
+// conflicts outlast the backoff, every caller gets the conflict and its
+// reconciler comes back later: writing the changes one by one would cost an
+// Update each and meet the same other writer. When the combined Update
+// fails otherwise, each change is written on its own, so that one change
+// the API server rejects does not fail the others.
 func (c *Client) Mutate(ctx context.Context, name types.NamespacedName, field string, fn MutateFn) (*unstructured.Unstructured, error) {
-	w := &write{fn: fn, field: field, done: make(chan writeResult, 1)}
+	w := &write{fn: fn, field: field, at: time.Now(), done: make(chan writeResult, 1)}
 	v, _ := queues.LoadOrStore(name, &queue{})
 	q := v.(*queue) //nolint:forcetypeassert // Only queues are stored.
 	q.mu.Lock()
@@ -64,7 +84,9 @@ type queue struct {
 type write struct {
 	fn    MutateFn
 	field string
-	done  chan writeResult
+	// at is when the write arrived, for the collection window.
+	at   time.Time
+	done chan writeResult
 }
 
 type writeResult struct {
@@ -75,6 +97,7 @@ type writeResult struct {
 // drain writes what is waiting for the object until nothing is.
 func (c *Client) drain(name types.NamespacedName, q *queue) {
 	for {
+		q.collect(c.window)
 		q.mu.Lock()
 		ws := q.waiting
 		q.waiting = nil
@@ -85,6 +108,32 @@ func (c *Client) drain(name types.NamespacedName, q *queue) {
 		}
 		q.mu.Unlock()
 		c.write(name, ws)
+	}
+}
+
+// collect returns once the writes waiting have been quiet for w.Quiet, or
+// w.Max after the first of them arrived.
+func (q *queue) collect(w Window) {
+	for {
+		q.mu.Lock()
+		n := len(q.waiting)
+		var first, last time.Time
+		if n > 0 {
+			first, last = q.waiting[0].at, q.waiting[n-1].at
+		}
+		q.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		until := last.Add(w.Quiet)
+		if limit := first.Add(w.Max); limit.Before(until) {
+			until = limit
+		}
+		d := time.Until(until)
+		if d <= 0 {
+			return
+		}
+		time.Sleep(d)
 	}
 }
 
@@ -137,7 +186,7 @@ func (c *Client) write(name types.NamespacedName, ws []*write) {
 		for i, w := range ws {
 			results[i] = writeResult{err: &NotFoundError{Field: w.field, Name: name}}
 		}
-	case len(ws) > 1:
+	case len(ws) > 1 && !kerrors.IsConflict(err):
 		// The failed Update may be one change's fault (a webhook refusing
 		// it): each change is written on its own, so no other resource,
 		// whose change may have been none, is handed that error.

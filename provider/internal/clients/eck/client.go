@@ -70,6 +70,7 @@ type Client struct {
 	kube    client.Client
 	live    client.Reader
 	backoff wait.Backoff
+	window  Window
 }
 
 // NewClient returns a Client that reads through kube, which may serve from
@@ -78,7 +79,7 @@ type Client struct {
 // read-modify-write of a cached copy that lags behind the last write would
 // only conflict.
 func NewClient(kube client.Client, live client.Reader) *Client {
-	return &Client{kube: kube, live: live, backoff: ConflictBackoff}
+	return &Client{kube: kube, live: live, backoff: ConflictBackoff, window: CollectWindow}
 }
 
 // Ref resolves a reference held by a managed resource in namespace ns.

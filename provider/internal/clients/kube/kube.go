@@ -13,8 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// NewClient is a controller manager's NewClient that skips status updates
-// that would change nothing (see SkipUnchangedStatus).
+// NewClient is a controller manager's NewClient that skips updates and
+// status updates that would change nothing (see SkipUnchangedStatus).
 func NewClient(cfg *rest.Config, o client.Options) (client.Client, error) {
 	c, err := client.New(cfg, o)
 	if err != nil {
@@ -25,16 +25,18 @@ func NewClient(cfg *rest.Config, o client.Options) (client.Client, error) {
 
 // SkipUnchangedStatus returns c, except that a status update is not sent
 // when c reads the object (from the manager's cache) at the same
-// resourceVersion with the same status, and that cache has seen the last
-// write c made to it.
+// resourceVersion with the same status, nor an update with the same
+// metadata and spec, once that cache has seen the last write c made to it.
 //
 // crossplane-runtime's managed reconciler updates the status at the end of
 // every reconcile, so each managed resource costs the API server a write per
 // poll even when nothing changed; the API server then skips the write to
 // etcd, but has decoded, admitted and compared it. Thousands of resources
-// make that the provider's main cost at rest. The reconciler itself is
-// unchanged: a status that did change, or an object read at another
-// resourceVersion, is written as before.
+// make that the provider's main cost at rest. crossplane-runtime's provider
+// config reconciler likewise updates the config (to add its finalizer) each
+// time a usage comes or goes, a thousand times for a thousand resources.
+// The reconcilers themselves are unchanged: a change, or an object read at
+// another resourceVersion, is written as before.
 //
 // The cache lags behind the API server. A reconcile that starts right after
 // this client wrote a status reads the object as it was before that write,
@@ -43,8 +45,8 @@ func NewClient(cfg *rest.Config, o client.Options) (client.Client, error) {
 // newer status. Sent, that update would conflict and the reconciler would
 // requeue; skipped, nothing reconciles the object again before the next
 // poll, because a change of status alone does not trigger a reconcile. So
-// the client remembers the resourceVersion of its own last status write to
-// each object, and skips only once the cache shows it.
+// the client remembers the resourceVersion of its own last write to each
+// object, and skips only once the cache shows it.
 func SkipUnchangedStatus(c client.Client) client.Client {
 	return &skipping{Client: c, own: &ownWrites{versions: map[types.UID]string{}}}
 }
@@ -55,6 +57,9 @@ type skipping struct {
 }
 
 func (c *skipping) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	if len(opts) == 0 && unchanged(ctx, c.Client, c.own, obj, metaAndSpec) {
+		return nil
+	}
 	err := c.Client.Update(ctx, obj, opts...)
 	c.own.moved(obj, err)
 	return err
@@ -82,7 +87,7 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-	if len(opts) == 0 && w.unchanged(ctx, obj) {
+	if len(opts) == 0 && unchanged(ctx, w.reader, w.own, obj, status) {
 		return nil
 	}
 	err := w.SubResourceWriter.Update(ctx, obj, opts...)
@@ -96,27 +101,29 @@ func (w *statusWriter) Patch(ctx context.Context, obj client.Object, patch clien
 	return err
 }
 
-func (w *statusWriter) unchanged(ctx context.Context, obj client.Object) bool {
-	if obj.GetResourceVersion() == "" {
+// unchanged reports whether r holds obj at the same resourceVersion with
+// the same part, and shows own's last write to it.
+func unchanged(ctx context.Context, r client.Reader, own *ownWrites, obj client.Object, part func(client.Object) (any, bool)) bool {
+	a, ok := part(obj)
+	if !ok || obj.GetResourceVersion() == "" {
 		return false
 	}
 	current, ok := obj.DeepCopyObject().(client.Object)
 	if !ok {
 		return false
 	}
-	if err := w.reader.Get(ctx, client.ObjectKeyFromObject(obj), current); err != nil {
+	if err := r.Get(ctx, client.ObjectKeyFromObject(obj), current); err != nil {
 		return false
 	}
-	if current.GetResourceVersion() != obj.GetResourceVersion() || !w.own.seen(current) {
+	if current.GetResourceVersion() != obj.GetResourceVersion() || !own.seen(current) {
 		return false
 	}
-	a, ok1 := status(obj)
-	b, ok2 := status(current)
-	return ok1 && ok2 && equality.Semantic.DeepEqual(a, b)
+	b, ok := part(current)
+	return ok && equality.Semantic.DeepEqual(a, b)
 }
 
-// ownWrites holds, for each object this client wrote a status to, the
-// resourceVersion that holds that status, until the reader shows it. An
+// ownWrites holds, for each object this client wrote, the resourceVersion
+// that holds its last write, until the reader shows it. An
 // entry is dropped once seen, and when a write removed the object's last
 // finalizer or deleted it, so an entry outlives the cache's lag only for
 // an object someone else deleted right after this client wrote it.
@@ -125,7 +132,7 @@ type ownWrites struct {
 	versions map[types.UID]string
 }
 
-// wrote records a status write.
+// wrote records a write.
 func (o *ownWrites) wrote(obj client.Object, err error) {
 	if err != nil || obj.GetUID() == "" || obj.GetResourceVersion() == "" {
 		return
@@ -135,9 +142,11 @@ func (o *ownWrites) wrote(obj client.Object, err error) {
 	o.versions[obj.GetUID()] = obj.GetResourceVersion()
 }
 
-// moved records a write of the object itself: its new resourceVersion
-// holds a status write still unseen, if any. A status the reader shows is
-// not changed by such a write, so none is recorded otherwise.
+// moved records a write of the object itself when a later update of it may
+// be skipped (it has a spec) or a status write is still unseen; nothing is
+// kept for an object without either, such as a Secret, which someone else
+// may delete. A write that removed the last finalizer of an object being
+// deleted lets the API server delete it, so its entry goes.
 func (o *ownWrites) moved(obj client.Object, err error) {
 	if err != nil {
 		return
@@ -147,9 +156,10 @@ func (o *ownWrites) moved(obj client.Object, err error) {
 		return
 	}
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	if _, ok := o.versions[obj.GetUID()]; ok && obj.GetResourceVersion() != "" {
-		o.versions[obj.GetUID()] = obj.GetResourceVersion()
+	_, tracked := o.versions[obj.GetUID()]
+	o.mu.Unlock()
+	if _, skippable := metaAndSpec(obj); tracked || skippable {
+		o.wrote(obj, nil)
 	}
 }
 
@@ -181,11 +191,32 @@ func status(o client.Object) (any, bool) {
 	if u, ok := o.(*unstructured.Unstructured); ok {
 		return u.Object["status"], true
 	}
+	return field(o, "Status")
+}
+
+// metaAndSpec returns what an update may change: the metadata the API server
+// does not set and the spec (of an unstructured object, all but status).
+func metaAndSpec(o client.Object) (any, bool) {
+	m := []any{o.GetLabels(), o.GetAnnotations(), o.GetFinalizers(), o.GetOwnerReferences()}
+	if u, ok := o.(*unstructured.Unstructured); ok {
+		rest := make(map[string]any, len(u.Object))
+		for k, v := range u.Object {
+			if k != "status" && k != "metadata" {
+				rest[k] = v
+			}
+		}
+		return append(m, rest), true
+	}
+	spec, ok := field(o, "Spec")
+	return append(m, spec), ok
+}
+
+func field(o client.Object, name string) (any, bool) {
 	v := reflect.ValueOf(o)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return nil, false
 	}
-	f := v.Elem().FieldByName("Status")
+	f := v.Elem().FieldByName(name)
 	if !f.IsValid() {
 		return nil, false
 	}

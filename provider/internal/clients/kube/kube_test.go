@@ -97,6 +97,58 @@ func TestSkipUnchangedStatus(t *testing.T) {
 	}
 }
 
+// updateCounter counts the updates of objects (not of their status).
+type updateCounter struct {
+	http.RoundTripper
+	updates *atomic.Int64
+}
+
+func (t updateCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPut && !strings.HasSuffix(r.URL.Path, "/status") {
+		t.updates.Add(1)
+	}
+	return t.RoundTripper.RoundTrip(r)
+}
+
+// TestSkipUnchangedUpdate: an update with the same metadata and spec as the
+// object read is not sent; one that changes them is.
+func TestSkipUnchangedUpdate(t *testing.T) {
+	env := controlplane.New(t, controlplane.WithScheme(apis.AddToScheme))
+	ctx := t.Context()
+	var statusWrites, updates atomic.Int64
+	cfg := countingConfig(env, &statusWrites)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return updateCounter{RoundTripper: rt, updates: &updates}
+	})
+	c, err := NewClient(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mg := availableServer(ctx, t, c, "skip-unchanged-update")
+
+	// crossplane-runtime's provider config reconciler adds its finalizer
+	// again each time a usage comes or goes.
+	if err := c.Update(ctx, mg); err != nil {
+		t.Fatal(err)
+	}
+	if got := updates.Load(); got != 0 {
+		t.Errorf("an unchanged update: %d updates, want 0", got)
+	}
+	mg.SetLabels(map[string]string{"example.com/changed": "true"})
+	if err := c.Update(ctx, mg); err != nil {
+		t.Fatal(err)
+	}
+	if got := updates.Load(); got != 1 {
+		t.Errorf("a changed label: %d updates, want 1", got)
+	}
+	if err := c.Update(ctx, mg); err != nil {
+		t.Fatal(err)
+	}
+	if got := updates.Load(); got != 1 {
+		t.Errorf("the same update again: %d updates, want still 1", got)
+	}
+}
+
 // laggingReader serves the objects it holds as they were when held, as the
 // manager's cache does until its watch delivers the latest events.
 type laggingReader struct {

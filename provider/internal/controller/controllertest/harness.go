@@ -266,6 +266,9 @@ func StartPolling(t *testing.T, workers int, poll time.Duration, setups ...func(
 		Scheme:     s,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: &skip},
+		// The provider's client, so that the controllers read and write
+		// as they do in production.
+		Client: client.Options{Cache: kube.CacheOptions()},
 		NewCache: func(cfg *rest.Config, o cache.Options) (cache.Cache, error) {
 			c, err := cache.New(cfg, o)
 			if err != nil {
@@ -274,8 +277,6 @@ func StartPolling(t *testing.T, workers int, poll time.Duration, setups ...func(
 			h.cache = &laggingCache{Cache: c, held: map[string]client.Object{}}
 			return h.cache, nil
 		},
-		// The provider's own client, so that the controllers write as
-		// they do in production.
 		NewClient: func(cfg *rest.Config, o client.Options) (client.Client, error) {
 			c, err := kube.NewClient(cfg, o)
 			if err != nil {

@@ -35,6 +35,7 @@ import (
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/clients/kube"
 	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
@@ -47,7 +48,7 @@ const (
 
 // Metadata of the credentials Secret in the local cluster's namespace.
 const (
-	LabelManagedBy      = "eslink.io/managed-by"
+	LabelManagedBy      = kube.LabelManagedBy
 	AnnotationOwnerUID  = "eslink.io/owner-uid"
 	AnnotationOwnerName = "eslink.io/owner"
 )
@@ -440,7 +441,7 @@ func (e *external) writeSecret(ctx context.Context, mg *v1alpha1.RemoteClusterCr
 		s = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
 			Namespace: local.GetNamespace(),
 			Name:      name,
-			Labels:    map[string]string{LabelManagedBy: "eslink"},
+			Labels:    map[string]string{LabelManagedBy: kube.ManagedBy},
 			Annotations: map[string]string{
 				AnnotationOwnerUID:  uid,
 				AnnotationOwnerName: mg.GetNamespace() + "/" + mg.GetName(),

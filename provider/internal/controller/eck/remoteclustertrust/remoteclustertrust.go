@@ -29,6 +29,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/clients/kube"
 	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
 )
@@ -38,7 +39,7 @@ const (
 	fieldSource = "spec.forProvider.certificateAuthority.elasticsearchRef"
 	fieldSecret = "spec.forProvider.certificateAuthority.secretRef"
 	// LabelManagedBy marks the bundle Secret as eslink's.
-	LabelManagedBy = "eslink.io/managed-by"
+	LabelManagedBy = kube.LabelManagedBy
 )
 
 // Setup adds a controller that reconciles RemoteClusterTrust.
@@ -285,7 +286,7 @@ func (e *external) bundle(ctx context.Context, target *unstructured.Unstructured
 		}
 		return nil, fmt.Errorf("cannot read CA bundle Secret %s/%s: %w", target.GetNamespace(), mount.SecretName, err)
 	}
-	if s.Labels[LabelManagedBy] != "eslink" {
+	if s.Labels[LabelManagedBy] != kube.ManagedBy {
 		return nil, &eck.ConflictError{What: "Secret", Key: mount.SecretName, Object: target.GetNamespace()}
 	}
 	return s, nil
@@ -347,7 +348,7 @@ func (e *external) updateBundle(ctx context.Context, target *unstructured.Unstru
 			change(entries)
 			s = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
 				Namespace: target.GetNamespace(), Name: mount.SecretName,
-				Labels: map[string]string{LabelManagedBy: "eslink"},
+				Labels: map[string]string{LabelManagedBy: kube.ManagedBy},
 				// Deleted with the cluster, like ECK's own Secrets.
 				OwnerReferences: []metav1.OwnerReference{{
 					APIVersion: eckschema.ElasticsearchGVK.GroupVersion().String(), Kind: eckschema.ElasticsearchGVK.Kind,

@@ -66,6 +66,10 @@ type Options struct {
 	MinKeyLifetime time.Duration
 	// Now is the clock rotation is judged by. Nil means time.Now.
 	Now func() time.Time
+	// OwnedSecrets reads the Secrets the provider wrote from a cache
+	// (kube.NewOwnedSecrets), so that a poll of a settled key reads none
+	// from the API server. Nil reads them live.
+	OwnedSecrets client.Reader
 }
 
 // Setup adds a controller that reconciles CrossClusterAPIKeys.
@@ -87,7 +91,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, ko Options) error {
 		return &connector{
 			kube:        kube,
 			secrets:     live,
-			publisher:   managed.NewAPILocalSecretPublisher(kube, mgr.GetScheme()),
+			cached:      ko.OwnedSecrets,
 			resolver:    connection.NewResolver(kube),
 			usage:       connection.NewUsageTracker(kube),
 			record:      record,
@@ -115,8 +119,10 @@ type connector struct {
 	// secrets reads connection Secrets from the API server, never from a
 	// cache: a stale Secret would make a just-rotated key look like a
 	// stray and have it invalidated.
-	secrets     client.Reader
-	publisher   managed.LocalConnectionPublisher
+	secrets client.Reader
+	// cached, when set, serves the connection Secret for a first look:
+	// only a settled key is observed from it (see observeOwned).
+	cached      client.Reader
 	resolver    *connection.Resolver
 	usage       resource.ModernTracker
 	record      event.Recorder
@@ -234,8 +240,8 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		}
 	}
 	return &external{
-		kube: c.kube, secrets: c.secrets, es: writes, keys: keys, version: v, cluster: es.Cluster(),
-		record: c.record, log: c.log, now: c.now, publisher: c.publisher, minLifetime: c.minLifetime,
+		kube: c.kube, secrets: c.secrets, cached: c.cached, es: writes, keys: keys, version: v, cluster: es.Cluster(),
+		record: c.record, log: c.log, now: c.now, minLifetime: c.minLifetime,
 	}, nil
 }
 
@@ -347,12 +353,12 @@ func (gone) Delete(context.Context, *esv1alpha1.CrossClusterAPIKey) (managed.Ext
 func (gone) Disconnect(context.Context) error { return nil }
 
 type external struct {
-	kube      client.Client
-	secrets   client.Reader
-	publisher managed.LocalConnectionPublisher
-	es        keyWriter
-	keys      keyReader
-	version   eckschema.Version
+	kube    client.Client
+	secrets client.Reader
+	cached  client.Reader
+	es      keyWriter
+	keys    keyReader
+	version eckschema.Version
 	// cluster is the ECK Elasticsearch object (namespace/name) that holds
 	// the keys, "" for a cluster reached by URL.
 	cluster     string

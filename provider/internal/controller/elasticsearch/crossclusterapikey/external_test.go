@@ -104,7 +104,7 @@ func newHarness(t *testing.T, opts esfake.Options, objs ...client.Object) *harne
 
 // external is a fresh client, as Connect makes one for each reconcile.
 func (h *harness) external(v eckschema.Version) *external {
-	return &external{kube: h.kube, secrets: h.kube, publisher: managed.NewAPILocalSecretPublisher(h.kube, h.kube.Scheme()),
+	return &external{kube: h.kube, secrets: h.kube,
 		es: h.es, keys: liveKeys{h.es}, version: v, record: event.NewNopRecorder(), log: logging.NewNopLogger(),
 		now: h.clock.Now, minLifetime: h.minLifetime}
 }
@@ -137,7 +137,9 @@ func (h *harness) reconcile(cr *esv1alpha1.CrossClusterAPIKey) managed.ExternalO
 		}
 		obs.ConnectionDetails = upd.ConnectionDetails
 	}
-	if _, err := e.publisher.PublishConnection(ctx, cr, obs.ConnectionDetails); err != nil {
+	// The managed reconciler publishes through crossplane-runtime's
+	// publisher.
+	if _, err := managed.NewAPILocalSecretPublisher(h.kube, h.kube.Scheme()).PublishConnection(ctx, cr, obs.ConnectionDetails); err != nil {
 		h.t.Fatal(err)
 	}
 	return obs
@@ -230,7 +232,7 @@ func (h *harness) ownKey(cr *esv1alpha1.CrossClusterAPIKey, replaces string) *el
 
 func (h *harness) publishKey(cr *esv1alpha1.CrossClusterAPIKey, k *elasticsearch.CreatedKey) {
 	h.t.Helper()
-	if _, err := h.ext.publisher.PublishConnection(context.Background(), cr, connectionDetails(k)); err != nil {
+	if err := h.ext.publish(context.Background(), cr, k); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,6 +30,7 @@ import (
 
 	"github.com/eslink/eslink/apis"
 	"github.com/eslink/eslink/internal/eckschema"
+	providerkube "github.com/eslink/eslink/provider/internal/clients/kube"
 	providerconfig "github.com/eslink/eslink/provider/internal/controller/config"
 	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
@@ -86,9 +89,75 @@ func (s *syncBuffer) String() string {
 
 // cluster is the provider manager running in-process on the control plane.
 type cluster struct {
-	kube   client.Client
-	writes *controllertest.WriteLog
-	logs   *syncBuffer
+	kube     client.Client
+	writes   *controllertest.WriteLog
+	logs     *syncBuffer
+	requests *requestLog
+}
+
+// requestLog counts the manager's API requests by verb and resource, e.g.
+// "GET secrets", "LIST secrets", "WATCH secrets", "PUT crossclusterapikeys".
+type requestLog struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (l *requestLog) wrap(rt http.RoundTripper) http.RoundTripper {
+	return countedRequests{next: rt, log: l}
+}
+
+// Snapshot returns the counts so far.
+func (l *requestLog) Snapshot() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]int, len(l.counts))
+	for k, n := range l.counts {
+		out[k] = n
+	}
+	return out
+}
+
+type countedRequests struct {
+	next http.RoundTripper
+	log  *requestLog
+}
+
+func (c countedRequests) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.log.mu.Lock()
+	c.log.counts[requestKind(r)]++
+	c.log.mu.Unlock()
+	return c.next.RoundTrip(r)
+}
+
+// requestKind names a request by verb and resource (and subresource):
+// /api/v1/namespaces/ns/secrets/name is a GET of secrets, a GET of the
+// collection a LIST, or a WATCH with ?watch.
+func requestKind(r *http.Request) string {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	// api/v1/... or apis/group/version/...
+	switch {
+	case len(parts) > 2 && parts[0] == "api":
+		parts = parts[2:]
+	case len(parts) > 3 && parts[0] == "apis":
+		parts = parts[3:]
+	default:
+		return r.Method + " " + r.URL.Path
+	}
+	if len(parts) > 2 && parts[0] == "namespaces" {
+		parts = parts[2:]
+	}
+	verb := r.Method
+	switch {
+	case verb == http.MethodGet && r.URL.Query().Get("watch") == "true":
+		verb = "WATCH"
+	case verb == http.MethodGet && len(parts) == 1:
+		verb = "LIST"
+	}
+	res := parts[0]
+	if len(parts) > 2 {
+		res += "/" + parts[2]
+	}
+	return verb + " " + res
 }
 
 // startProvider runs the provider config and CrossClusterAPIKey
@@ -107,15 +176,23 @@ func startProviderPolling(t *testing.T, poll time.Duration, ko ...Options) *clus
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{kube: kube, writes: &controllertest.WriteLog{}, logs: &syncBuffer{}}
+	c := &cluster{kube: kube, writes: &controllertest.WriteLog{}, logs: &syncBuffer{}, requests: &requestLog{counts: map[string]int{}}}
+	// The provider's client, as cmd/provider builds it: Secrets are read
+	// from the cache of the provider's own, or live.
+	cfg := rest.CopyConfig(e.Config)
+	cfg.Wrap(c.requests.wrap)
+	owned, err := providerkube.NewOwnedSecrets(cfg, e.Scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
 	skip := true
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:     e.Scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: &skip},
-		Client:     client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		Client:     client.Options{Cache: providerkube.CacheOptions()},
 		NewClient: func(cfg *rest.Config, o client.Options) (client.Client, error) {
-			cl, err := client.New(cfg, o)
+			cl, err := providerkube.NewClientWithOwnedSecrets(owned)(cfg, o)
 			if err != nil {
 				return nil, err
 			}
@@ -123,6 +200,9 @@ func startProviderPolling(t *testing.T, poll time.Duration, ko ...Options) *clus
 		},
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mgr.Add(owned); err != nil {
 		t.Fatal(err)
 	}
 	zl := zap.New(zap.WriteTo(c.logs), zap.UseDevMode(true))
@@ -141,6 +221,7 @@ func startProviderPolling(t *testing.T, poll time.Duration, ko ...Options) *clus
 	if len(ko) > 0 {
 		keys = ko[0]
 	}
+	keys.OwnedSecrets = owned
 	if err := Setup(mgr, o, keys); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
@@ -92,6 +93,19 @@ func keyByID(srv *esfake.Server, id string) *esfake.KeySnapshot {
 	return nil
 }
 
+// waitUsers waits until the provider config pc (its name set) counts n
+// users: it counts them a while after a usage comes or goes, so a key's
+// creation ends with that write.
+func (c *cluster) waitUsers(t *testing.T, pc resource.ProviderConfig, n int64) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%T %s counting %d users", pc, pc.GetName(), n), func() (bool, string) {
+		if err := c.kube.Get(context.Background(), client.ObjectKeyFromObject(pc), pc); err != nil {
+			return false, err.Error()
+		}
+		return pc.GetUsers() == n, fmt.Sprintf("%d users", pc.GetUsers())
+	})
+}
+
 func newFakeES(t *testing.T, opts esfake.Options) *esfake.Server {
 	opts.TLS = true
 	if opts.Users == nil {
@@ -109,6 +123,7 @@ func TestIntegrationOwnedKey(t *testing.T) {
 	c.create(t, ownedKey(ns, "orders", "es"))
 
 	cr := c.waitReady(t, ns, "orders")
+	c.waitUsers(t, &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "es"}}, 1)
 	id := meta.GetExternalName(cr)
 	k := keyByID(srv, id)
 	if k == nil || k.Invalidated {

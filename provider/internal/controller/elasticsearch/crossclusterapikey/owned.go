@@ -2,6 +2,7 @@ package crossclusterapikey
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -97,7 +98,32 @@ func (e *external) checkOwnedSpec(cr *esv1alpha1.CrossClusterAPIKey) error {
 	return keylifetime.CheckKeyLifetime(fields, exp, rb, e.minLifetime, "the provider's --min-key-lifetime")
 }
 
+// errUnsettled stops an observation from the cached Secret that would lead
+// to a write.
+var errUnsettled = errors.New("the cached connection Secret does not show a settled key")
+
+// observeOwned observes an owned key. With a cache of the provider's
+// Secrets, it looks at the connection Secret there first, and trusts that
+// look only when it finds the key settled: current, recorded, up to date,
+// with no stray. Anything else (a key to create, adopt, replace or
+// invalidate, a Secret the cache has not caught up with) is decided on the
+// Secret as the API server holds it: a Secret read before the last publish
+// would make the key just published look like a stray.
 func (e *external) observeOwned(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (managed.ExternalObservation, error) {
+	if e.cached != nil && !meta.WasDeleted(cr) {
+		status := cr.Status.DeepCopy()
+		o, err := e.observeOwnedFrom(ctx, cr, e.cached, true)
+		if err == nil && o.ResourceExists && o.ResourceUpToDate {
+			return o, nil
+		}
+		cr.Status = *status
+	}
+	return e.observeOwnedFrom(ctx, cr, e.secrets, false)
+}
+
+// observeOwnedFrom observes an owned key, reading its connection Secret
+// from secrets; cached says they may lag, so that nothing is written.
+func (e *external) observeOwnedFrom(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, secrets client.Reader, cached bool) (managed.ExternalObservation, error) {
 	now := e.now()
 	deleting := meta.WasDeleted(cr)
 	if !deleting {
@@ -118,7 +144,7 @@ func (e *external) observeOwned(ctx context.Context, cr *esv1alpha1.CrossCluster
 			st.keys = append(st.keys, k)
 		}
 	}
-	if st.published, err = e.readPublished(ctx, cr); err != nil {
+	if st.published, err = e.readPublished(ctx, cr, secrets); err != nil {
 		markBlocked(cr, err)
 		return managed.ExternalObservation{}, err
 	}
@@ -175,6 +201,9 @@ func (e *external) observeOwned(ctx context.Context, cr *esv1alpha1.CrossCluster
 		setBlocked(cr, conditions.ReasonConnectionSecretBad, fmt.Errorf(
 			"%s; a key's secret cannot be read back from Elasticsearch, so a new key is published and the resource's other keys are then invalidated", st.published.why))
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false, Diff: "connection Secret"}, nil
+	}
+	if cached && meta.GetExternalName(cr) != st.current.ID {
+		return managed.ExternalObservation{}, errUnsettled
 	}
 	if err := e.recordID(ctx, cr, st.current.ID); err != nil {
 		markBlocked(cr, err)

@@ -3,6 +3,7 @@ package crossclusterapikey
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,9 +13,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
+	"github.com/eslink/eslink/provider/internal/clients/kube"
 )
 
 // published is the key a connection Secret holds, if it holds one whole:
@@ -27,17 +30,17 @@ type published struct {
 	why string
 }
 
-// readPublished reads the connection Secret from the API server. A Secret
-// not controlled by cr is not cr's: it is never trusted, and the publisher
+// readPublished reads the connection Secret through secrets. A Secret not
+// controlled by cr is not cr's: it is never trusted, and the publisher
 // refuses to overwrite it.
-func (e *external) readPublished(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey) (published, error) {
+func (e *external) readPublished(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, secrets client.Reader) (published, error) {
 	sr := cr.GetWriteConnectionSecretToReference()
 	if sr == nil {
 		return published{why: "spec.writeConnectionSecretToReference is not set"}, nil
 	}
 	nn := types.NamespacedName{Namespace: cr.GetNamespace(), Name: sr.Name}
 	s := &corev1.Secret{}
-	if err := e.secrets.Get(ctx, nn, s); err != nil {
+	if err := secrets.Get(ctx, nn, s); err != nil {
 		if kerrors.IsNotFound(err) {
 			return published{why: fmt.Sprintf("connection Secret %s does not exist", nn)}, nil
 		}
@@ -63,9 +66,39 @@ func (e *external) readPublished(ctx context.Context, cr *esv1alpha1.CrossCluste
 }
 
 // publish writes the connection Secret whole, so that id and encoded key
-// always belong to the same key.
+// always belong to the same key, labelled as the provider's so that its
+// cache of Secrets holds it.
+//
+// The managed reconciler publishes the details of every observation, so
+// when Create runs it has just created the Secret, empty, if it was
+// missing. A JSON patch that first tests the Secret's owner references
+// (cr as its controller, and no other) writes data and label in one
+// request, into a Secret cr controls and no one else does, without reading
+// it first. A Secret that fails the test, or does not exist, goes the long
+// way: created, or read and replaced only if cr controls it.
 func (e *external) publish(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, k *elasticsearch.CreatedKey) error {
-	if _, err := e.publisher.PublishConnection(ctx, cr, connectionDetails(k)); err != nil {
+	s := resource.LocalConnectionSecretFor(cr, esv1alpha1.CrossClusterAPIKeyGroupVersionKind)
+	if s.Labels == nil {
+		s.Labels = map[string]string{}
+	}
+	s.Labels[kube.LabelManagedBy] = kube.ManagedBy
+	s.Data = connectionDetails(k)
+	p, err := json.Marshal([]map[string]any{
+		{"op": "test", "path": "/metadata/ownerReferences", "value": s.OwnerReferences},
+		{"op": "add", "path": "/metadata/labels", "value": s.Labels},
+		{"op": "add", "path": "/data", "value": s.Data},
+	})
+	if err != nil {
+		return fmt.Errorf("cannot publish key %s of %s to its connection Secret: %w", k.ID, ref(cr), err)
+	}
+	if err := e.kube.Patch(ctx, s.DeepCopy(), client.RawPatch(types.JSONPatchType, p)); err == nil {
+		return nil
+	}
+	err = e.kube.Create(ctx, s)
+	if kerrors.IsAlreadyExists(err) {
+		err = resource.NewAPIUpdatingApplicator(e.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(cr.GetUID()))
+	}
+	if err != nil {
 		return fmt.Errorf("cannot publish key %s of %s to its connection Secret: %w", k.ID, ref(cr), err)
 	}
 	return nil
