@@ -99,7 +99,7 @@ xpkg-test: ## Build every package, push it to a loopback registry and read it ba
 	@cd hack/xpkg && export GOWORK=off CGO_ENABLED=0 && $(GO) vet -trimpath ./... && $(GO) test -trimpath -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: unit
-unit: ## Run the Go tests (needs controlplane, render-engine, crossplane and xpkg).
+unit: ## Run the Go tests (needs controlplane, render-engine, crossplane, eck and xpkg).
 	@echo "==> unit: go test -race ./..."
 	@$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
@@ -127,5 +127,5 @@ demo: deps controlplane crossplane xpkg ## Install eslink into Crossplane core o
 	@$(GO) run ./test/e2e/demo
 
 .PHONY: test
-test: deps check-generate fmt-check vet controlplane render-engine crossplane xpkg unit xpkg-test rules-test fuzz ## Everything CI checks.
+test: deps check-generate fmt-check vet controlplane render-engine crossplane eck xpkg unit xpkg-test rules-test fuzz ## Everything CI checks.
 	@echo "==> test: all checks passed"

@@ -1,11 +1,13 @@
 package esfake
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzHandler drives every endpoint with arbitrary method, path, query,
@@ -75,7 +77,13 @@ func FuzzHandler(f *testing.F) {
 		if !strings.HasPrefix(target, "/") {
 			target = "/" + target
 		}
-		req, err := http.NewRequest(method, "http://127.0.0.1"+target, strings.NewReader(body))
+		// An answer that waits for the cluster (wait_for_removal,
+		// wait_for_nodes) would wait its full timeout on this one-node
+		// cluster; a client that gives up after a second bounds it, so
+		// that no input looks like a hang to the fuzzer.
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, method, "http://127.0.0.1"+target, strings.NewReader(body))
 		if err != nil {
 			return // not a request a client could send
 		}

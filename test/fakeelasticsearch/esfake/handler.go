@@ -2,6 +2,7 @@ package esfake
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -39,7 +40,9 @@ type reply struct {
 	finish func() []byte
 	// await, when set, replaces the reply after Server.mu is released:
 	// for answers that wait for the cluster to change (wait_for_* params).
-	await func() reply
+	// It stops waiting when the client goes away (ctx), as Elasticsearch
+	// cancels the REST action of a closed HTTP channel.
+	await func(ctx context.Context) reply
 	// contentType overrides the negotiated JSON type (plain-text answers
 	// such as an empty acknowledgement or a cat table).
 	contentType string
@@ -334,7 +337,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	unlock()
 	if res.await != nil {
-		res = res.await()
+		res = res.await(r.Context())
 	}
 	if res.finish != nil {
 		res.body = res.finish()

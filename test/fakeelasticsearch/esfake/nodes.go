@@ -2,6 +2,7 @@ package esfake
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -68,7 +69,7 @@ func handleHealth(c *call) (reply, *esError) {
 		}
 	}
 	s := c.s
-	return reply{await: func() reply { return s.awaitHealth(w) }}, nil
+	return reply{await: func(ctx context.Context) reply { return s.awaitHealth(ctx, w) }}, nil
 }
 
 // parseNodeCount reads wait_for_nodes: N, >=N, <=N, >N, <N, ge(N), le(N),
@@ -111,7 +112,7 @@ func nodeCountMet(spec string, nodes int) bool {
 
 // awaitHealth waits (without the lock) until the wait conditions hold or
 // the timeout passes, then renders the health.
-func (s *Server) awaitHealth(w healthWait) reply {
+func (s *Server) awaitHealth(ctx context.Context, w healthWait) reply {
 	deadline := time.Now().Add(w.timeout)
 	for {
 		s.mu.Lock()
@@ -121,10 +122,9 @@ func (s *Server) awaitHealth(w healthWait) reply {
 		if met {
 			return ok(body)
 		}
-		if !time.Now().Before(deadline) {
+		if !time.Now().Before(deadline) || !pause(ctx) {
 			return reply{status: http.StatusRequestTimeout, body: body}
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

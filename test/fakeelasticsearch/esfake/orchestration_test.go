@@ -1,10 +1,13 @@
 package esfake
 
 import (
+	"context"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"sync"
@@ -489,5 +492,48 @@ func jsonEqTextNamed(t *testing.T, name, got, want string) {
 	}
 	if !reflect.DeepEqual(g, w) {
 		t.Fatalf("%s: JSON mismatch\n got: %s\nwant: %s", name, got, want)
+	}
+}
+
+// TestAwaitStopsWithTheClient: an answer that waits for the cluster to
+// change stops when its client goes away, as Elasticsearch cancels the REST
+// action of a closed channel, instead of holding the request for its whole
+// timeout (30s by default).
+func TestAwaitStopsWithTheClient(t *testing.T) {
+	s, err := Start(Options{Users: []User{{Name: "elastic", Password: "changeme"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Handler()
+	serve := func(ctx context.Context, method, target string) int {
+		req := httptest.NewRequestWithContext(ctx, method, target, nil)
+		req.Header.Set("Authorization", adminAuth)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	// The only node excluded from voting never leaves: clearing with
+	// wait_for_removal (the default) waits for it.
+	if code := serve(t.Context(), "POST", "/_cluster/voting_config_exclusions?node_ids="+s.NodeID()); code != http.StatusOK {
+		t.Fatalf("POST voting exclusions: %d", code)
+	}
+	for _, target := range []string{"/_cluster/voting_config_exclusions", "/_cluster/health?wait_for_nodes=5"} {
+		method := "GET"
+		if strings.HasPrefix(target, "/_cluster/voting") {
+			method = "DELETE"
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		done := make(chan int, 1)
+		go func() { done <- serve(ctx, method, target) }()
+		select {
+		case code := <-done:
+			if code != http.StatusRequestTimeout {
+				t.Errorf("%s %s after the client left: %d, want 408", method, target, code)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s %s still waits 10s after its client left", method, target)
+		}
+		cancel()
 	}
 }

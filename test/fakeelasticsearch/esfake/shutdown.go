@@ -2,6 +2,7 @@ package esfake
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -351,10 +352,10 @@ func handleClearVotingExclusions(c *call) (reply, *esError) {
 	}
 	s := c.s
 	initial := slices.Clone(c.st.votingExclusions)
-	return reply{await: func() reply { return s.awaitExclusionsRemoved(initial, timeout) }}, nil
+	return reply{await: func(ctx context.Context) reply { return s.awaitExclusionsRemoved(ctx, initial, timeout) }}, nil
 }
 
-func (s *Server) awaitExclusionsRemoved(initial []votingExclusion, timeout time.Duration) reply {
+func (s *Server) awaitExclusionsRemoved(ctx context.Context, initial []votingExclusion, timeout time.Duration) reply {
 	deadline := time.Now().Add(timeout)
 	for {
 		s.mu.Lock()
@@ -366,12 +367,24 @@ func (s *Server) awaitExclusionsRemoved(initial []votingExclusion, timeout time.
 			return emptyOK()
 		}
 		s.mu.Unlock()
-		if !time.Now().Before(deadline) {
+		if !time.Now().Before(deadline) || !pause(ctx) {
 			e := newErr(http.StatusRequestTimeout, "elasticsearch_timeout_exception",
 				"timed out waiting for removal of nodes; if nodes should not be removed, set waitForRemoval to false. "+exclusionsString(initial))
 			return reply{status: e.Status, body: e.body()}
 		}
-		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// pause waits one polling step of an awaiting answer, false when the
+// client went away first.
+func pause(ctx context.Context) bool {
+	t := time.NewTimer(20 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
