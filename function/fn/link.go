@@ -220,7 +220,7 @@ func checkKeyLifetime(s *linkv1alpha1.XRemoteClusterLinkSpec, in *fnv1beta1.Inpu
 		}
 		minimum, from = m, "the platform (function input minimumKeyLifetime)"
 	}
-	fields := keylifetime.KeyLifetimeFields{Expiration: "spec.expiration", RotateBefore: "spec.rotateBefore"}
+	fields := keylifetime.Fields{Expiration: "spec.expiration", RotateBefore: "spec.rotateBefore"}
 	if err := keylifetime.CheckKeyLifetime(fields, s.Expiration, s.RotateBefore, minimum, from); err != nil {
 		field := "spec.expiration"
 		if s.RotateBefore != "" {

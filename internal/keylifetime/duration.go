@@ -44,9 +44,9 @@ func IsDuration(s string) bool { return durationRE.MatchString(s) }
 // cluster, so rotations must stay rare.
 const DefaultMinKeyLifetime = 24 * time.Hour
 
-// KeyLifetimeFields names the fields a key's lifetime comes from, for errors:
+// Fields names the fields a key's lifetime comes from, for errors:
 // spec.expiration on a link, spec.forProvider.expiration on a key.
-type KeyLifetimeFields struct {
+type Fields struct {
 	Expiration, RotateBefore string
 }
 
@@ -56,7 +56,7 @@ type KeyLifetimeFields struct {
 // (expiration minus rotateBefore), so that rotation can never run hot.
 // rotateBefore must be shorter than expiration and needs one. minimum names
 // where the platform sets it, for the error.
-func CheckKeyLifetime(f KeyLifetimeFields, expiration, rotateBefore string, minimum time.Duration, minimumFrom string) error {
+func CheckKeyLifetime(f Fields, expiration, rotateBefore string, minimum time.Duration, minimumFrom string) error {
 	if rotateBefore != "" && expiration == "" {
 		return fmt.Errorf("%s needs %s: a key that never expires is never rotated", f.RotateBefore, f.Expiration)
 	}

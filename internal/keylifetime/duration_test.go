@@ -36,7 +36,7 @@ func TestParseDuration(t *testing.T) {
 }
 
 func TestCheckKeyLifetime(t *testing.T) {
-	fields := KeyLifetimeFields{Expiration: "spec.expiration", RotateBefore: "spec.rotateBefore"}
+	fields := Fields{Expiration: "spec.expiration", RotateBefore: "spec.rotateBefore"}
 	cases := map[string]struct {
 		expiration, rotateBefore string
 		minimum                  time.Duration

@@ -94,7 +94,7 @@ func (e *external) checkOwnedSpec(cr *esv1alpha1.CrossClusterAPIKey) error {
 	if p.RotateBefore != nil {
 		rb = *p.RotateBefore
 	}
-	fields := keylifetime.KeyLifetimeFields{Expiration: "spec.forProvider.expiration", RotateBefore: "spec.forProvider.rotateBefore"}
+	fields := keylifetime.Fields{Expiration: "spec.forProvider.expiration", RotateBefore: "spec.forProvider.rotateBefore"}
 	return keylifetime.CheckKeyLifetime(fields, exp, rb, e.minLifetime, "the provider's --min-key-lifetime")
 }
 
