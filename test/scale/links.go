@@ -27,13 +27,19 @@ import (
 // a spec.secureSettings entry) and the RemoteClusterTrust that makes the
 // local cluster trust the remote's server; every link is then flow 3. The
 // local pieces use the local cluster's provider config. Links are spread
-// round-robin over the namespaces and the remote/local pairs.
+// round-robin over the namespaces, and each namespace's links over the
+// remote/local pairs.
 //
 // Not composed here: the RemoteClusterConnectivity every link has, whose
 // probe needs the fakes to dial each other (an esfake.Network).
 func linkObjects(c *config, mix string, i int) []client.Object {
 	ns := teamNamespace(i % c.namespaces)
-	r := i % c.remotes
+	// Each namespace spreads its links over all pairs (i%remotes would
+	// put all of a namespace's links on one pair when remotes divides
+	// namespaces): a namespace may keep only so many records on one shared
+	// cluster (grants' per-namespace budget), and a team's links go to
+	// many clusters.
+	r := (i / c.namespaces) % c.remotes
 	name := fmt.Sprintf("link-%04d", i)
 	remote := commonv1alpha1.ElasticsearchReference{Namespace: clusterNamespace, Name: remoteName(r)}
 	local := commonv1alpha1.ElasticsearchReference{Namespace: clusterNamespace, Name: localName(r)}
