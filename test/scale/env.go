@@ -186,7 +186,7 @@ func (e *env) stop() {
 }
 
 // seed creates the namespaces, the ECK objects with the status and Secrets
-// ECK writes, and one ClusterProviderConfig per remote.
+// ECK writes, and one ClusterProviderConfig per cluster.
 func (e *env) seed(ctx context.Context, c *config) error {
 	teams := make([]string, c.namespaces)
 	for i := range teams {
@@ -229,23 +229,25 @@ func (e *env) seed(ctx context.Context, c *config) error {
 					return fmt.Errorf("cannot create Secret %s: %w", sec.Name, err)
 				}
 			}
-		}
-		// Each remote listens on its own port, so each has its own config
-		// with a fixed target and URL, as links naming
-		// spec.remote.providerConfigRef would use.
-		pc := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "m.eslink.io/v1alpha1", "kind": "ClusterProviderConfig",
-			"metadata": map[string]any{"name": remoteName(r)},
-			"spec": map[string]any{
-				"allowedNamespaces": []any{"*"},
-				"eck": map[string]any{
-					"elasticsearchRef": map[string]any{"namespace": clusterNamespace, "name": remoteName(r)},
-					"urlOverride":      e.remotes[r].URL,
+			// Each fake listens on its own port, so each cluster has its
+			// own config with a fixed target and URL: for a remote, as links
+			// naming spec.remote.providerConfigRef would use; for a local
+			// cluster, as the function's localProviderConfigRef would name
+			// (a local piece's config must reach the cluster it names).
+			pc := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "m.eslink.io/v1alpha1", "kind": "ClusterProviderConfig",
+				"metadata": map[string]any{"name": name},
+				"spec": map[string]any{
+					"allowedNamespaces": []any{"*"},
+					"eck": map[string]any{
+						"elasticsearchRef": map[string]any{"namespace": clusterNamespace, "name": name},
+						"urlOverride":      s.URL,
+					},
 				},
-			},
-		}}
-		if err := e.kube.Create(ctx, pc); err != nil {
-			return fmt.Errorf("cannot create ClusterProviderConfig %s: %w", pc.GetName(), err)
+			}}
+			if err := e.kube.Create(ctx, pc); err != nil {
+				return fmt.Errorf("cannot create ClusterProviderConfig %s: %w", pc.GetName(), err)
+			}
 		}
 	}
 	return nil

@@ -257,7 +257,9 @@ func ready(ctx context.Context, kube client.Client) (readiness, error) {
 	entries := &eckv1alpha1.RemoteClusterEntryList{}
 	keys := &esv1alpha1.CrossClusterAPIKeyList{}
 	creds := &eckv1alpha1.RemoteClusterCredentialsList{}
-	for _, l := range []client.ObjectList{servers, entries, keys, creds} {
+	settings := &esv1alpha1.RemoteClusterSettingsList{}
+	trusts := &eckv1alpha1.RemoteClusterTrustList{}
+	for _, l := range []client.ObjectList{servers, entries, keys, creds, settings, trusts} {
 		if err := kube.List(ctx, l); err != nil {
 			return r, fmt.Errorf("cannot list managed resources: %w", err)
 		}
@@ -266,6 +268,8 @@ func ready(ctx context.Context, kube client.Client) (readiness, error) {
 	count("RemoteClusterEntry", managed(entries.Items))
 	count("CrossClusterAPIKey", managed(keys.Items))
 	count("RemoteClusterCredentials", managed(creds.Items))
+	count("RemoteClusterSettings", managed(settings.Items))
+	count("RemoteClusterTrust", managed(trusts.Items))
 	return r, nil
 }
 
