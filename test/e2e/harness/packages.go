@@ -113,7 +113,7 @@ func (h *Harness) install(ctx, pctx context.Context, legacy bool, kubeconfig str
 	pushed := make([]string, 0, len(files))
 	for name, file := range files {
 		ref := h.registry.Host + "/eslink/" + name + ":" + PackageVersion
-		if _, err := h.registry.push(ctx, tool, file, ref); err != nil {
+		if err := h.registry.push(ctx, tool, file, ref); err != nil {
 			return err
 		}
 		pushed = append(pushed, name)
@@ -399,7 +399,7 @@ func (h *Harness) waitPackage(ctx context.Context, gvk schema.GroupVersionKind, 
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(gvk)
 	u.SetName(name)
-	_, err := h.waitObject(ctx, u, func(o *unstructured.Unstructured) bool {
+	err := h.waitObject(ctx, u, func(o *unstructured.Unstructured) bool {
 		inst, _, _ := Condition(o, string(pkgv1.TypeInstalled))
 		healthy, _, _ := Condition(o, string(pkgv1.TypeHealthy))
 		return inst == "True" && healthy == "True"
@@ -432,14 +432,14 @@ func (h *Harness) waitCRD(ctx context.Context, name string) error {
 
 // waitObject polls obj until cond holds; on timeout the error carries the
 // object's conditions.
-func (h *Harness) waitObject(ctx context.Context, obj *unstructured.Unstructured, cond func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
+func (h *Harness) waitObject(ctx context.Context, obj *unstructured.Unstructured, cond func(*unstructured.Unstructured) bool) error {
 	var last *unstructured.Unstructured
 	for {
 		got, err := h.Get(ctx, obj)
 		if err == nil {
 			last = got
 			if cond(got) {
-				return got, nil
+				return nil
 			}
 		}
 		select {
@@ -448,7 +448,7 @@ func (h *Harness) waitObject(ctx context.Context, obj *unstructured.Unstructured
 			if last != nil {
 				msg = conditionsString(last)
 			}
-			return last, fmt.Errorf("%w: %s", ctx.Err(), msg)
+			return fmt.Errorf("%w: %s", ctx.Err(), msg)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

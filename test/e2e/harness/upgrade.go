@@ -32,7 +32,7 @@ func (h *Harness) Upgrade(ctx context.Context, version string, progress func(str
 	tool := filepath.Join(h.Root, "bin", "eslink-xpkg")
 	files := packageFiles(h.Root, h.legacy)
 	for name, file := range files {
-		if _, err := h.registry.push(ctx, tool, file, h.registry.Host+"/eslink/"+name+":"+version); err != nil {
+		if err := h.registry.push(ctx, tool, file, h.registry.Host+"/eslink/"+name+":"+version); err != nil {
 			return err
 		}
 	}
@@ -205,7 +205,7 @@ func (h *Harness) waitPackageRevision(ctx context.Context, gvk schema.GroupVersi
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(gvk)
 	u.SetName(name)
-	_, err := h.waitObject(ctx, u, func(o *unstructured.Unstructured) bool {
+	err := h.waitObject(ctx, u, func(o *unstructured.Unstructured) bool {
 		cur, _, _ := unstructured.NestedString(o.Object, "status", "currentRevision")
 		inst, _, _ := Condition(o, string(pkgv1.TypeInstalled))
 		healthy, _, _ := Condition(o, string(pkgv1.TypeHealthy))

@@ -141,9 +141,8 @@ func (e *ShareError) Error() string {
 // Creating.
 func Fits(obj *unstructured.Unstructured, fn MutateFn) error {
 	next := obj.DeepCopy()
-	changed, err := fn(next)
-	if err != nil || !changed {
-		return nil
+	if changed, err := fn(next); err == nil && changed {
+		return CheckShares(obj, next)
 	}
-	return CheckShares(obj, next)
+	return nil
 }
