@@ -123,3 +123,48 @@ func TestConditionReasonsLiveInConditions(t *testing.T) {
 		t.Fatalf("found no condition reasons in %s: the check reads the wrong files", home)
 	}
 }
+
+// TestOneErrorToConditionPath: a controller turns an error into its Ready
+// condition with controller/conditions (Blocked, SetBlocked, SetNotReady,
+// Ready) only, so that the same refusal reads the same on every kind. A
+// function of its own that takes an error and sets conditions, or that
+// builds a condition by hand, is a second path.
+func TestOneErrorToConditionPath(t *testing.T) {
+	const home = "provider/internal/controller/conditions/"
+	isError := func(e ast.Expr) bool {
+		id, ok := e.(*ast.Ident)
+		return ok && id.Name == "error"
+	}
+	files := productionFiles(t, "provider")
+	for path, f := range files {
+		if strings.HasPrefix(path, home) {
+			continue
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			takesError := false
+			for _, p := range fn.Type.Params.List {
+				takesError = takesError || isError(p.Type)
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.CallExpr:
+					if sel, ok := n.Fun.(*ast.SelectorExpr); ok && takesError && sel.Sel.Name == "SetConditions" {
+						t.Errorf("%s: %s takes an error and sets conditions: use conditions.Blocked, SetBlocked or SetNotReady of %s", path, fn.Name.Name, home)
+					}
+				case *ast.CompositeLit:
+					if sel, ok := n.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "Condition" {
+						t.Errorf("%s: %s builds a condition by hand: use conditions.Ready of %s", path, fn.Name.Name, home)
+					}
+				}
+				return true
+			})
+		}
+	}
+	if len(files) == 0 {
+		t.Fatal("found no production files under provider/: the check reads the wrong files")
+	}
+}

@@ -9,13 +9,16 @@ import (
 	"fmt"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/eslink/eslink/internal/grants"
+	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
+	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 )
 
 // Reasons of the Ready condition when a change is blocked. The Synced
@@ -58,13 +61,63 @@ func BlockedCondition(err error) (xpv2.Condition, bool) {
 	default:
 		return xpv2.Condition{}, false
 	}
-	return xpv2.Condition{
-		Type:               xpv2.TypeReady,
-		Status:             corev1.ConditionFalse,
-		LastTransitionTime: metav1.Now(),
-		Reason:             reason,
-		Message:            err.Error(),
-	}, true
+	return Ready(false, reason, err.Error()), true
+}
+
+// Ready returns the Ready condition: True when ready, False otherwise.
+func Ready(ready bool, reason xpv2.ConditionReason, msg string) xpv2.Condition {
+	status := corev1.ConditionFalse
+	if ready {
+		status = corev1.ConditionTrue
+	}
+	return xpv2.Condition{Type: xpv2.TypeReady, Status: status, LastTransitionTime: metav1.Now(), Reason: reason, Message: msg}
+}
+
+// reasonOf returns the reason of the Ready=False condition that explains
+// err: a refusal's own (BlockedCondition), NotAuthorized when the
+// namespace may not use the provider config, the one an error of
+// Elasticsearch names, and fallback for any other error.
+func reasonOf(err error, fallback xpv2.ConditionReason) xpv2.ConditionReason {
+	if c, ok := BlockedCondition(err); ok {
+		return c.Reason
+	}
+	if connection.IsDenied(err) {
+		return ReasonNotAuthorized
+	}
+	if r := elasticsearch.ReasonOf(err); r != "" {
+		return xpv2.ConditionReason(r)
+	}
+	return fallback
+}
+
+// SetNotReady sets Ready=False with reason and err's message on mg, and the
+// same on each condition type of also: a Ready the managed reconciler
+// overwrites (Creating after a failed create) loses its reason, a
+// condition it leaves alone, such as Healthy, keeps it.
+func SetNotReady(mg resource.Conditioned, reason xpv2.ConditionReason, err error, also ...xpv2.ConditionType) {
+	c := Ready(false, reason, err.Error())
+	cs := []xpv2.Condition{c}
+	for _, t := range also {
+		c.Type = t
+		cs = append(cs, c)
+	}
+	mg.SetConditions(cs...)
+}
+
+// SetBlocked sets on mg, and on each condition type of also, the
+// Ready=False condition that explains err. With no fallback, an error that
+// is no refusal leaves the conditions as they were.
+func SetBlocked(mg resource.Conditioned, err error, fallback xpv2.ConditionReason, also ...xpv2.ConditionType) {
+	if reason := reasonOf(err, fallback); reason != "" {
+		SetNotReady(mg, reason, err, also...)
+	}
+}
+
+// Blocked is SetBlocked that returns err, which the managed reconciler puts
+// on the Synced condition and in a Warning event.
+func Blocked(mg resource.Conditioned, err error, fallback xpv2.ConditionReason) error {
+	SetBlocked(mg, err, fallback)
+	return err
 }
 
 // ReasonTargetGone is the reason of the Warning event a resource being

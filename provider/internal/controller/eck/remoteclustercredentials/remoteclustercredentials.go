@@ -34,7 +34,6 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/provider/internal/clients/connection"
 	"github.com/eslink/eslink/provider/internal/clients/eck"
-	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/clients/kube"
 	"github.com/eslink/eslink/provider/internal/controller/conditions"
 	"github.com/eslink/eslink/provider/internal/controller/setup"
@@ -128,21 +127,21 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 		return managed.ExternalObservation{ResourceExists: owns || s != nil}, err
 	}
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	if err := e.check(ctx, mg, local); err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	entry, own, err := eck.SecureSettings.Lookup(local, name, uid)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	if own == eck.Foreign {
-		return managed.ExternalObservation{}, blocked(mg, eck.SecureSettings.Conflict(local, name, uid))
+		return managed.ExternalObservation{}, conditions.Blocked(mg, eck.SecureSettings.Conflict(local, name, uid), xpv2.ReasonReconcileError)
 	}
 	secret, err := e.ownSecret(ctx, local.GetNamespace(), name, uid)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 
 	at := &mg.Status.AtProvider
@@ -167,10 +166,10 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 		// is published.
 		var w *waitError
 		if errors.As(err, &w) {
-			setReady(mg, exists && at.TakenUpKeyID != "", conditions.ReasonWaitingForKey, err.Error())
+			mg.SetConditions(conditions.Ready(exists && at.TakenUpKeyID != "", conditions.ReasonWaitingForKey, err.Error()))
 			return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: true}, nil
 		}
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	at.KeyID = key.id
 	if err := settingsOurs(local, mg); err != nil {
@@ -178,25 +177,25 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 		// link did not set. Reported as existing and up to date, so the
 		// reconciler neither calls Create (which would show Creating
 		// instead of this reason) nor Update.
-		setReady(mg, false, conditions.ReasonWaitingForSettings, err.Error())
+		mg.SetConditions(conditions.Ready(false, conditions.ReasonWaitingForSettings, err.Error()))
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
 	}
 	holds, err := eck.SecureSettings.Holds(local, name, uid, eck.RenderSecureSettingsEntry(name, key.id, p.Alias))
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	upToDate := holds && secret != nil && string(secret.Data[key.id]) == key.encoded &&
 		(at.TakenUpKeyID != key.id || len(secret.Data) == 1)
 
 	switch {
 	case at.TakenUpKeyID == "":
-		setReady(mg, false, conditions.ReasonRollingOut, rollingOut(local, fileBased, key.id))
+		mg.SetConditions(conditions.Ready(false, conditions.ReasonRollingOut, rollingOut(local, fileBased, key.id)))
 	case at.TakenUpKeyID != key.id:
 		// Still connected with the key it loaded: the link keeps working
 		// while the new one rolls out.
-		setReady(mg, true, conditions.ReasonRollingOut, rollingOut(local, fileBased, key.id)+"; it still uses key "+at.TakenUpKeyID)
+		mg.SetConditions(conditions.Ready(true, conditions.ReasonRollingOut, rollingOut(local, fileBased, key.id)+"; it still uses key "+at.TakenUpKeyID))
 	default:
-		setReady(mg, true, xpv2.ReasonAvailable, "")
+		mg.SetConditions(conditions.Ready(true, xpv2.ReasonAvailable, ""))
 	}
 	return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: upToDate}, nil
 }
@@ -239,9 +238,9 @@ func (e *external) observeTakeUp(ctx context.Context, mg *v1alpha1.RemoteCluster
 // (reserved_state.file_settings), as ECK's own client models it.
 func (e *external) fileSettingsApplied(ctx context.Context, mg *v1alpha1.RemoteClusterCredentials, local *unstructured.Unstructured) (bool, error) {
 	if mg.GetProviderConfigReference() == nil {
-		return false, blocked(mg, &eck.InvalidSpecError{Msg: fmt.Sprintf(
+		return false, conditions.Blocked(mg, &eck.InvalidSpecError{Msg: fmt.Sprintf(
 			"spec.providerConfigRef is required: Elasticsearch %s/%s reloads its secure settings from file-based settings, and the provider reads its REST API to tell when it did",
-			local.GetNamespace(), local.GetName())})
+			local.GetNamespace(), local.GetName())}, xpv2.ReasonReconcileError)
 	}
 	s := &corev1.Secret{}
 	nn := types.NamespacedName{Namespace: local.GetNamespace(), Name: eckschema.FileSettingsSecret(local.GetName())}
@@ -249,7 +248,7 @@ func (e *external) fileSettingsApplied(ctx context.Context, mg *v1alpha1.RemoteC
 		if kerrors.IsNotFound(err) {
 			return false, nil
 		}
-		return false, blocked(mg, fmt.Errorf("cannot read ECK's file-based settings Secret %s: %w", nn, err))
+		return false, conditions.Blocked(mg, fmt.Errorf("cannot read ECK's file-based settings Secret %s: %w", nn, err), xpv2.ReasonReconcileError)
 	}
 	// Only the version is read: the rest holds every secure setting.
 	var settings struct {
@@ -258,24 +257,24 @@ func (e *external) fileSettingsApplied(ctx context.Context, mg *v1alpha1.RemoteC
 		} `json:"metadata"`
 	}
 	if err := json.Unmarshal(s.Data["settings.json"], &settings); err != nil {
-		return false, blocked(mg, fmt.Errorf("ECK's file-based settings Secret %s holds no valid settings.json", nn))
+		return false, conditions.Blocked(mg, fmt.Errorf("ECK's file-based settings Secret %s holds no valid settings.json", nn), xpv2.ReasonReconcileError)
 	}
 	want, err := strconv.ParseInt(settings.Metadata.Version, 10, 64)
 	if err != nil {
-		return false, blocked(mg, fmt.Errorf("ECK's file-based settings Secret %s holds no valid metadata.version", nn))
+		return false, conditions.Blocked(mg, fmt.Errorf("ECK's file-based settings Secret %s holds no valid metadata.version", nn), xpv2.ReasonReconcileError)
 	}
 	es, err := e.resolver.ResolveLocal(ctx, mg, mg.Spec.ForProvider.ElasticsearchRef)
 	if err != nil {
-		return false, blocked(mg, fmt.Errorf("cannot connect to the local cluster's Elasticsearch API for %s: %w", ref(mg), err))
+		return false, conditions.Blocked(mg, fmt.Errorf("cannot connect to the local cluster's Elasticsearch API for %s: %w", ref(mg), err), xpv2.ReasonReconcileError)
 	}
 	// Tracked only once the config allowed the namespace: a usage holds
 	// the config, so a denied namespace must not be able to pin it.
 	if err := e.usage.Track(ctx, mg); err != nil {
-		return false, blocked(mg, fmt.Errorf("cannot track provider config usage of %s: %w", ref(mg), err))
+		return false, conditions.Blocked(mg, fmt.Errorf("cannot track provider config usage of %s: %w", ref(mg), err), xpv2.ReasonReconcileError)
 	}
 	state, err := es.FileSettings(ctx)
 	if err != nil {
-		return false, blocked(mg, fmt.Errorf("cannot tell whether %s reloaded its file-based settings: %w", nn.Namespace+"/"+local.GetName(), err))
+		return false, conditions.Blocked(mg, fmt.Errorf("cannot tell whether %s reloaded its file-based settings: %w", nn.Namespace+"/"+local.GetName(), err), xpv2.ReasonReconcileError)
 	}
 	if state == nil {
 		return false, nil
@@ -284,7 +283,7 @@ func (e *external) fileSettingsApplied(ctx context.Context, mg *v1alpha1.RemoteC
 		// The errors may name settings; they never hold their values, but
 		// only the kind is repeated here.
 		err := fmt.Errorf("file-based settings version %d failed to apply on Elasticsearch %s/%s (%s): see its logs", state.Errors.Version, local.GetNamespace(), local.GetName(), state.Errors.ErrorKind)
-		mg.SetConditions(condition(false, conditions.ReasonFileSettingsFailed, err.Error()))
+		mg.SetConditions(conditions.Ready(false, conditions.ReasonFileSettingsFailed, err.Error()))
 		return false, err
 	}
 	return state.Version >= want, nil
@@ -392,22 +391,22 @@ func (e *external) deliver(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 		if errors.As(err, &w) {
 			return nil
 		}
-		return blocked(mg, err)
+		return conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	lname := eck.Ref(p.ElasticsearchRef, mg.GetNamespace())
 	local, err := e.eck.Get(ctx, lname, fieldLocal)
 	if err != nil {
-		return blocked(mg, err)
+		return conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	if err := e.check(ctx, mg, local); err != nil {
-		return blocked(mg, err)
+		return conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	if err := settingsOurs(local, mg); err != nil {
 		return nil //nolint:nilerr // Observe reports WaitingForSettings; nothing is delivered until the link's settings hold the alias.
 	}
 	name := eck.CredentialsSecretName(p.Alias)
 	if err := e.writeSecret(ctx, mg, local, name, key); err != nil {
-		return blocked(mg, err)
+		return conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	_, err = e.eck.Mutate(ctx, lname, fieldLocal, func(local *unstructured.Unstructured) (bool, error) {
 		if err := e.check(ctx, mg, local); err != nil {
@@ -419,7 +418,7 @@ func (e *external) deliver(ctx context.Context, mg *v1alpha1.RemoteClusterCreden
 		return eck.SecureSettings.Put(local, name, string(mg.GetUID()), eck.RenderSecureSettingsEntry(name, key.id, p.Alias))
 	})
 	if err != nil {
-		return blocked(mg, fmt.Errorf("cannot deliver the credentials of alias %s for %s: %w", p.Alias, ref(mg), err))
+		return conditions.Blocked(mg, fmt.Errorf("cannot deliver the credentials of alias %s for %s: %w", p.Alias, ref(mg), err), xpv2.ReasonReconcileError)
 	}
 	return nil
 }
@@ -501,33 +500,3 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterCredent
 }
 
 func (e *external) Disconnect(context.Context) error { return nil }
-
-func condition(ready bool, reason xpv2.ConditionReason, msg string) xpv2.Condition {
-	status := corev1.ConditionFalse
-	if ready {
-		status = corev1.ConditionTrue
-	}
-	return xpv2.Condition{Type: xpv2.TypeReady, Status: status, LastTransitionTime: metav1.Now(), Reason: reason, Message: msg}
-}
-
-func setReady(mg *v1alpha1.RemoteClusterCredentials, ready bool, reason xpv2.ConditionReason, msg string) {
-	mg.SetConditions(condition(ready, reason, msg))
-}
-
-// blocked marks Ready=False with the reason a change is refused, and passes
-// err on for the Synced condition and a Warning event.
-func blocked(mg *v1alpha1.RemoteClusterCredentials, err error) error {
-	if c, ok := conditions.BlockedCondition(err); ok {
-		mg.SetConditions(c)
-		return err
-	}
-	reason := xpv2.ReasonReconcileError
-	switch r := elasticsearch.ReasonOf(err); {
-	case connection.IsDenied(err):
-		reason = conditions.ReasonNotAuthorized
-	case r != "":
-		reason = xpv2.ConditionReason(r)
-	}
-	mg.SetConditions(condition(false, reason, err.Error()))
-	return err
-}

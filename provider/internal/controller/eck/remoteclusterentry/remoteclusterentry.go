@@ -96,23 +96,23 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry)
 		return managed.ExternalObservation{ResourceExists: owns}, nil
 	}
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 
 	desired, err := e.desired(ctx, mg, local)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 	entry, own, err := eck.RemoteClusters.Lookup(local, p.Alias, uid)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 	if own == eck.Foreign {
-		return managed.ExternalObservation{}, blocked(mg, fmt.Errorf("%s: %w", fieldAlias, eck.RemoteClusters.Conflict(local, p.Alias, uid)))
+		return managed.ExternalObservation{}, conditions.Blocked(mg, fmt.Errorf("%s: %w", fieldAlias, eck.RemoteClusters.Conflict(local, p.Alias, uid)), "")
 	}
 	upToDate, err := eck.RemoteClusters.Holds(local, p.Alias, uid, desired)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 
 	exists := own == eck.Owned && entry != nil
@@ -121,7 +121,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterEntry)
 		// next update.
 		claimed, err := eck.OwnsAlias(local, p.Alias, mg)
 		if err != nil {
-			return managed.ExternalObservation{}, blocked(mg, err)
+			return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 		}
 		upToDate = upToDate && claimed
 	}
@@ -185,7 +185,7 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterEntry) err
 
 func writeRefused(mg *v1alpha1.RemoteClusterEntry, err error) error {
 	p := mg.Spec.ForProvider
-	return blocked(mg, fmt.Errorf("cannot write remote cluster alias %s of %s/%s: %w", p.Alias, mg.GetNamespace(), mg.GetName(), err))
+	return conditions.Blocked(mg, fmt.Errorf("cannot write remote cluster alias %s of %s/%s: %w", p.Alias, mg.GetNamespace(), mg.GetName(), err), "")
 }
 
 // change writes the desired entry and claims its alias.
@@ -249,13 +249,4 @@ func (e *external) desired(ctx context.Context, mg *v1alpha1.RemoteClusterEntry,
 		return nil, &eck.ConflictError{What: eck.RemoteClusters.What, Key: p.Alias, Object: local.GetNamespace() + "/" + local.GetName(), OtherOwner: o}
 	}
 	return eck.RenderRemoteCluster(p, ns)
-}
-
-// blocked marks Ready=False with the reason a change is refused, and passes
-// err on for the managed reconciler's Synced condition and Warning event.
-func blocked(mg *v1alpha1.RemoteClusterEntry, err error) error {
-	if c, ok := conditions.BlockedCondition(err); ok {
-		mg.SetConditions(c)
-	}
-	return err
 }

@@ -82,14 +82,14 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterServer
 		return managed.ExternalObservation{ResourceExists: claimed}, nil
 	}
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 	if err := check(mg, es); err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 	claims, err := eck.ServerClaims(es)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 
 	enabled := eckschema.RemoteClusterServerEnabled(es)
@@ -165,8 +165,8 @@ func change(mg *v1alpha1.RemoteClusterServer) eck.MutateFn {
 }
 
 func claimRefused(mg *v1alpha1.RemoteClusterServer, err error) error {
-	return blocked(mg, fmt.Errorf("cannot claim remote cluster server of Elasticsearch %s for %s/%s: %w",
-		eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace()), mg.GetNamespace(), mg.GetName(), err))
+	return conditions.Blocked(mg, fmt.Errorf("cannot claim remote cluster server of Elasticsearch %s for %s/%s: %w",
+		eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace()), mg.GetNamespace(), mg.GetName(), err), "")
 }
 
 // check refuses a claim the namespace is not granted, or one ECK's webhook
@@ -176,14 +176,5 @@ func check(mg *v1alpha1.RemoteClusterServer, es *unstructured.Unstructured) erro
 		return err
 	}
 	_, err := eck.RequireAPIKeyVersion(es, "spec.remoteClusterServer")
-	return err
-}
-
-// blocked marks Ready=False with the reason a change is refused, and passes
-// err on for the managed reconciler's Synced condition and Warning event.
-func blocked(mg *v1alpha1.RemoteClusterServer, err error) error {
-	if c, ok := conditions.BlockedCondition(err); ok {
-		mg.SetConditions(c)
-	}
 	return err
 }

@@ -14,8 +14,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -97,18 +95,18 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSignin
 		return managed.ExternalObservation{ResourceExists: owns}, err
 	}
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 	if err := check(mg, local); err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 	owns, err := Owners.Owns(local, p.Alias, uid)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 	holds, err := eck.ConfigHolds(local, Settings(p.Alias))
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, "")
 	}
 	if !owns || !holds {
 		if err := eck.Fits(local, change(mg)); err != nil {
@@ -128,8 +126,8 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSignin
 	case at.Configured && at.RolledOut:
 		mg.SetConditions(xpv2.Available())
 	case at.Configured:
-		mg.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.Now(), Reason: conditions.ReasonRollingOut,
-			Message: fmt.Sprintf("waiting for ECK to roll the signing settings of alias %s out to %s/%s (a rolling restart)", p.Alias, local.GetNamespace(), local.GetName())})
+		mg.SetConditions(conditions.Ready(false, conditions.ReasonRollingOut,
+			fmt.Sprintf("waiting for ECK to roll the signing settings of alias %s out to %s/%s (a rolling restart)", p.Alias, local.GetNamespace(), local.GetName())))
 	default:
 		mg.SetConditions(xpv2.Unavailable())
 	}
@@ -212,7 +210,7 @@ func change(mg *v1alpha1.RemoteClusterSigning) eck.MutateFn {
 
 func setRefused(mg *v1alpha1.RemoteClusterSigning, err error) error {
 	p := mg.Spec.ForProvider
-	return blocked(mg, fmt.Errorf("cannot set the signing settings of alias %s on Elasticsearch %s: %w", p.Alias, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), err))
+	return conditions.Blocked(mg, fmt.Errorf("cannot set the signing settings of alias %s on Elasticsearch %s: %w", p.Alias, eck.Ref(p.ElasticsearchRef, mg.GetNamespace()), err), "")
 }
 
 func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterSigning) (managed.ExternalDelete, error) {
@@ -241,12 +239,3 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterSigning
 }
 
 func (e *external) Disconnect(context.Context) error { return nil }
-
-// blocked marks Ready=False with the reason a change is refused, and passes
-// err on for the Synced condition and a Warning event.
-func blocked(mg *v1alpha1.RemoteClusterSigning, err error) error {
-	if c, ok := conditions.BlockedCondition(err); ok {
-		mg.SetConditions(c)
-	}
-	return err
-}

@@ -131,19 +131,19 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust)
 		return managed.ExternalObservation{ResourceExists: bundle.Data[entryKey] != nil || unfinished}, nil
 	}
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	ca, own, err := e.certificates(ctx, mg, target)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	bundle, err := e.bundle(ctx, target, mount)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	mounted, err := mount.Wired(target)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 
 	at := &mg.Status.AtProvider
@@ -168,13 +168,13 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterTrust)
 	case at.InBundle && mounted && at.RolledOut:
 		mg.SetConditions(xpv2.Available())
 	case at.InBundle && mounted:
-		mg.SetConditions(condition(conditions.ReasonRollingOut, fmt.Sprintf(
+		mg.SetConditions(conditions.Ready(false, conditions.ReasonRollingOut, fmt.Sprintf(
 			"waiting for ECK to mount CA bundle %s into the nodes of %s/%s (a rolling restart, once per cluster)", mount.SecretName, target.GetNamespace(), target.GetName())))
 	case !at.InBundle:
-		mg.SetConditions(condition(conditions.ReasonCANotInBundle, fmt.Sprintf(
+		mg.SetConditions(conditions.Ready(false, conditions.ReasonCANotInBundle, fmt.Sprintf(
 			"CA bundle %s/%s does not hold the CA of %s: eslink adds it", target.GetNamespace(), mount.SecretName, caSource(mg))))
 	default:
-		mg.SetConditions(condition(conditions.ReasonBundleNotMounted, fmt.Sprintf(
+		mg.SetConditions(conditions.Ready(false, conditions.ReasonBundleNotMounted, fmt.Sprintf(
 			"the nodes of %s/%s do not mount CA bundle %s (%s): eslink mounts it, a rolling restart", target.GetNamespace(), target.GetName(), mount.SecretName, mount.Setting)))
 	}
 	return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: upToDate}, nil
@@ -308,16 +308,16 @@ func (e *external) trust(ctx context.Context, mg *v1alpha1.RemoteClusterTrust) e
 	mount := eck.BundleMount(p.ElasticsearchRef.Name, purpose(mg))
 	target, err := e.eck.Get(ctx, name, fieldTarget)
 	if err != nil {
-		return blocked(mg, err)
+		return conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	ca, own, err := e.certificates(ctx, mg, target)
 	if err != nil {
-		return blocked(mg, err)
+		return conditions.Blocked(mg, err, xpv2.ReasonReconcileError)
 	}
 	entry := eck.BundleEntryKey(string(mg.GetUID()))
 	_, err = e.updateBundle(ctx, target, mount, own, func(entries map[string][]byte) { entries[entry] = ca })
 	if err != nil {
-		return blocked(mg, fmt.Errorf("cannot add the CA of %s to bundle %s/%s: %w", ref(mg), name.Namespace, mount.SecretName, err))
+		return conditions.Blocked(mg, fmt.Errorf("cannot add the CA of %s to bundle %s/%s: %w", ref(mg), name.Namespace, mount.SecretName, err), xpv2.ReasonReconcileError)
 	}
 	targetRole, _ := roles(mg)
 	_, err = e.eck.Mutate(ctx, name, fieldTarget, func(es *unstructured.Unstructured) (bool, error) {
@@ -327,7 +327,7 @@ func (e *external) trust(ctx context.Context, mg *v1alpha1.RemoteClusterTrust) e
 		return mount.Wire(es)
 	})
 	if err != nil {
-		return blocked(mg, fmt.Errorf("cannot mount CA bundle %s into Elasticsearch %s for %s: %w", mount.SecretName, name, ref(mg), err))
+		return conditions.Blocked(mg, fmt.Errorf("cannot mount CA bundle %s into Elasticsearch %s for %s: %w", mount.SecretName, name, ref(mg), err), xpv2.ReasonReconcileError)
 	}
 	return nil
 }
@@ -415,18 +415,3 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterTrust) 
 }
 
 func (e *external) Disconnect(context.Context) error { return nil }
-
-func condition(reason xpv2.ConditionReason, msg string) xpv2.Condition {
-	return xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.Now(), Reason: reason, Message: msg}
-}
-
-// blocked marks Ready=False with the reason a change is refused, and passes
-// err on for the Synced condition and a Warning event.
-func blocked(mg *v1alpha1.RemoteClusterTrust, err error) error {
-	if c, ok := conditions.BlockedCondition(err); ok {
-		mg.SetConditions(c)
-		return err
-	}
-	mg.SetConditions(condition("ReconcileError", err.Error()))
-	return err
-}

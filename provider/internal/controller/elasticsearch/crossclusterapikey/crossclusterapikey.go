@@ -159,7 +159,7 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 		// gone must not let the deletion skip the keys on the one that
 		// still holds them.
 		if merr := c.movedFromStaying(ctx, cr); merr != nil {
-			setBlocked(cr, conditions.ReasonClusterChanged, merr)
+			conditions.SetNotReady(cr, conditions.ReasonClusterChanged, merr, mirror)
 			return nil, merr
 		}
 	}
@@ -194,23 +194,23 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 			return gone{}, nil
 		}
 		err = fmt.Errorf("cannot invalidate the keys %s made on Elasticsearch %s: %w", ref(cr), held, err)
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return nil, err
 	}
 	if err != nil {
 		err = fmt.Errorf("cannot connect to Elasticsearch for %s: %w", ref(cr), err)
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return nil, err
 	}
 	// Tracked only once the config allowed the namespace: a usage holds
 	// the config, so a denied namespace must not be able to pin it.
 	if err := c.usage.Track(ctx, cr); err != nil {
-		setBlocked(cr, conditions.ReasonProviderConfigError, err)
+		conditions.SetNotReady(cr, conditions.ReasonProviderConfigError, err, mirror)
 		return nil, fmt.Errorf("cannot track provider config usage of %s: %w", ref(cr), err)
 	}
 	conditions.SetTransportCondition(cr, es)
 	if err := c.moved(ctx, cr, es); err != nil {
-		setBlocked(cr, conditions.ReasonClusterChanged, err)
+		conditions.SetNotReady(cr, conditions.ReasonClusterChanged, err, mirror)
 		return nil, err
 	}
 	if !deleting && es.Cluster() != "" {
@@ -223,7 +223,7 @@ func (c *connector) Connect(ctx context.Context, cr *esv1alpha1.CrossClusterAPIK
 	v, err := c.version(ctx, es)
 	if err != nil {
 		err = fmt.Errorf("cannot connect to Elasticsearch for %s: %w", ref(cr), err)
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return nil, err
 	}
 	var (
@@ -412,7 +412,7 @@ func (e *external) Create(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey
 	created, err := e.createOwned(ctx, cr)
 	if err != nil {
 		orig := cr.DeepCopy()
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		// The managed reconciler rereads the resource after a failed create,
 		// dropping conditions set here; persist the reason first. Only a
 		// failing create writes this.
@@ -439,6 +439,11 @@ func (e *external) Delete(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey
 }
 
 func (e *external) Disconnect(context.Context) error { return nil }
+
+// mirror carries every Ready=False of a CrossClusterAPIKey: the managed
+// reconciler overwrites Ready with Creating when Create fails, so the reason
+// of a blocked create (license, privilege) survives only there.
+const mirror = xpv2.TypeHealthy
 
 // reportedError already set its own condition.
 type reportedError struct{ error }
@@ -485,50 +490,12 @@ func stringPtrEqual(a, b *string) bool {
 	return *a == *b
 }
 
-func unavailable(reason xpv2.ConditionReason, err error) xpv2.Condition {
-	c := xpv2.Unavailable()
-	c.Reason = reason
-	c.Message = err.Error()
-	return c
-}
-
-// unhealthy carries the same reason as Healthy=False. The managed reconciler
-// overwrites Ready with Creating when Create fails, so the reason of a
-// blocked create (license, privilege) survives only here.
-func unhealthy(reason xpv2.ConditionReason, err error) xpv2.Condition {
-	c := unavailable(reason, err)
-	c.Type = xpv2.TypeHealthy
-	return c
-}
-
 func healthy() xpv2.Condition {
 	c := xpv2.Available()
 	c.Type = xpv2.TypeHealthy
 	return c
 }
 
-func setBlocked(cr *esv1alpha1.CrossClusterAPIKey, reason xpv2.ConditionReason, err error) {
-	cr.SetConditions(unavailable(reason, err), unhealthy(reason, err))
-}
-
 func available(cr *esv1alpha1.CrossClusterAPIKey) {
 	cr.SetConditions(xpv2.Available(), healthy())
-}
-
-// markBlocked sets Ready=False with a reason that names what to fix.
-func markBlocked(cr *esv1alpha1.CrossClusterAPIKey, err error) {
-	reason := conditions.ReasonProviderConfigError
-	switch r := elasticsearch.ReasonOf(err); {
-	case connection.IsDenied(err):
-		reason = conditions.ReasonNotAuthorized
-	case r != "":
-		reason = xpv2.ConditionReason(r)
-	}
-	setBlocked(cr, reason, err)
-}
-
-// blocked sets the condition and returns an error that says it already did.
-func blocked(cr *esv1alpha1.CrossClusterAPIKey, reason xpv2.ConditionReason, err error) error {
-	setBlocked(cr, reason, err)
-	return &reportedError{err}
 }

@@ -38,14 +38,15 @@ func (e *external) observeFound(ctx context.Context, cr *esv1alpha1.CrossCluster
 	}
 	if err := refusedPolicies(cr); err != nil {
 		cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
-		return managed.ExternalObservation{}, blocked(cr, conditions.ReasonPoliciesRefused, err)
+		conditions.SetNotReady(cr, conditions.ReasonPoliciesRefused, err, mirror)
+		return managed.ExternalObservation{}, &reportedError{err}
 	}
 	key, err := e.findVisible(ctx, cr)
 	if err != nil {
 		cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
 		var r *reportedError
 		if !errors.As(err, &r) {
-			markBlocked(cr, err)
+			conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		}
 		return managed.ExternalObservation{}, err
 	}
@@ -60,8 +61,8 @@ func (e *external) observeFound(ctx context.Context, cr *esv1alpha1.CrossCluster
 		if !key.Invalidated {
 			state = "expired"
 		}
-		setBlocked(cr, conditions.ReasonKeyInvalidated, fmt.Errorf(
-			"cross-cluster API key %s (%q) was %s outside the provider; the resource only observes it, so whoever owns the key (ECK) must replace it", key.ID, key.Name, state))
+		conditions.SetNotReady(cr, conditions.ReasonKeyInvalidated, fmt.Errorf(
+			"cross-cluster API key %s (%q) was %s outside the provider; the resource only observes it, so whoever owns the key (ECK) must replace it", key.ID, key.Name, state), mirror)
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	// Nothing to change: this resource never writes to Elasticsearch.
@@ -72,15 +73,15 @@ func (e *external) observeFound(ctx context.Context, cr *esv1alpha1.CrossCluster
 	}
 	access, err := desiredAccess(cr.Spec.ForProvider.Access)
 	if err != nil {
-		setBlocked(cr, xpv2.ReasonReconcileError, err)
+		conditions.SetNotReady(cr, xpv2.ReasonReconcileError, err, mirror)
 		return obs, nil
 	}
 	cr.Status.AtProvider.AccessMatches = key.Access != nil && accessEqual(access, *key.Access)
 	if cr.Status.AtProvider.AccessMatches {
 		available(cr)
 	} else {
-		setBlocked(cr, conditions.ReasonAccessMismatch, fmt.Errorf(
-			"cross-cluster API key %s (%q) does not grant spec.forProvider.access; status.atProvider.access shows what it grants, and its owner (ECK) must update it", key.ID, key.Name))
+		conditions.SetNotReady(cr, conditions.ReasonAccessMismatch, fmt.Errorf(
+			"cross-cluster API key %s (%q) does not grant spec.forProvider.access; status.atProvider.access shows what it grants, and its owner (ECK) must update it", key.ID, key.Name), mirror)
 	}
 	return obs, nil
 }
@@ -104,8 +105,8 @@ func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterA
 			}
 		}
 		if !ok {
-			setBlocked(cr, conditions.ReasonKeyNotFound, notFound(cr, fmt.Sprintf("with id %s (crossplane.io/external-name)", id), e.es.URL(),
-				fmt.Sprintf("remove the annotation to find the key by name %q", name)))
+			conditions.SetNotReady(cr, conditions.ReasonKeyNotFound, notFound(cr, fmt.Sprintf("with id %s (crossplane.io/external-name)", id), e.es.URL(),
+				fmt.Sprintf("remove the annotation to find the key by name %q", name)), mirror)
 			return nil, nil
 		}
 		return key, nil
@@ -126,8 +127,8 @@ func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterA
 	}
 	switch len(keys) {
 	case 0:
-		setBlocked(cr, conditions.ReasonKeyNotFound, notFound(cr, fmt.Sprintf("named %q", name), e.es.URL(),
-			"ECK creates it once the remote cluster entry with an apiKey exists on the local cluster, so check that entry if this persists"))
+		conditions.SetNotReady(cr, conditions.ReasonKeyNotFound, notFound(cr, fmt.Sprintf("named %q", name), e.es.URL(),
+			"ECK creates it once the remote cluster entry with an apiKey exists on the local cluster, so check that entry if this persists"), mirror)
 		return nil, nil
 	case 1:
 		return &keys[0], nil
@@ -136,9 +137,11 @@ func (e *external) findVisible(ctx context.Context, cr *esv1alpha1.CrossClusterA
 	for _, k := range keys {
 		ids = append(ids, k.ID)
 	}
-	return nil, blocked(cr, conditions.ReasonAmbiguousKey, fmt.Errorf(
+	refused := fmt.Errorf(
 		"%d active cross-cluster API keys are named %q on Elasticsearch at %s (ids %s); the provider does not guess: set crossplane.io/external-name to the id to observe, or invalidate the others",
-		len(keys), name, e.es.URL(), strings.Join(ids, ", ")))
+		len(keys), name, e.es.URL(), strings.Join(ids, ", "))
+	conditions.SetNotReady(cr, conditions.ReasonAmbiguousKey, refused, mirror)
+	return nil, &reportedError{refused}
 }
 
 // notFound is the one answer for a key that does not exist and a key the

@@ -128,14 +128,15 @@ func (e *external) observeOwnedFrom(ctx context.Context, cr *esv1alpha1.CrossClu
 	deleting := meta.WasDeleted(cr)
 	if !deleting {
 		if err := e.checkOwnedSpec(cr); err != nil {
-			return managed.ExternalObservation{}, blocked(cr, conditions.ReasonInvalidSpec, err)
+			conditions.SetNotReady(cr, conditions.ReasonInvalidSpec, err, mirror)
+			return managed.ExternalObservation{}, &reportedError{err}
 		}
 	}
 	uid := string(cr.GetUID())
 	all, err := e.keys.KeysByOwner(ctx, uid, cr.Spec.ForProvider.Name)
 	if err != nil {
 		err = fmt.Errorf("cannot find the keys of %s: %w", ref(cr), err)
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return managed.ExternalObservation{}, err
 	}
 	st := &ownedState{}
@@ -145,7 +146,7 @@ func (e *external) observeOwnedFrom(ctx context.Context, cr *esv1alpha1.CrossClu
 		}
 	}
 	if st.published, err = e.readPublished(ctx, cr, secrets); err != nil {
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return managed.ExternalObservation{}, err
 	}
 	// A hand-written external name may point at someone else's key: it is
@@ -160,14 +161,16 @@ func (e *external) observeOwnedFrom(ctx context.Context, cr *esv1alpha1.CrossClu
 		k, err := e.keys.KeyByID(ctx, id)
 		if err != nil {
 			err = fmt.Errorf("cannot observe key %s (crossplane.io/external-name) of %s: %w", id, ref(cr), err)
-			markBlocked(cr, err)
+			conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 			return managed.ExternalObservation{}, err
 		}
 		if k == nil || k.MetadataString(metadataUID) != uid {
 			cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
-			return managed.ExternalObservation{}, blocked(cr, conditions.ReasonKeyNotOwned, fmt.Errorf(
+			refused := fmt.Errorf(
 				"crossplane.io/external-name of %s names API key %s, which is not a key this resource created: no key of that id that carries the resource's uid in its metadata (%s) is on Elasticsearch at %s, and the resource's connection Secret does not hold it; the provider never adopts, updates or invalidates a key it does not own: remove the annotation to have the resource create its own key",
-				ref(cr), id, metadataUID, e.es.URL()))
+				ref(cr), id, metadataUID, e.es.URL())
+			conditions.SetNotReady(cr, conditions.ReasonKeyNotOwned, refused, mirror)
+			return managed.ExternalObservation{}, &reportedError{refused}
 		}
 	}
 	if id := st.published.id; id != "" && find(st.keys, id) == nil {
@@ -175,7 +178,7 @@ func (e *external) observeOwnedFrom(ctx context.Context, cr *esv1alpha1.CrossClu
 		k, err := e.keys.KeyByID(ctx, id)
 		if err != nil {
 			err = fmt.Errorf("cannot observe key %s (connection Secret) of %s: %w", id, ref(cr), err)
-			markBlocked(cr, err)
+			conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 			return managed.ExternalObservation{}, err
 		}
 		if k != nil && k.MetadataString(metadataUID) == uid && k.Active(now) {
@@ -198,20 +201,21 @@ func (e *external) observeOwnedFrom(ctx context.Context, cr *esv1alpha1.CrossClu
 	e.classify(cr, st)
 	if st.current == nil {
 		cr.Status.AtProvider = esv1alpha1.CrossClusterAPIKeyObservation{}
-		setBlocked(cr, conditions.ReasonConnectionSecretBad, fmt.Errorf(
-			"%s; a key's secret cannot be read back from Elasticsearch, so a new key is published and the resource's other keys are then invalidated", st.published.why))
+		conditions.SetNotReady(cr, conditions.ReasonConnectionSecretBad, fmt.Errorf(
+			"%s; a key's secret cannot be read back from Elasticsearch, so a new key is published and the resource's other keys are then invalidated", st.published.why), mirror)
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false, Diff: "connection Secret"}, nil
 	}
 	if cached && meta.GetExternalName(cr) != st.current.ID {
 		return managed.ExternalObservation{}, errUnsettled
 	}
 	if err := e.recordID(ctx, cr, st.current.ID); err != nil {
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return managed.ExternalObservation{}, err
 	}
 	diffs, err := e.plan(cr, st, now)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(cr, conditions.ReasonInvalidSpec, err)
+		conditions.SetNotReady(cr, conditions.ReasonInvalidSpec, err, mirror)
+		return managed.ExternalObservation{}, &reportedError{err}
 	}
 	return managed.ExternalObservation{
 		ResourceExists:    true,
@@ -284,7 +288,7 @@ func (e *external) plan(cr *esv1alpha1.CrossClusterAPIKey, st *ownedState, now t
 	if accessOK && certOK {
 		available(cr)
 	} else {
-		setBlocked(cr, conditions.ReasonAccessMismatch, fmt.Errorf("key %s does not grant spec.forProvider.access (or certificateIdentity) yet: updating it", k.ID))
+		conditions.SetNotReady(cr, conditions.ReasonAccessMismatch, fmt.Errorf("key %s does not grant spec.forProvider.access (or certificateIdentity) yet: updating it", k.ID), mirror)
 	}
 	if len(st.strays) > 0 {
 		diffs = append(diffs, fmt.Sprintf("%d stray keys", len(st.strays)))
@@ -447,7 +451,7 @@ func (e *external) updateOwned(ctx context.Context, cr *esv1alpha1.CrossClusterA
 	}
 	md = withForced(md, st.current.MetadataString(esv1alpha1.MetadataForceReplaceBefore))
 	if err := e.checkCertificateIdentity(p.CertificateIdentity); err != nil {
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return managed.ExternalUpdate{}, err
 	}
 	req := elasticsearch.UpdateRequest{
@@ -469,7 +473,7 @@ func (e *external) updateOwned(ctx context.Context, cr *esv1alpha1.CrossClusterA
 	}
 	if err != nil {
 		err = fmt.Errorf("cannot update cross-cluster API key %s for %s: %w", id, ref(cr), err)
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return managed.ExternalUpdate{}, err
 	}
 	if st.applyExpiration {
@@ -492,7 +496,7 @@ func (e *external) rotate(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey
 	upd, err := e.succeed(ctx, cr, replaces, []elasticsearch.APIKey{*old}, keep)
 	if err != nil {
 		err = fmt.Errorf("cannot rotate cross-cluster API key %s: %w", old.ID, err)
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return upd, err
 	}
 	e.record.Event(cr, event.Normal(reasonRotated, fmt.Sprintf("Replaced cross-cluster API key %s by %s: %s", old.ID, meta.GetExternalName(cr), why)))
@@ -504,7 +508,7 @@ func (e *external) rotate(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey
 func (e *external) succeed(ctx context.Context, cr *esv1alpha1.CrossClusterAPIKey, replaces string, olds []elasticsearch.APIKey, keep string) (managed.ExternalUpdate, error) {
 	created, err := e.newKey(ctx, cr, replaces)
 	if err != nil {
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return managed.ExternalUpdate{}, err
 	}
 	reach(StepRotateKeyCreated)
@@ -544,7 +548,7 @@ func (e *external) invalidate(ctx context.Context, cr *esv1alpha1.CrossClusterAP
 	}
 	if err := e.es.InvalidateAPIKeys(ctx, ids...); err != nil {
 		err = fmt.Errorf("cannot invalidate keys of %s: %w", ref(cr), err)
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return err
 	}
 	return nil
@@ -561,7 +565,7 @@ func (e *external) deleteOwned(ctx context.Context, cr *esv1alpha1.CrossClusterA
 	}
 	reach(StepDeleteInvalidated)
 	if err := e.deleteConnectionSecret(ctx, cr, st.published.secret); err != nil {
-		markBlocked(cr, err)
+		conditions.SetBlocked(cr, err, conditions.ReasonProviderConfigError, mirror)
 		return err
 	}
 	reach(StepDeleteSecretDeleted)

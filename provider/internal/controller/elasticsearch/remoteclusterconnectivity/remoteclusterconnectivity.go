@@ -14,8 +14,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -51,16 +49,12 @@ func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RemoteClusterConne
 	}
 	es, err := c.resolver.ResolveLocal(ctx, mg, mg.Spec.ForProvider.ElasticsearchRef)
 	if err != nil {
-		reason := conditions.ReasonProviderConfigError
-		if connection.IsDenied(err) {
-			reason = conditions.ReasonNotAuthorized
-		}
-		return nil, notReady(mg, reason, fmt.Errorf("cannot connect to the local cluster's Elasticsearch API for %s: %w", ref(mg), err))
+		return nil, conditions.Blocked(mg, fmt.Errorf("cannot connect to the local cluster's Elasticsearch API for %s: %w", ref(mg), err), conditions.ReasonProviderConfigError)
 	}
 	// Tracked only once the config allowed the namespace: a usage holds
 	// the config, so a denied namespace must not be able to pin it.
 	if err := c.usage.Track(ctx, mg); err != nil {
-		return nil, notReady(mg, "ProviderConfigError", fmt.Errorf("cannot track provider config usage of %s: %w", ref(mg), err))
+		return nil, conditions.Blocked(mg, fmt.Errorf("cannot track provider config usage of %s: %w", ref(mg), err), conditions.ReasonProviderConfigError)
 	}
 	conditions.SetTransportCondition(mg, es)
 	return &external{eck: c.eck, es: es}, nil
@@ -87,26 +81,23 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterConnec
 	// person or nobody configured it.
 	local, err := e.eck.Get(ctx, eck.Ref(mg.Spec.ForProvider.ElasticsearchRef, mg.GetNamespace()), eck.FieldLocal)
 	if err != nil {
-		return managed.ExternalObservation{}, notReady(mg, conditions.ReasonTargetNotFound, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, conditions.ReasonTargetNotFound)
 	}
 	owns, err := eck.OwnsAlias(local, alias, mg)
 	if err != nil {
-		return managed.ExternalObservation{}, notReady(mg, "ReconcileError", err)
+		conditions.SetNotReady(mg, xpv2.ReasonReconcileError, err)
+		return managed.ExternalObservation{}, err
 	}
 	if !owns {
 		mg.Status.AtProvider = v1alpha1.RemoteClusterConnectivityObservation{}
-		setReady(mg, corev1.ConditionFalse, conditions.ReasonAliasNotOwned, fmt.Sprintf(
+		mg.SetConditions(conditions.Ready(false, conditions.ReasonAliasNotOwned, fmt.Sprintf(
 			"spec.forProvider.alias: alias %s is not configured on Elasticsearch %s/%s by this resource's link: a RemoteClusterConnectivity reports only an alias that a piece of its own link (same namespace and label %s) wired there; create the link, or wait for its pieces",
-			alias, local.GetNamespace(), local.GetName(), eckschema.LabelComposite))
+			alias, local.GetNamespace(), local.GetName(), eckschema.LabelComposite)))
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
 	}
 	info, err := e.es.RemoteInfo(ctx)
 	if err != nil {
-		reason := xpv2.ConditionReason(elasticsearch.ReasonOf(err))
-		if reason == "" {
-			reason = "ElasticsearchError"
-		}
-		return managed.ExternalObservation{}, notReady(mg, reason, fmt.Errorf("cannot read GET /_remote/info for %s: %w", ref(mg), err))
+		return managed.ExternalObservation{}, conditions.Blocked(mg, fmt.Errorf("cannot read GET /_remote/info for %s: %w", ref(mg), err), conditions.ReasonElasticsearchError)
 	}
 	r, ok := info[alias]
 	at := v1alpha1.RemoteClusterConnectivityObservation{Configured: ok}
@@ -126,11 +117,11 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterConnec
 	mg.Status.AtProvider = at
 	switch {
 	case !ok:
-		setReady(mg, corev1.ConditionFalse, conditions.ReasonAliasNotConfigured, fmt.Sprintf("alias %s is not configured on the local cluster (GET /_remote/info does not list it)", alias))
+		mg.SetConditions(conditions.Ready(false, conditions.ReasonAliasNotConfigured, fmt.Sprintf("alias %s is not configured on the local cluster (GET /_remote/info does not list it)", alias)))
 	case !r.Connected:
-		setReady(mg, corev1.ConditionFalse, conditions.ReasonNotConnected, fmt.Sprintf("alias %s is configured but not connected (GET /_remote/info says connected: false)", alias))
+		mg.SetConditions(conditions.Ready(false, conditions.ReasonNotConnected, fmt.Sprintf("alias %s is configured but not connected (GET /_remote/info says connected: false)", alias)))
 	default:
-		setReady(mg, corev1.ConditionTrue, conditions.ReasonConnected, "")
+		mg.SetConditions(conditions.Ready(true, conditions.ReasonConnected, ""))
 	}
 	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
 }
@@ -148,12 +139,3 @@ func (e *external) Delete(context.Context, *v1alpha1.RemoteClusterConnectivity) 
 }
 
 func (e *external) Disconnect(context.Context) error { return nil }
-
-func setReady(mg *v1alpha1.RemoteClusterConnectivity, status corev1.ConditionStatus, reason xpv2.ConditionReason, msg string) {
-	mg.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: status, LastTransitionTime: metav1.Now(), Reason: reason, Message: msg})
-}
-
-func notReady(mg *v1alpha1.RemoteClusterConnectivity, reason xpv2.ConditionReason, err error) error {
-	setReady(mg, corev1.ConditionFalse, reason, err.Error())
-	return err
-}

@@ -15,8 +15,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -75,12 +73,12 @@ func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RemoteClusterSetti
 		return &external{eck: ecks}, nil
 	}
 	if err != nil {
-		return nil, blocked(mg, fmt.Errorf("cannot connect to the local cluster's Elasticsearch API for %s: %w", ref(mg), err))
+		return nil, conditions.Blocked(mg, fmt.Errorf("cannot connect to the local cluster's Elasticsearch API for %s: %w", ref(mg), err), conditions.ReasonElasticsearchError)
 	}
 	// Tracked only once the config allowed the namespace: a usage holds
 	// the config, so a denied namespace must not be able to pin it.
 	if err := c.usage.Track(ctx, mg); err != nil {
-		return nil, blocked(mg, fmt.Errorf("cannot track provider config usage of %s: %w", ref(mg), err))
+		return nil, conditions.Blocked(mg, fmt.Errorf("cannot track provider config usage of %s: %w", ref(mg), err), conditions.ReasonElasticsearchError)
 	}
 	conditions.SetTransportCondition(mg, es)
 	return &external{eck: ecks, es: es}, nil
@@ -119,25 +117,25 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSettin
 		return managed.ExternalObservation{ResourceExists: owns}, err
 	}
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, conditions.ReasonElasticsearchError)
 	}
 	if err := e.check(ctx, mg, local); err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, conditions.ReasonElasticsearchError)
 	}
 	persistent, transient, err := e.es.RemoteClusterSettings(ctx, p.Alias)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, fmt.Errorf("cannot read the settings of alias %s for %s: %w", p.Alias, ref(mg), err))
+		return managed.ExternalObservation{}, conditions.Blocked(mg, fmt.Errorf("cannot read the settings of alias %s for %s: %w", p.Alias, ref(mg), err), conditions.ReasonElasticsearchError)
 	}
 	owns, err := Owners.Owns(local, p.Alias, uid)
 	if err != nil {
-		return managed.ExternalObservation{}, blocked(mg, err)
+		return managed.ExternalObservation{}, conditions.Blocked(mg, err, conditions.ReasonElasticsearchError)
 	}
 	name := local.GetNamespace() + "/" + local.GetName()
 	switch {
 	case !owns && len(persistent)+len(transient) > 0:
-		return managed.ExternalObservation{}, blocked(mg, &eck.ConflictError{What: "remote cluster alias", Key: p.Alias, Object: name})
+		return managed.ExternalObservation{}, conditions.Blocked(mg, &eck.ConflictError{What: "remote cluster alias", Key: p.Alias, Object: name}, conditions.ReasonElasticsearchError)
 	case len(transient) > 0:
-		return managed.ExternalObservation{}, blocked(mg, &eck.ConflictError{What: "remote cluster alias", Key: p.Alias, Object: name + " (transient settings cluster.remote." + p.Alias + ".* override eslink's persistent ones)"})
+		return managed.ExternalObservation{}, conditions.Blocked(mg, &eck.ConflictError{What: "remote cluster alias", Key: p.Alias, Object: name + " (transient settings cluster.remote." + p.Alias + ".* override eslink's persistent ones)"}, conditions.ReasonElasticsearchError)
 	}
 
 	observed := map[string]string{}
@@ -154,7 +152,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RemoteClusterSettin
 		// update.
 		claimed, err := eck.OwnsAlias(local, p.Alias, mg)
 		if err != nil {
-			return managed.ExternalObservation{}, blocked(mg, err)
+			return managed.ExternalObservation{}, conditions.Blocked(mg, err, conditions.ReasonElasticsearchError)
 		}
 		upToDate = upToDate && claimed
 	}
@@ -224,7 +222,7 @@ func (e *external) put(ctx context.Context, mg *v1alpha1.RemoteClusterSettings) 
 		body[elasticsearch.RemoteSettingsPrefix(p.Alias)+k] = v
 	}
 	if err := e.es.PutPersistentSettings(ctx, body); err != nil {
-		return blocked(mg, fmt.Errorf("cannot set the settings of alias %s for %s: %w", p.Alias, ref(mg), err))
+		return conditions.Blocked(mg, fmt.Errorf("cannot set the settings of alias %s for %s: %w", p.Alias, ref(mg), err), conditions.ReasonElasticsearchError)
 	}
 	return nil
 }
@@ -246,7 +244,7 @@ func (e *external) claim(ctx context.Context, mg *v1alpha1.RemoteClusterSettings
 }
 
 func claimRefused(mg *v1alpha1.RemoteClusterSettings, err error) error {
-	return blocked(mg, fmt.Errorf("cannot claim alias %s for %s: %w", mg.Spec.ForProvider.Alias, ref(mg), err))
+	return conditions.Blocked(mg, fmt.Errorf("cannot claim alias %s for %s: %w", mg.Spec.ForProvider.Alias, ref(mg), err), conditions.ReasonElasticsearchError)
 }
 
 // Delete removes every persistent setting of the alias, then the ownership
@@ -279,21 +277,3 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RemoteClusterSetting
 }
 
 func (e *external) Disconnect(context.Context) error { return nil }
-
-// blocked marks Ready=False with the reason a change is refused or failed,
-// and passes err on for the Synced condition and a Warning event.
-func blocked(mg *v1alpha1.RemoteClusterSettings, err error) error {
-	if c, ok := conditions.BlockedCondition(err); ok {
-		mg.SetConditions(c)
-		return err
-	}
-	reason := conditions.ReasonElasticsearchError
-	switch r := elasticsearch.ReasonOf(err); {
-	case connection.IsDenied(err):
-		reason = conditions.ReasonNotAuthorized
-	case r != "":
-		reason = xpv2.ConditionReason(r)
-	}
-	mg.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.Now(), Reason: reason, Message: err.Error()})
-	return err
-}
