@@ -118,9 +118,9 @@ func TestCrashRecovery(t *testing.T) {
 				return
 			}
 			var id string
-			waitFor(t, "one valid key, held by the Secret and recorded, not due for rotation", func() (bool, string) {
+			controllertest.WaitFor(t, "one valid key, held by the Secret and recorded, not due for rotation", func() (bool, string) {
 				cr := c.get(t, ns, "orders")
-				ready := conditionOf(cr.Status.Conditions, xpv2.TypeReady).Status == corev1.ConditionTrue
+				ready := controllertest.Condition(cr.Status.Conditions, xpv2.TypeReady).Status == corev1.ConditionTrue
 				id = c.secretKey(t, ns, "orders-key")
 				active := activeKeys(srv, time.Now())
 				nr := cr.Status.AtProvider.NextRotation
@@ -130,7 +130,7 @@ func TestCrashRecovery(t *testing.T) {
 			// Steady: nothing changes over further polls.
 			before := len(srv.Keys())
 			from := srv.Counts()["POST /_security/_query/api_key"]
-			waitFor(t, "three more polls", func() (bool, string) {
+			controllertest.WaitFor(t, "three more polls", func() (bool, string) {
 				n := srv.Counts()["POST /_security/_query/api_key"] - from
 				return n >= 3, fmt.Sprintf("%d polls", n)
 			})

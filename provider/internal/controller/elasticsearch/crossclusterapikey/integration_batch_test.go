@@ -14,6 +14,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -48,7 +49,7 @@ func TestIntegrationBatchedObservation(t *testing.T) {
 	count := func(cond func(r, s xpv2.Condition) bool) (int, string) {
 		n, other := 0, ""
 		for _, cr := range list() {
-			r, s := conditionOf(cr.Status.Conditions, xpv2.TypeReady), conditionOf(cr.Status.Conditions, xpv2.TypeSynced)
+			r, s := controllertest.Condition(cr.Status.Conditions, xpv2.TypeReady), controllertest.Condition(cr.Status.Conditions, xpv2.TypeSynced)
 			if cond(r, s) {
 				n++
 			} else {
@@ -57,7 +58,7 @@ func TestIntegrationBatchedObservation(t *testing.T) {
 		}
 		return n, other
 	}
-	waitFor(t, fmt.Sprintf("%d keys Ready and Synced", batchKeys), func() (bool, string) {
+	controllertest.WaitFor(t, fmt.Sprintf("%d keys Ready and Synced", batchKeys), func() (bool, string) {
 		n, other := count(func(r, s xpv2.Condition) bool {
 			return r.Status == corev1.ConditionTrue && s.Status == corev1.ConditionTrue
 		})
@@ -66,10 +67,10 @@ func TestIntegrationBatchedObservation(t *testing.T) {
 
 	t.Run("OneQueryPerPoll", func(t *testing.T) {
 		// Settled: a whole poll with no write and nothing but queries.
-		waitFor(t, "steady state", func() (bool, string) {
+		controllertest.WaitFor(t, "steady state", func() (bool, string) {
 			srv.ResetRequests()
 			before := len(c.writes.Snapshot())
-			waitFor(t, "two queries", func() (bool, string) {
+			controllertest.WaitFor(t, "two queries", func() (bool, string) {
 				n := srv.Counts()[queryEndpoint]
 				return n >= 2, fmt.Sprintf("%d queries", n)
 			})
@@ -78,7 +79,7 @@ func TestIntegrationBatchedObservation(t *testing.T) {
 		})
 		srv.ResetRequests()
 		start := time.Now()
-		waitFor(t, "four queries", func() (bool, string) {
+		controllertest.WaitFor(t, "four queries", func() (bool, string) {
 			n := srv.Counts()[queryEndpoint]
 			return n >= 4, fmt.Sprintf("%d queries", n)
 		})
@@ -100,7 +101,7 @@ func TestIntegrationBatchedObservation(t *testing.T) {
 	t.Run("RemoteFails", func(t *testing.T) {
 		srv.InjectFault(esfake.Fault{Method: http.MethodPost, PathPrefix: "/_security/_query/api_key", Status: http.StatusServiceUnavailable})
 		srv.ResetRequests()
-		waitFor(t, fmt.Sprintf("%d keys not Synced, saying the remote failed", batchKeys), func() (bool, string) {
+		controllertest.WaitFor(t, fmt.Sprintf("%d keys not Synced, saying the remote failed", batchKeys), func() (bool, string) {
 			n, other := count(func(_, s xpv2.Condition) bool {
 				return s.Status == corev1.ConditionFalse && strings.Contains(s.Message, "HTTP 503")
 			})
@@ -123,7 +124,7 @@ func TestIntegrationBatchedObservation(t *testing.T) {
 		}
 		t.Logf("%d keys not Synced after %d failed request(s) in %s (poll %s)", batchKeys, len(reqs), allFailed.Sub(reqs[0].Time).Round(time.Millisecond), batchPoll)
 		for _, cr := range list() {
-			if s := conditionOf(cr.Status.Conditions, xpv2.TypeSynced); strings.Contains(s.Message, itPass) {
+			if s := controllertest.Condition(cr.Status.Conditions, xpv2.TypeSynced); strings.Contains(s.Message, itPass) {
 				t.Errorf("%s: Synced message holds the password: %q", cr.Name, s.Message)
 			}
 		}
@@ -136,7 +137,7 @@ func TestIntegrationBatchedObservation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "every resource gone", func() (bool, string) {
+	controllertest.WaitFor(t, "every resource gone", func() (bool, string) {
 		n := len(list())
 		return n == 0, fmt.Sprintf("%d left", n)
 	})

@@ -14,7 +14,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -26,7 +25,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/eslink/eslink/apis"
 	"github.com/eslink/eslink/internal/eckschema"
@@ -39,8 +37,6 @@ import (
 // testPoll is the poll interval of the manager under test: short, so that
 // steady state spans several polls within seconds.
 const testPoll = time.Second
-
-const settle = 60 * time.Second
 
 var (
 	envOnce sync.Once
@@ -272,28 +268,6 @@ func (c *cluster) eckCluster(t *testing.T, ns, name string, annotations map[stri
 		"nodeSets": []any{map[string]any{"name": "default", "count": int64(1)}},
 	}
 	c.create(t, es)
-}
-
-func waitFor(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	var last string
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, settle, true, func(context.Context) (bool, error) {
-		ok, why := cond()
-		last = why
-		return ok, nil
-	})
-	if err != nil {
-		t.Fatalf("waiting for %s: %v; last state: %s", what, err, last)
-	}
-}
-
-func conditionOf(cs []xpv2.Condition, ct xpv2.ConditionType) xpv2.Condition {
-	for _, c := range cs {
-		if c.Type == ct {
-			return c
-		}
-	}
-	return xpv2.Condition{Type: ct, Status: corev1.ConditionUnknown}
 }
 
 // events returns the messages of events about objects in ns.

@@ -21,6 +21,7 @@ import (
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/controller/conditions"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -39,8 +40,8 @@ func keyWrites(srv *esfake.Server) []string {
 func (c *cluster) waitCondition(t *testing.T, ns, name string, reason xpv2.ConditionReason, substrs ...string) xpv2.Condition {
 	t.Helper()
 	var got xpv2.Condition
-	waitFor(t, fmt.Sprintf("Ready=False with reason %s on %s/%s", reason, ns, name), func() (bool, string) {
-		got = conditionOf(c.get(t, ns, name).Status.Conditions, xpv2.TypeReady)
+	controllertest.WaitFor(t, fmt.Sprintf("Ready=False with reason %s on %s/%s", reason, ns, name), func() (bool, string) {
+		got = controllertest.Condition(c.get(t, ns, name).Status.Conditions, xpv2.TypeReady)
 		if got.Status != corev1.ConditionFalse || got.Reason != reason {
 			return false, fmt.Sprintf("%+v", got)
 		}
@@ -229,12 +230,12 @@ func TestIntegrationLeastPrivilege(t *testing.T) {
 		esAdmin(t, srv, "PUT", "/_security/role/eslink_provider", string(b))
 		stepStart := time.Now()
 		nudge(fmt.Sprint(i))
-		waitFor(t, fmt.Sprintf("a condition naming what %v lacks", s.cluster), func() (bool, string) {
+		controllertest.WaitFor(t, fmt.Sprintf("a condition naming what %v lacks", s.cluster), func() (bool, string) {
 			refused := false
 			for _, r := range srv.Requests() {
 				refused = refused || (r.Endpoint == s.denied && r.Status == http.StatusForbidden)
 			}
-			h := conditionOf(c.get(t, ns, "orders").Status.Conditions, xpv2.TypeHealthy)
+			h := controllertest.Condition(c.get(t, ns, "orders").Status.Conditions, xpv2.TypeHealthy)
 			return refused && h.Reason == xpv2.ConditionReason(elasticsearch.ReasonPrivilege) && strings.Contains(h.Message, s.missing) &&
 				strings.Contains(h.Message, "needs the cluster privileges manage_security and monitor"), fmt.Sprintf("refused %v, Healthy=%+v", refused, h)
 		})

@@ -22,6 +22,7 @@ import (
 	"github.com/eslink/eslink/internal/eckschema"
 	"github.com/eslink/eslink/internal/grants"
 	"github.com/eslink/eslink/provider/internal/controller/conditions"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -76,7 +77,7 @@ func TestIntegrationSecretDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	var id string
-	waitFor(t, "a new key in a whole Secret, the old key invalidated", func() (bool, string) {
+	controllertest.WaitFor(t, "a new key in a whole Secret, the old key invalidated", func() (bool, string) {
 		id = c.secretKey(t, ns, "orders-key")
 		k := keyByID(srv, old)
 		return id != "" && id != old && k != nil && k.Invalidated, fmt.Sprintf("Secret holds %q; old key %+v", id, k)
@@ -84,7 +85,7 @@ func TestIntegrationSecretDeleted(t *testing.T) {
 	t.Logf("the Secret held a new key %s after %s (poll %s)", id, time.Since(start).Round(time.Millisecond), testPoll)
 	// The resource was Ready before the Secret went, so wait for the
 	// status to name the new key rather than for Ready alone.
-	waitFor(t, "the resource to record and report the new key", func() (bool, string) {
+	controllertest.WaitFor(t, "the resource to record and report the new key", func() (bool, string) {
 		cr := c.waitReady(t, ns, "orders")
 		got := meta.GetExternalName(cr)
 		return got == id && cr.Status.AtProvider.ID == id, fmt.Sprintf("external name %q, atProvider.id %q, want %s", got, cr.Status.AtProvider.ID, id)
@@ -95,7 +96,7 @@ func TestIntegrationSecretDeleted(t *testing.T) {
 	if n := srv.Counts()["POST /_security/cross_cluster/api_key"] - creates; n != 1 {
 		t.Errorf("%d keys created to replace one lost Secret, want 1", n)
 	}
-	waitFor(t, "an event about the replacement", func() (bool, string) {
+	controllertest.WaitFor(t, "an event about the replacement", func() (bool, string) {
 		ev := c.events(t, ns)
 		for _, e := range ev {
 			if strings.HasPrefix(e, string(reasonReplaced)) && strings.Contains(e, id) {
@@ -121,7 +122,7 @@ func TestIntegrationRotationOnClock(t *testing.T) {
 	start := clk.Now()
 	c.create(t, cr)
 	k1 := meta.GetExternalName(c.waitReady(t, ns, "orders"))
-	waitFor(t, "nextRotation in status", func() (bool, string) {
+	controllertest.WaitFor(t, "nextRotation in status", func() (bool, string) {
 		nr := c.get(t, ns, "orders").Status.AtProvider.NextRotation
 		return nr != nil && nr.Time.Equal(start.Add(40*time.Second)), fmt.Sprintf("nextRotation %v", nr)
 	})
@@ -130,7 +131,7 @@ func TestIntegrationRotationOnClock(t *testing.T) {
 	polls := func(n int) {
 		t.Helper()
 		from := srv.Counts()["POST /_security/_query/api_key"]
-		waitFor(t, fmt.Sprintf("%d polls", n), func() (bool, string) {
+		controllertest.WaitFor(t, fmt.Sprintf("%d polls", n), func() (bool, string) {
 			got := srv.Counts()["POST /_security/_query/api_key"] - from
 			return got >= n, fmt.Sprintf("%d polls", got)
 		})
@@ -142,7 +143,7 @@ func TestIntegrationRotationOnClock(t *testing.T) {
 	}
 	clk.Set(start.Add(40 * time.Second))
 	var k2 string
-	waitFor(t, "the rotation at the due date", func() (bool, string) {
+	controllertest.WaitFor(t, "the rotation at the due date", func() (bool, string) {
 		k2 = c.secretKey(t, ns, "orders-key")
 		return k2 != "" && k2 != k1, fmt.Sprintf("Secret holds %q", k2)
 	})
@@ -160,7 +161,7 @@ func TestIntegrationRotationOnClock(t *testing.T) {
 		t.Errorf("replaced key %s = %+v, want invalidated", k1, k)
 	}
 	clk.Set(start.Add(80 * time.Second))
-	waitFor(t, "the successor's own rotation", func() (bool, string) {
+	controllertest.WaitFor(t, "the successor's own rotation", func() (bool, string) {
 		k3 := c.secretKey(t, ns, "orders-key")
 		return k3 != "" && k3 != k2, fmt.Sprintf("Secret holds %q", k3)
 	})
@@ -206,7 +207,7 @@ func (r *eckRemote) key(ns, name string) *esv1alpha1.CrossClusterAPIKey {
 
 func (c *cluster) waitGone(t *testing.T, ns, name string) {
 	t.Helper()
-	waitFor(t, "CrossClusterAPIKey "+ns+"/"+name+" to be gone", func() (bool, string) {
+	controllertest.WaitFor(t, "CrossClusterAPIKey "+ns+"/"+name+" to be gone", func() (bool, string) {
 		cr := &esv1alpha1.CrossClusterAPIKey{}
 		err := c.kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, cr)
 		if err == nil {
@@ -243,8 +244,8 @@ func TestIntegrationCleanup(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the revoked grant to show", func() (bool, string) {
-			r := conditionOf(c.get(t, team, "orders").Status.Conditions, xpv2.TypeReady)
+		controllertest.WaitFor(t, "the revoked grant to show", func() (bool, string) {
+			r := controllertest.Condition(c.get(t, team, "orders").Status.Conditions, xpv2.TypeReady)
 			return r.Reason == conditions.ReasonNotAuthorized, fmt.Sprintf("%+v", r)
 		})
 		if err := c.kube.Delete(ctx, c.get(t, team, "orders")); err != nil {
@@ -284,8 +285,8 @@ func TestIntegrationCleanup(t *testing.T) {
 		held := a.ns + "/" + a.name
 		refused := func(what string) {
 			t.Helper()
-			waitFor(t, what, func() (bool, string) {
-				r := conditionOf(c.get(t, team, "orders").Status.Conditions, xpv2.TypeReady)
+			controllertest.WaitFor(t, what, func() (bool, string) {
+				r := controllertest.Condition(c.get(t, team, "orders").Status.Conditions, xpv2.TypeReady)
 				return r.Reason == conditions.ReasonClusterChanged && strings.Contains(r.Message, "are on Elasticsearch "+held) &&
 					strings.Contains(r.Message, "set spec.providerConfigRef back to a config that reaches "+held), fmt.Sprintf("%+v", r)
 			})
@@ -328,7 +329,7 @@ func TestIntegrationCleanup(t *testing.T) {
 		}
 		c.waitGone(t, team, "orders")
 		t.Logf("let go %s after the delete", time.Since(start).Round(time.Millisecond))
-		waitFor(t, "a Warning event saying the cluster is gone", func() (bool, string) {
+		controllertest.WaitFor(t, "a Warning event saying the cluster is gone", func() (bool, string) {
 			ev := c.events(t, team)
 			for _, e := range ev {
 				if strings.HasPrefix(e, string(conditions.ReasonTargetGone)) && strings.Contains(e, "the cluster that held it is gone") {

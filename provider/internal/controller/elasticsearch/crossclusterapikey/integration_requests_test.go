@@ -13,6 +13,7 @@ import (
 	commonv1alpha1 "github.com/eslink/eslink/apis/common/v1alpha1"
 	esv1alpha1 "github.com/eslink/eslink/apis/elasticsearch/v1alpha1"
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
 
@@ -94,7 +95,7 @@ func TestIntegrationOwnedKeyRequests(t *testing.T) {
 	// from the API server.
 	from := c.requests.Snapshot()
 	queries := srv.Counts()[queryEndpoint]
-	waitFor(t, "three more polls", func() (bool, string) {
+	controllertest.WaitFor(t, "three more polls", func() (bool, string) {
 		n := srv.Counts()[queryEndpoint] - queries
 		return n >= 3, fmt.Sprintf("%d queries", n)
 	})

@@ -24,6 +24,7 @@ import (
 	v1alpha1 "github.com/eslink/eslink/apis/v1alpha1"
 	"github.com/eslink/eslink/provider/internal/clients/elasticsearch"
 	"github.com/eslink/eslink/provider/internal/controller/conditions"
+	"github.com/eslink/eslink/provider/internal/controller/controllertest"
 	"github.com/eslink/eslink/test/controlplane"
 	"github.com/eslink/eslink/test/fakeelasticsearch/esfake"
 )
@@ -76,9 +77,9 @@ func (c *cluster) get(t *testing.T, ns, name string) *esv1alpha1.CrossClusterAPI
 func (c *cluster) waitReady(t *testing.T, ns, name string) *esv1alpha1.CrossClusterAPIKey {
 	t.Helper()
 	var cr *esv1alpha1.CrossClusterAPIKey
-	waitFor(t, "CrossClusterAPIKey "+ns+"/"+name+" Ready and Synced", func() (bool, string) {
+	controllertest.WaitFor(t, "CrossClusterAPIKey "+ns+"/"+name+" Ready and Synced", func() (bool, string) {
 		cr = c.get(t, ns, name)
-		r, s := conditionOf(cr.Status.Conditions, xpv2.TypeReady), conditionOf(cr.Status.Conditions, xpv2.TypeSynced)
+		r, s := controllertest.Condition(cr.Status.Conditions, xpv2.TypeReady), controllertest.Condition(cr.Status.Conditions, xpv2.TypeSynced)
 		return r.Status == corev1.ConditionTrue && s.Status == corev1.ConditionTrue, fmt.Sprintf("Ready=%+v Synced=%+v", r, s)
 	})
 	return cr
@@ -98,7 +99,7 @@ func keyByID(srv *esfake.Server, id string) *esfake.KeySnapshot {
 // creation ends with that write.
 func (c *cluster) waitUsers(t *testing.T, pc resource.ProviderConfig, n int64) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%T %s counting %d users", pc, pc.GetName(), n), func() (bool, string) {
+	controllertest.WaitFor(t, fmt.Sprintf("%T %s counting %d users", pc, pc.GetName(), n), func() (bool, string) {
 		if err := c.kube.Get(context.Background(), client.ObjectKeyFromObject(pc), pc); err != nil {
 			return false, err.Error()
 		}
@@ -144,11 +145,11 @@ func TestIntegrationOwnedKey(t *testing.T) {
 
 	t.Run("SteadyState", func(t *testing.T) {
 		// Let the first reconciles after create settle, then watch polls.
-		waitFor(t, "the resource to stop changing", func() (bool, string) {
+		controllertest.WaitFor(t, "the resource to stop changing", func() (bool, string) {
 			rv := c.get(t, ns, "orders").ResourceVersion
 			srv.ResetRequests()
 			before := len(c.writes.Snapshot())
-			waitFor(t, "two polls", func() (bool, string) {
+			controllertest.WaitFor(t, "two polls", func() (bool, string) {
 				n := srv.Counts()["POST /_security/_query/api_key"]
 				return n >= 2, fmt.Sprintf("%d GETs", n)
 			})
@@ -157,7 +158,7 @@ func TestIntegrationOwnedKey(t *testing.T) {
 		srv.ResetRequests()
 		before := c.writes.Snapshot()
 		rv := c.get(t, ns, "orders").ResourceVersion
-		waitFor(t, "three polls", func() (bool, string) {
+		controllertest.WaitFor(t, "three polls", func() (bool, string) {
 			n := srv.Counts()["POST /_security/_query/api_key"]
 			return n >= 3, fmt.Sprintf("%d queries", n)
 		})
@@ -185,11 +186,11 @@ func TestIntegrationOwnedKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := `{"replication":[{"names":["archive-*"],"allow_restricted_indices":false}]}`
-		waitFor(t, "Elasticsearch to hold the new access", func() (bool, string) {
+		controllertest.WaitFor(t, "Elasticsearch to hold the new access", func() (bool, string) {
 			k := keyByID(srv, id)
 			return k != nil && string(k.Access) == want, fmt.Sprintf("access %s", k.Access)
 		})
-		waitFor(t, "atProvider to report the new access", func() (bool, string) {
+		controllertest.WaitFor(t, "atProvider to report the new access", func() (bool, string) {
 			cr := c.get(t, ns, "orders")
 			ap := cr.Status.AtProvider
 			return ap.AccessMatches && ap.Access != nil && len(ap.Access.Replication) == 1, fmt.Sprintf("%+v", ap)
@@ -203,7 +204,7 @@ func TestIntegrationOwnedKey(t *testing.T) {
 		if err := c.kube.Delete(ctx, c.get(t, ns, "orders")); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the resource to be gone", func() (bool, string) {
+		controllertest.WaitFor(t, "the resource to be gone", func() (bool, string) {
 			err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: "orders"}, &esv1alpha1.CrossClusterAPIKey{})
 			return client.IgnoreNotFound(err) == nil && err != nil, fmt.Sprintf("get: %v", err)
 		})
@@ -264,8 +265,8 @@ func TestIntegrationObserveOnly(t *testing.T) {
 	cr.Spec.ForProvider.ElasticsearchRef = &commonv1alpha1.ElasticsearchReference{Name: "cluster2"}
 	c.create(t, cr)
 
-	waitFor(t, "a KeyNotFound condition", func() (bool, string) {
-		r := conditionOf(c.get(t, ns, keyName).Status.Conditions, xpv2.TypeReady)
+	controllertest.WaitFor(t, "a KeyNotFound condition", func() (bool, string) {
+		r := controllertest.Condition(c.get(t, ns, keyName).Status.Conditions, xpv2.TypeReady)
 		return r.Reason == conditions.ReasonKeyNotFound && strings.Contains(r.Message, "key not found in observe mode"), fmt.Sprintf("%+v", r)
 	})
 
@@ -290,7 +291,7 @@ func TestIntegrationObserveOnly(t *testing.T) {
 		t.Errorf("atProvider = %+v, want ECK's key %s with its access and creation", got.Status.AtProvider, eckKey.ID)
 	}
 	// The key is read with the remote's other keys, once per poll.
-	waitFor(t, "two more polls", func() (bool, string) {
+	controllertest.WaitFor(t, "two more polls", func() (bool, string) {
 		n := srv.Counts()[queryEndpoint]
 		return n >= 3, fmt.Sprintf("%d queries", n)
 	})
@@ -310,8 +311,8 @@ func TestIntegrationObserveOnly(t *testing.T) {
 		denied.Spec.ForProvider.ElasticsearchRef = &commonv1alpha1.ElasticsearchReference{Name: "cluster2", Namespace: ns}
 		srv.ResetRequests()
 		c.create(t, denied)
-		waitFor(t, "a NotAuthorized condition", func() (bool, string) {
-			r := conditionOf(c.get(t, other, keyName).Status.Conditions, xpv2.TypeReady)
+		controllertest.WaitFor(t, "a NotAuthorized condition", func() (bool, string) {
+			r := controllertest.Condition(c.get(t, other, keyName).Status.Conditions, xpv2.TypeReady)
 			return r.Reason == conditions.ReasonNotAuthorized && strings.Contains(r.Message, "eslink.io/allowed-namespaces"), fmt.Sprintf("%+v", r)
 		})
 		// The denied resource never reached the cluster: nothing observed,
@@ -324,7 +325,7 @@ func TestIntegrationObserveOnly(t *testing.T) {
 				t.Errorf("unexpected request %s %s", r.Method, r.Path)
 			}
 		}
-		waitFor(t, "a warning event", func() (bool, string) {
+		controllertest.WaitFor(t, "a warning event", func() (bool, string) {
 			ev := c.events(t, other)
 			for _, e := range ev {
 				if strings.Contains(e, "not allowed to link") {
@@ -363,15 +364,15 @@ func TestIntegrationBlockingConditions(t *testing.T) {
 			ns := c.namespace(t, strings.ToLower(name))
 			c.endpointConfig(t, ns, "es", srv, itUser, itPass)
 			c.create(t, ownedKey(ns, "orders", "es"))
-			waitFor(t, "Healthy=False with reason "+string(tc.reason), func() (bool, string) {
+			controllertest.WaitFor(t, "Healthy=False with reason "+string(tc.reason), func() (bool, string) {
 				// A failed create leaves Ready=Creating (the managed
 				// reconciler's); the reason is on Healthy.
 				cr := c.get(t, ns, "orders")
-				h, s := conditionOf(cr.Status.Conditions, xpv2.TypeHealthy), conditionOf(cr.Status.Conditions, xpv2.TypeSynced)
+				h, s := controllertest.Condition(cr.Status.Conditions, xpv2.TypeHealthy), controllertest.Condition(cr.Status.Conditions, xpv2.TypeSynced)
 				return h.Status == corev1.ConditionFalse && h.Reason == tc.reason && strings.Contains(h.Message, tc.substr) &&
 					s.Status == corev1.ConditionFalse && strings.Contains(s.Message, tc.substr), fmt.Sprintf("Healthy=%+v Synced=%+v", h, s)
 			})
-			waitFor(t, "a warning event", func() (bool, string) {
+			controllertest.WaitFor(t, "a warning event", func() (bool, string) {
 				ev := c.events(t, ns)
 				for _, e := range ev {
 					if strings.Contains(e, tc.substr) {
